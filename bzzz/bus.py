@@ -1,0 +1,195 @@
+"""The message bus: one SNS FIFO topic fanned out to SQS FIFO queues.
+
+Publishing validates the envelope, uses the task key as the message group (per
+task order) and the message id as the deduplication id, and carries the type in
+the `type` message attribute so that subscriptions filter on it.
+
+Consuming validates every message. One that fails validation is moved to its
+queue's dead-letter queue at once, with the schema error attached, and deleted
+from the source queue: it is never silently dropped and never retried in vain.
+A message whose handler raises is left for redelivery, and after the queue's
+`maxReceiveCount` SQS moves it to the same dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bzzz import aws
+from bzzz.config import Settings
+from bzzz.errors import BusError, MessageError
+from bzzz.messages import Envelope
+
+log = logging.getLogger(__name__)
+
+ERROR_ATTRIBUTE = "bzzz_error"
+SOURCE_ATTRIBUTE = "bzzz_source_queue"
+
+
+@dataclass(frozen=True)
+class Received:
+    envelope: Envelope
+    receipt_handle: str
+    message_id: str
+    receive_count: int
+
+
+@dataclass
+class DrainResult:
+    handled: int = 0
+    failed: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+
+class Bus:
+    def __init__(self, settings: Settings, *, sns: Any = None, sqs: Any = None) -> None:
+        self._settings = settings
+        self._sns = sns or aws.client("sns", settings)
+        self._sqs = sqs or aws.client("sqs", settings)
+        self._dlq_urls: dict[str, str] = {}
+
+    # ----- publishing -------------------------------------------------------
+
+    def publish(self, envelope: Envelope) -> str:
+        """Publish one validated envelope; return the SNS message id."""
+        body = envelope.to_json()
+        try:
+            reply = self._sns.publish(
+                TopicArn=self._settings.topic_arn,
+                Message=body,
+                MessageGroupId=envelope.task,
+                MessageDeduplicationId=envelope.id,
+                MessageAttributes={
+                    "type": {"DataType": "String", "StringValue": str(envelope.type)}
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise BusError(f"publishing {envelope.type} for {envelope.task} failed: {exc}") from exc
+        return str(reply["MessageId"])
+
+    # ----- consuming --------------------------------------------------------
+
+    def receive(
+        self, queue: str, *, max_messages: int = 10, wait_seconds: int = 0
+    ) -> list[Received]:
+        """Receive up to `max_messages` valid envelopes; dead-letter the invalid ones."""
+        url = self._settings.queue_url(queue)
+        try:
+            reply = self._sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=max_messages,
+                WaitTimeSeconds=wait_seconds,
+                MessageAttributeNames=["All"],
+                MessageSystemAttributeNames=["All"],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise BusError(f"receiving from the {queue} queue failed: {exc}") from exc
+        accepted: list[Received] = []
+        for message in reply.get("Messages", []):
+            system = message.get("Attributes", {})
+            try:
+                envelope = parse_message(message["Body"], message.get("MessageAttributes", {}))
+            except MessageError as exc:
+                self.dead_letter(queue, message, str(exc))
+                continue
+            accepted.append(
+                Received(
+                    envelope=envelope,
+                    receipt_handle=message["ReceiptHandle"],
+                    message_id=message["MessageId"],
+                    receive_count=int(system.get("ApproximateReceiveCount", "1")),
+                )
+            )
+        return accepted
+
+    def ack(self, queue: str, received: Received) -> None:
+        self._sqs.delete_message(
+            QueueUrl=self._settings.queue_url(queue), ReceiptHandle=received.receipt_handle
+        )
+
+    def retry_later(self, queue: str, received: Received, delay_seconds: int) -> None:
+        """Make the message visible again after `delay_seconds` (backoff)."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self._settings.queue_url(queue),
+            ReceiptHandle=received.receipt_handle,
+            VisibilityTimeout=max(0, min(delay_seconds, 43_200)),
+        )
+
+    def dead_letter(self, queue: str, message: dict[str, Any], error: str) -> None:
+        """Move a raw SQS message to `queue`'s dead-letter queue with `error` attached."""
+        system = message.get("Attributes", {})
+        attributes = dict(message.get("MessageAttributes", {}))
+        attributes[ERROR_ATTRIBUTE] = {"DataType": "String", "StringValue": error[:1000]}
+        attributes[SOURCE_ATTRIBUTE] = {"DataType": "String", "StringValue": queue}
+        log.warning("dead-lettering message %s from %s: %s", message.get("MessageId"), queue, error)
+        try:
+            self._sqs.send_message(
+                QueueUrl=self.dead_letter_queue_url(queue),
+                MessageBody=message["Body"] or "(empty)",
+                MessageGroupId=system.get("MessageGroupId", "invalid"),
+                MessageDeduplicationId=message["MessageId"],
+                MessageAttributes=attributes,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            # Leave the message where it is: SQS's own redrive will move it.
+            raise BusError(f"dead-lettering {message.get('MessageId')} failed: {exc}") from exc
+        self._sqs.delete_message(
+            QueueUrl=self._settings.queue_url(queue), ReceiptHandle=message["ReceiptHandle"]
+        )
+
+    def dead_letter_queue_url(self, queue: str) -> str:
+        """The URL of the dead-letter queue named by `queue`'s redrive policy."""
+        if queue not in self._dlq_urls:
+            url = self._settings.queue_url(queue)
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["RedrivePolicy"]
+            )["Attributes"]
+            if "RedrivePolicy" not in attributes:
+                raise BusError(f"the {queue} queue has no redrive policy, so no dead-letter queue")
+            target_arn = json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"]
+            name = target_arn.rsplit(":", 1)[-1]
+            self._dlq_urls[queue] = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return self._dlq_urls[queue]
+
+    def drain(
+        self,
+        queue: str,
+        handler: Callable[[Envelope], None],
+        *,
+        max_batches: int = 100,
+        retry_delay_seconds: int = 1,
+    ) -> DrainResult:
+        """Handle every available message of `queue` (the local stand-in for a Lambda trigger)."""
+        result = DrainResult()
+        for _ in range(max_batches):
+            batch = self.receive(queue)
+            if not batch:
+                break
+            for received in batch:
+                try:
+                    handler(received.envelope)
+                except Exception:
+                    log.exception("handler failed for %s; left for redelivery", received.message_id)
+                    result.failed += 1
+                    self.retry_later(queue, received, retry_delay_seconds * received.receive_count)
+                    continue
+                self.ack(queue, received)
+                result.handled += 1
+        return result
+
+
+def parse_message(body: str, attributes: dict[str, Any]) -> Envelope:
+    """Validate a raw bus message: the envelope, and its `type` attribute against it."""
+    envelope = Envelope.from_json(body)
+    declared = attributes.get("type", {}).get("StringValue")
+    if declared is not None and declared != str(envelope.type):
+        raise MessageError(
+            "type", f"message attribute says {declared!r}, envelope says {envelope.type!r}"
+        )
+    return envelope

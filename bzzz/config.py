@@ -1,0 +1,157 @@
+"""Configuration, read from the environment in exactly one place.
+
+`load_settings()` reads and checks every variable and names the first bad one
+in a `ConfigError`; `get_settings()` caches that result for the process.
+Nothing is read at import time, so importing any module costs no I/O and tests
+can hand in their own `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from bzzz.errors import ConfigError
+
+# Environment variable -> template.yaml output that supplies it. The local
+# backend resolves these outputs, so a local stack and a deployed stack are
+# configured the same way.
+RESOURCE_VARIABLES: dict[str, str] = {
+    "BZZZ_TASKS_TABLE": "TasksTableName",
+    "BZZZ_AGENTS_TABLE": "AgentsTableName",
+    "BZZZ_DELIVERIES_TABLE": "DeliveriesTableName",
+    "BZZZ_REPOS_TABLE": "ReposTableName",
+    "BZZZ_THREADS_TABLE": "ThreadsTableName",
+    "BZZZ_AUDIT_TABLE": "AuditTableName",
+    "BZZZ_TOPIC_ARN": "BusTopicArn",
+    "BZZZ_WORK_QUEUE_URL": "WorkQueueUrl",
+    "BZZZ_STATUS_QUEUE_URL": "StatusQueueUrl",
+    "BZZZ_ESCALATION_QUEUE_URL": "EscalationQueueUrl",
+}
+
+# Variables every component needs; queue URLs are required only by the
+# component that consumes that queue (see `Settings.queue_url`).
+_REQUIRED = (
+    "BZZZ_TASKS_TABLE",
+    "BZZZ_AGENTS_TABLE",
+    "BZZZ_DELIVERIES_TABLE",
+    "BZZZ_REPOS_TABLE",
+    "BZZZ_THREADS_TABLE",
+    "BZZZ_AUDIT_TABLE",
+    "BZZZ_TOPIC_ARN",
+)
+
+QUEUES: dict[str, str] = {
+    "work": "BZZZ_WORK_QUEUE_URL",
+    "status": "BZZZ_STATUS_QUEUE_URL",
+    "escalation": "BZZZ_ESCALATION_QUEUE_URL",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    tasks_table: str
+    agents_table: str
+    deliveries_table: str
+    repos_table: str
+    threads_table: str
+    audit_table: str
+    topic_arn: str
+    region: str
+    # Per service ("dynamodb", "sns", "sqs"): AWS_ENDPOINT_URL_<SERVICE>, else
+    # AWS_ENDPOINT_URL, else None (the real AWS endpoint). The same variables
+    # the AWS SDKs read, so moto, DynamoDB Local and LocalStack can be mixed.
+    endpoint_urls: Mapping[str, str | None] = field(default_factory=dict)
+    queue_urls: Mapping[str, str] = field(default_factory=dict)
+    lease_seconds: int = 300
+    max_attempts: int = 3
+    summon_label: str = "bzzz-task"
+
+    def queue_url(self, name: str) -> str:
+        """The URL of queue `name` ("work", "status", "escalation"), or a ConfigError."""
+        variable = QUEUES.get(name)
+        if variable is None:
+            raise ConfigError(f"queue {name!r}", f"unknown queue; known: {sorted(QUEUES)}")
+        url = self.queue_urls.get(name)
+        if not url:
+            raise ConfigError(variable, "missing: required by the consumer of this queue")
+        return url
+
+    def endpoint_url(self, service: str) -> str | None:
+        return self.endpoint_urls.get(service)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+SERVICES = ("dynamodb", "sns", "sqs", "secretsmanager", "ssm", "scheduler")
+
+
+def _endpoint(env: Mapping[str, str], service: str) -> str | None:
+    for variable in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
+        value = env.get(variable, "").strip()
+        if value:
+            if not value.startswith(("http://", "https://")):
+                raise ConfigError(variable, f"must be an http(s) URL, got {value!r}")
+            return value
+    return None
+
+
+def _positive_int(env: Mapping[str, str], variable: str, default: int) -> int:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(variable, f"must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(variable, f"must be at least 1, got {value}")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the environment; raise ConfigError naming the first bad variable."""
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    for variable in _REQUIRED:
+        value = env.get(variable, "").strip()
+        if not value:
+            raise ConfigError(variable, "missing (run `bzzz local env` for a local stack)")
+        values[variable] = value
+    if not values["BZZZ_TOPIC_ARN"].startswith("arn:"):
+        raise ConfigError(
+            "BZZZ_TOPIC_ARN", f"must be an SNS topic ARN, got {values['BZZZ_TOPIC_ARN']!r}"
+        )
+    region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip()
+    if not region:
+        raise ConfigError("AWS_REGION", "missing (also accepted: AWS_DEFAULT_REGION)")
+    endpoints = {service: _endpoint(env, service) for service in SERVICES}
+    summon_label = env.get("BZZZ_SUMMON_LABEL", "").strip() or "bzzz-task"
+    return Settings(
+        tasks_table=values["BZZZ_TASKS_TABLE"],
+        agents_table=values["BZZZ_AGENTS_TABLE"],
+        deliveries_table=values["BZZZ_DELIVERIES_TABLE"],
+        repos_table=values["BZZZ_REPOS_TABLE"],
+        threads_table=values["BZZZ_THREADS_TABLE"],
+        audit_table=values["BZZZ_AUDIT_TABLE"],
+        topic_arn=values["BZZZ_TOPIC_ARN"],
+        region=region,
+        endpoint_urls=endpoints,
+        queue_urls={
+            name: env[variable].strip()
+            for name, variable in QUEUES.items()
+            if env.get(variable, "").strip()
+        },
+        lease_seconds=_positive_int(env, "BZZZ_LEASE_SECONDS", 300),
+        max_attempts=_positive_int(env, "BZZZ_MAX_ATTEMPTS", 3),
+        summon_label=summon_label,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once on first use."""
+    return load_settings()
