@@ -1,4 +1,4 @@
-"""/api/chat and /api/generate: validate as Ollama does, fit the window, answer from the scenario."""
+"""/api/chat and /api/generate: check as Ollama does, fit the window, answer per scenario."""
 
 from __future__ import annotations
 

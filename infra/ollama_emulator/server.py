@@ -1,17 +1,18 @@
-"""Running the stand-in: under uvicorn in a background thread (tests), or in the foreground (CLI)."""
+"""Running the stand-in under uvicorn: in a background thread (tests) or in the foreground (CLI)."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import uvicorn
 
-from infra.ollama_emulator.app import ADMIN_PREFIX, create_app
+from infra.ollama_emulator.app import create_app
 from infra.ollama_emulator.scenario import Scenario, load_scenario
+from infra.ollama_emulator.state import EmulatorState
 
 _STARTUP_TIMEOUT_S = 10.0
 
@@ -27,28 +28,27 @@ def as_scenario(scenario: Scenario | dict[str, Any] | str | Path) -> Scenario:
 class RunningEmulator:
     """A stand-in serving on loopback; `base_url` is what `ollama.Client(host=...)` takes."""
 
-    def __init__(self, server: uvicorn.Server, thread: threading.Thread, port: int) -> None:
+    def __init__(
+        self, server: uvicorn.Server, thread: threading.Thread, port: int, state: EmulatorState
+    ) -> None:
         self._server = server
+        self._state = state
         self._thread = thread
         self.port = port
         self.host = f"127.0.0.1:{port}"
         self.base_url = f"http://127.0.0.1:{port}"
 
+    # In-process shortcuts to what /_emulator/scenario and /_emulator/requests serve over HTTP.
     def set_scenario(self, scenario: Scenario | dict[str, Any] | str | Path) -> None:
-        """Replace the scenario over HTTP; progress, loaded models and the log start afresh."""
-        data = as_scenario(scenario).source
-        response = httpx.put(f"{self.base_url}{ADMIN_PREFIX}/scenario", json=data)
-        response.raise_for_status()
+        """Replace the scenario; progress, loaded models and the log start afresh."""
+        self._state.replace(as_scenario(scenario))
 
     def requests(self) -> list[dict[str, Any]]:
         """Every Ollama API exchange so far (see state.RequestLog for the record's fields)."""
-        response = httpx.get(f"{self.base_url}{ADMIN_PREFIX}/requests")
-        response.raise_for_status()
-        records: list[dict[str, Any]] = response.json()["requests"]
-        return records
+        return self._state.log.all()
 
     def clear_requests(self) -> None:
-        httpx.delete(f"{self.base_url}{ADMIN_PREFIX}/requests").raise_for_status()
+        self._state.log.clear()
 
     def stop(self) -> None:
         self._server.should_exit = True
@@ -83,16 +83,13 @@ def start_in_thread(
         target=server.run, kwargs={"sockets": [sock]}, name="ollama-emulator", daemon=True
     )
     thread.start()
-    started = threading.Event()
-    for _ in range(int(_STARTUP_TIMEOUT_S / 0.01)):
-        if server.started or not thread.is_alive():
-            started.set()
-            break
-        started.wait(0.01)
+    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
     if not server.started:
         server.should_exit = True
         raise RuntimeError("the Ollama emulator did not start")
-    return RunningEmulator(server, thread, sock.getsockname()[1])
+    return RunningEmulator(server, thread, sock.getsockname()[1], app.state.emulator)
 
 
 def serve_forever(scenario_path: str | Path, host: str = "127.0.0.1", port: int = 11434) -> None:
