@@ -83,7 +83,7 @@ def to_response(outcome: Outcome) -> Response:
 
         async def lines() -> AsyncIterator[bytes]:
             for chunk in chunks:
-                yield (json.dumps(chunk) + "\n").encode()
+                yield (json.dumps(chunk, separators=(",", ":")) + "\n").encode()
 
         return StreamingResponse(
             lines(), status_code=outcome.status, media_type="application/x-ndjson"
