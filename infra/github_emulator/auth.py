@@ -93,8 +93,10 @@ def require_user(identity: Identity) -> None:
 def require_app(identity: Identity) -> int:
     if identity.app_id is None:
         # GitHub's answer when a non-JWT credential reaches an app-only endpoint.
-        raise RequiresAuthentication() if not identity.login else Forbidden(
-            "A JSON web token could not be decoded"
+        raise (
+            RequiresAuthentication()
+            if not identity.login
+            else Forbidden("A JSON web token could not be decoded")
         )
     return identity.app_id
 

@@ -96,8 +96,11 @@ def _nullable_to_json_schema(node: Any) -> Any:
     return node
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
+def _template_regex(template: str, *, greedy_tail: bool = False) -> re.Pattern[str]:
     pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+    if greedy_tail and pattern.endswith("[^/]+"):
+        # A few GitHub parameters hold slashes (`git/ref/{ref}` with `heads/main`).
+        pattern = pattern.removesuffix("[^/]+") + ".+"
     return re.compile(f"^{pattern}$")
 
 
@@ -106,6 +109,7 @@ class _Operation:
     method: str
     template: str
     regex: re.Pattern[str]
+    tail_regex: re.Pattern[str]
     responses: dict[str, Any]
     params: int
 
@@ -132,6 +136,7 @@ class OpenApiContract:
                         method,
                         template,
                         _template_regex(template),
+                        _template_regex(template, greedy_tail=True),
                         item[method].get("responses", {}),
                         template.count("{"),
                     )
@@ -151,8 +156,12 @@ class OpenApiContract:
             raise ContractError(f"cannot read {path}; run `npm ci --prefix infra/node`") from exc
 
     def match(self, method: str, path: str) -> _Operation | None:
-        for op in self._ops.get(method.lower(), []):
+        ops = self._ops.get(method.lower(), [])
+        for op in ops:
             if op.regex.match(path):
+                return op
+        for op in ops:
+            if op.tail_regex.match(path):
                 return op
         return None
 

@@ -21,7 +21,9 @@ _ENV = {
 }
 
 
-def _git(git_dir: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
+def _git(
+    git_dir: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> str:
     try:
         done = subprocess.run(
             ["git", f"--git-dir={git_dir}", *args],

@@ -1,4 +1,4 @@
-"""GitHub's primary rate limit: a budget per caller per window, reported in X-RateLimit-* headers."""
+"""GitHub's primary rate limit: a budget per caller per window, in X-RateLimit-* headers."""
 
 from __future__ import annotations
 

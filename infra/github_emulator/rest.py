@@ -47,11 +47,14 @@ class Ctx:
     def world(self) -> World:
         return self.emulator.world
 
-    def json(self) -> dict[str, Any]:
+    def any_json(self) -> Any:
         try:
-            body = json.loads(self.raw_body or b"{}")
+            return json.loads(self.raw_body or b"{}")
         except ValueError as exc:
             raise BadRequest() from exc
+
+    def json(self) -> dict[str, Any]:
+        body = self.any_json()
         if not isinstance(body, dict):
             raise BadRequest()
         return body
@@ -88,7 +91,9 @@ class Ctx:
             ("last", last),
             ("first", 1),
         ):
-            if (rel in ("prev", "first") and number > 1) or (rel in ("next", "last") and number < last):
+            if (rel in ("prev", "first") and number > 1) or (
+                rel in ("next", "last") and number < last
+            ):
                 links.append(f'<{self._with_page(target, per_page)}>; rel="{rel}"')
         return Reply(chunk, headers={"Link": ", ".join(links)} if links else {})
 
@@ -138,7 +143,12 @@ def endpoint(handler: Handler, *, free: bool = False) -> Callable[[Request], Any
                 if not is_get and not free and limiter.exhausted(key):
                     return _rate_limited(emulator, key)
                 ctx = Ctx(
-                    emulator, identity, request.path_params, request.query_params, str(request.url), raw
+                    emulator,
+                    identity,
+                    request.path_params,
+                    request.query_params,
+                    str(request.url),
+                    raw,
                 )
                 reply = handler(ctx)
         except GitHubError as exc:
@@ -159,7 +169,8 @@ def endpoint(handler: Handler, *, free: bool = False) -> Callable[[Request], Any
         if not free and not limiter.spend(key):
             return _rate_limited(emulator, key)
         headers.update(limiter.headers(key))
-        headers["X-GitHub-Request-Id"] = hashlib.sha1(body + key.encode()).hexdigest()[:16].upper()
+        request_id = hashlib.sha256(body + key.encode()).hexdigest()[:16]
+        headers["X-GitHub-Request-Id"] = request_id.upper()
         return json_response(reply.body, reply.status, headers)
 
     return run

@@ -1,0 +1,100 @@
+"""State changes that GitHub announces by webhook; shared by the REST routes and the admin API.
+
+Callers hold the world's lock and have already checked permissions.
+"""
+
+from __future__ import annotations
+
+from infra.github_emulator import events, gitrepo
+from infra.github_emulator.errors import NotFound, invalid
+from infra.github_emulator.state import Comment, Issue, Label, Repo, Review, World, now
+from infra.github_emulator.webhooks import Webhooks
+
+REVIEW_STATES = {
+    "APPROVE": "APPROVED",
+    "REQUEST_CHANGES": "CHANGES_REQUESTED",
+    "COMMENT": "COMMENTED",
+}
+
+
+def add_labels(
+    world: World, hooks: Webhooks, repo: Repo, issue: Issue, names: list[str], actor: str
+) -> None:
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise invalid("Label", "name", "invalid")
+        if name.lower() not in repo.labels:
+            # Adding an unknown label to an issue creates it, as on GitHub.
+            repo.labels[name.lower()] = Label(id=world.new_id(), name=name)
+        canonical = repo.labels[name.lower()].name
+        if canonical in issue.labels:
+            continue
+        issue.labels.append(canonical)
+        issue.updated_at = now()
+        hooks.emit("issues", events.issues(world, repo, issue, "labeled", actor, canonical))
+
+
+def remove_label(
+    world: World, hooks: Webhooks, repo: Repo, issue: Issue, name: str, actor: str
+) -> None:
+    matches = [n for n in issue.labels if n.lower() == name.lower()]
+    if not matches:
+        raise NotFound("Label does not exist")
+    issue.labels.remove(matches[0])
+    issue.updated_at = now()
+    hooks.emit("issues", events.issues(world, repo, issue, "unlabeled", actor, matches[0]))
+
+
+def set_state(
+    world: World,
+    hooks: Webhooks,
+    repo: Repo,
+    issue: Issue,
+    state: str,
+    reason: str | None,
+    actor: str,
+) -> None:
+    if state not in ("open", "closed"):
+        raise invalid("Issue", "state", "invalid", value=state)
+    if state == issue.state:
+        return
+    issue.state, issue.updated_at = state, now()
+    if state == "closed":
+        issue.closed_at, issue.closed_by = now(), actor
+        issue.state_reason = reason or "completed"
+        action = "closed"
+    else:
+        issue.closed_at, issue.closed_by, issue.state_reason = None, None, "reopened"
+        action = "reopened"
+    if issue.pull is None:
+        hooks.emit("issues", events.issues(world, repo, issue, action, actor))
+
+
+def add_comment(
+    world: World, hooks: Webhooks, repo: Repo, issue: Issue, body: object, actor: str
+) -> Comment:
+    if not isinstance(body, str) or not body:
+        raise invalid("IssueComment", "body", "missing_field")
+    comment = Comment(
+        id=world.new_id(), repo=repo.full_name, issue_number=issue.number, user=actor, body=body
+    )
+    world.comments[comment.id] = comment
+    issue.updated_at = now()
+    hooks.emit("issue_comment", events.issue_comment(world, repo, issue, comment, "created", actor))
+    return comment
+
+
+def submit_review(
+    world: World, hooks: Webhooks, repo: Repo, issue: Issue, event: str, body: str, actor: str
+) -> Review:
+    assert issue.pull is not None
+    state = REVIEW_STATES.get(event)
+    if state is None:
+        raise invalid("PullRequestReview", "event", "invalid", value=event)
+    if state != "APPROVED" and not body:
+        raise invalid("PullRequestReview", "body", "missing_field")
+    sha = gitrepo.resolve(repo.git_dir, f"refs/heads/{issue.pull.head}") or "0" * 40
+    review = Review(id=world.new_id(), user=actor, body=body, state=state, commit_id=sha)
+    issue.pull.reviews.append(review)
+    hooks.emit("pull_request_review", events.pull_request_review(world, repo, issue, review, actor))
+    return review

@@ -1,0 +1,137 @@
+"""`GitHubEmulator`: the world, its webhooks and rate limit, and the Starlette app serving them."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from infra.github_emulator import (
+    git_http,
+    routes_admin,
+    routes_apps,
+    routes_issues,
+    routes_pulls,
+    routes_repos,
+)
+from infra.github_emulator.contract import Exchange
+from infra.github_emulator.errors import DOCS
+from infra.github_emulator.ratelimit import RateLimiter
+from infra.github_emulator.rest import json_response
+from infra.github_emulator.seed import build_world, load_seed
+from infra.github_emulator.state import World
+from infra.github_emulator.webhooks import Webhooks
+
+Recorder = Callable[[Exchange], None]
+
+
+class GitHubEmulator:
+    """A GitHub stand-in. Build it with `from_seed`, serve `app` with any ASGI server.
+
+    `recorder`, when given, sees every REST exchange (not the admin API, not git),
+    which is how the tests hold every reply to GitHub's OpenAPI description.
+    """
+
+    def __init__(self, world: World, *, recorder: Recorder | None = None) -> None:
+        self.world = world
+        self.webhooks = Webhooks(world.webhook)
+        self.limiter = RateLimiter()
+        self.recorder = recorder
+        self.app = self._build_app()
+
+    @classmethod
+    def from_seed(
+        cls, seed: str | Path | dict[str, Any], *, recorder: Recorder | None = None
+    ) -> GitHubEmulator:
+        root = Path(tempfile.mkdtemp(prefix="github-emulator-"))
+        return cls(build_world(load_seed(seed), root), recorder=recorder)
+
+    def reseed(self, seed: str | Path | dict[str, Any]) -> None:
+        """Replace the world; the base URL, webhook record and rate limit are kept."""
+        root = Path(tempfile.mkdtemp(prefix="github-emulator-"))
+        world = build_world(load_seed(seed), root)
+        with self.world.lock:
+            old_root, world.base_url = self.world.root, self.world.base_url
+            self.world = world
+            self.webhooks.config = world.webhook
+        shutil.rmtree(old_root, ignore_errors=True)
+
+    def close(self) -> None:
+        self.webhooks.close()
+        shutil.rmtree(self.world.root, ignore_errors=True)
+
+    def _build_app(self) -> ASGIApp:
+        routes = [
+            *routes_admin.ROUTES,
+            *routes_apps.ROUTES,
+            *routes_repos.ROUTES,
+            *routes_issues.ROUTES,
+            *routes_pulls.ROUTES,
+            *git_http.ROUTES,
+        ]
+        app = Starlette(
+            routes=routes,
+            exception_handlers={HTTPException: _github_http_error},  # type: ignore[dict-item]
+        )
+        app.state.emulator = self
+        return _Recording(app, self)
+
+
+async def _github_http_error(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own 404/405 are plain text; GitHub answers JSON everywhere.
+    message = "Not Found" if exc.status_code == 404 else str(exc.detail)
+    body = {"message": message, "documentation_url": DOCS, "status": str(exc.status_code)}
+    return json_response(body, exc.status_code, {})
+
+
+class _Recording:
+    """ASGI middleware handing each REST exchange to the emulator's recorder."""
+
+    def __init__(self, app: Starlette, emulator: GitHubEmulator) -> None:
+        self.inner = app
+        self.emulator = emulator
+
+    @property
+    def state(self) -> Any:
+        return self.inner.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        recorder = self.emulator.recorder
+        path = scope.get("path", "")
+        if scope["type"] != "http" or recorder is None or _not_rest(path):
+            await self.inner(scope, receive, send)
+            return
+        status, headers, chunks = 0, {}, []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.inner(scope, receive, capture)
+        query = scope.get("query_string", b"").decode()
+        recorder(
+            Exchange(
+                method=scope["method"],
+                path=path + (f"?{query}" if query else ""),
+                status=status,
+                headers=headers,
+                body=b"".join(chunks),
+            )
+        )
+
+
+def _not_rest(path: str) -> bool:
+    return path.startswith("/_emulator/") or ".git/" in path

@@ -1,0 +1,70 @@
+"""Webhook payloads, built from the same shapes as REST replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.github_emulator import shapes, shapes_git
+from infra.github_emulator.state import Comment, Installation, Issue, Repo, Review, World
+
+
+def _common(world: World, repo: Repo, sender: str) -> dict[str, Any]:
+    common: dict[str, Any] = {
+        "repository": shapes.repository(world, repo),
+        "sender": shapes.user(world, sender),
+    }
+    inst = world.installation_for(repo.full_name)
+    if inst is not None:
+        common["installation"] = {"id": inst.id, "node_id": shapes.node_id("MDIz", inst.id)}
+    return common
+
+
+def issues(
+    world: World, repo: Repo, issue: Issue, action: str, sender: str, label: str | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"action": action, "issue": shapes.issue(world, repo, issue)}
+    if label is not None:
+        payload["label"] = shapes.label(world, repo, repo.labels[label.lower()])
+    return {**payload, **_common(world, repo, sender)}
+
+
+def issue_comment(
+    world: World, repo: Repo, issue: Issue, comment: Comment, action: str, sender: str
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "action": action,
+        "issue": shapes.issue(world, repo, issue),
+        "comment": shapes.comment(world, repo, comment),
+    }
+    return {**payload, **_common(world, repo, sender)}
+
+
+def pull_request_review(
+    world: World, repo: Repo, issue: Issue, review: Review, sender: str
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "action": "submitted",
+        "review": shapes_git.review(world, repo, issue, review),
+        "pull_request": shapes_git.pull_request(world, repo, issue, full=False),
+    }
+    return {**payload, **_common(world, repo, sender)}
+
+
+def installation_created(world: World, inst: Installation, sender: str) -> dict[str, Any]:
+    repos = [world.repos[name.lower()] for name in inst.repos]
+    return {
+        "action": "created",
+        "installation": shapes_git.installation(world, inst),
+        "repositories": [
+            {
+                "id": r.id,
+                "node_id": shapes.node_id("R", r.id),
+                "name": r.name,
+                "full_name": r.full_name,
+                "private": r.private,
+            }
+            for r in repos
+        ],
+        "requester": None,
+        "sender": shapes.user(world, sender),
+    }
