@@ -262,10 +262,11 @@ class Lifecycle:
 
 
 def _refused_item(exc: ClientError) -> dict[str, Any]:
+    """The item as the refused write found it; re-raise anything but a failed condition."""
     if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
         raise exc
-    item: dict[str, Any] = exc.response.get("Item") or {}
-    return item
+    found: Any = exc.response.get("Item")
+    return dict(found) if found else {}
 
 
 def _refusal(
@@ -278,23 +279,22 @@ def _refusal(
     state = item["state"]["S"]
     owner = item.get("lease_owner", {}).get("S")
     expires_at = float(item.get("lease_expires_at", {}).get("N", "0"))
-    found = {
-        "version": int(item["version"]["N"]),
-        "attempt": int(item.get("attempt", {}).get("N", "1")),
-        "lease_expires_at": expires_at,
-    }
+    version = int(item["version"]["N"])
+
+    def refused(kind: type[TransitionError], reason: str) -> TransitionError:
+        return kind(
+            key, transition, state, owner, reason,
+            version=version,
+            attempt=int(item.get("attempt", {}).get("N", "1")),
+            lease_expires_at=expires_at,
+        )  # fmt: skip
+
     if spec.owner is not None and state in LEASED and owner != actor:
-        return LeaseLostError(
-            key, transition, state, owner, f"{actor} does not hold the lease", **found
-        )
+        return refused(LeaseLostError, f"{actor} does not hold the lease")
     if spec.owner is not None and state in LEASED and expires_at < now:
-        return LeaseLostError(
-            key, transition, state, owner, f"the lease of {actor} expired", **found
-        )
-    if spec.expected_version is not None and found["version"] != spec.expected_version:
-        return TransitionError(
-            key, transition, state, owner, "the task changed concurrently", **found
-        )
+        return refused(LeaseLostError, f"the lease of {actor} expired")
+    if spec.expected_version is not None and version != spec.expected_version:
+        return refused(TransitionError, "the task changed concurrently")
     if state not in {s.value for s in spec.sources}:
-        return TransitionError(key, transition, state, owner, f"not allowed from {state}", **found)
-    return TransitionError(key, transition, state, owner, "condition failed", **found)
+        return refused(TransitionError, f"not allowed from {state}")
+    return refused(TransitionError, "condition failed")

@@ -175,6 +175,3 @@ def bind(settings: Settings) -> None:
         # PynamoDB caches its connection on the class; drop it so the new
         # endpoint and table name take effect.
         model._connection = None
-        for index in (getattr(model, name) for name in dir(model)):
-            if isinstance(index, GlobalSecondaryIndex):
-                index._connection = None

@@ -1,0 +1,141 @@
+"""Claims per second and claim latency under contention, against the raw write rate.
+
+C claimer threads race for the same N tasks (each tries every task, in its own
+order), through the state machine's claim. The baseline is the same threads
+doing raw conditional PutItems (`attribute_not_exists`) on N fresh keys of the
+same endpoint in the same run: the one DynamoDB call a claim cannot do without.
+The figure is the ratio of the two rates (aim >= 0.8).
+
+    .venv/bin/python bench/claims.py [--claimers 50] [--tasks 200] [--dynamodb moto|dynamodb-local]
+
+Runs against AWS_ENDPOINT_URL when set, else starts the local backend itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from botocore.exceptions import ClientError
+
+from bzzz import aws
+from bzzz.config import Settings
+from bzzz.errors import TransitionError
+from bzzz.lifecycle import Lifecycle
+from infra.local_backend import LocalBackend
+
+
+def race(
+    claimers: int, keys: list[str], attempt: Callable[[str, str], bool]
+) -> tuple[float, list[float], int]:
+    """Run every claimer over every key; return (seconds, latencies, wins)."""
+    latencies: list[float] = []
+    wins = 0
+    lock = threading.Lock()
+    barrier = threading.Barrier(claimers + 1)
+
+    def claimer(index: int) -> None:
+        nonlocal wins
+        order = keys[:]
+        random.Random(index).shuffle(order)
+        mine: list[float] = []
+        won = 0
+        barrier.wait()
+        for key in order:
+            start = time.perf_counter()
+            won += attempt(key, f"agent-{index}")
+            mine.append(time.perf_counter() - start)
+        with lock:
+            latencies.extend(mine)
+            wins += won
+
+    with ThreadPoolExecutor(max_workers=claimers) as pool:
+        futures = [pool.submit(claimer, i) for i in range(claimers)]
+        barrier.wait()
+        started = time.perf_counter()
+        for future in futures:
+            future.result()
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, wins
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def bench(settings: Settings, claimers: int, tasks: int) -> None:
+    db = aws.client("dynamodb", settings)
+    run = uuid.uuid4().hex[:6]
+
+    def raw_put(key: str, agent: str) -> bool:
+        try:
+            db.put_item(
+                TableName=settings.tasks_table,
+                Item={"key": {"S": key}, "lease_owner": {"S": agent}},
+                ConditionExpression="attribute_not_exists(#k)",
+                ExpressionAttributeNames={"#k": "key"},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    lifecycle = Lifecycle(settings)
+
+    def claim(key: str, agent: str) -> bool:
+        try:
+            lifecycle.claim(key, agent)
+        except TransitionError:
+            return False
+        return True
+
+    setup = Lifecycle(settings)
+    claim_keys = [
+        setup.create(f"bench-{run}/claims", n, "bench")[0].key for n in range(1, tasks + 1)
+    ]
+    raw_keys = [f"bench-{run}/raw#{n}" for n in range(1, tasks + 1)]
+
+    # Warm both paths (connections, the server's JIT) before measuring.
+    race(4, [f"bench-{run}/warm#{n}" for n in range(1, 50)], raw_put)
+
+    results = {}
+    for name, keys, attempt in (("raw PutItem", raw_keys, raw_put), ("claim", claim_keys, claim)):
+        seconds, latencies, wins = race(claimers, keys, attempt)
+        assert wins == tasks, f"{name}: {wins} winners for {tasks} tasks"
+        rate = len(latencies) / seconds
+        results[name] = (rate, latencies)
+        p50 = percentile(latencies, 50) * 1000
+        p99 = percentile(latencies, 99) * 1000
+        print(
+            f"{name:>12}: {len(latencies):6d} attempts in {seconds:6.2f}s = {rate:8.1f}/s"
+            f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  winners {wins}/{tasks}"
+        )
+    ratio = results["claim"][0] / results["raw PutItem"][0]
+    print(f"claim rate / raw conditional PutItem rate = {ratio:.2f}  (aim >= 0.8)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--claimers", type=int, default=50)
+    parser.add_argument("--tasks", type=int, default=200)
+    parser.add_argument("--dynamodb", choices=["moto", "dynamodb-local"], default="moto")
+    args = parser.parse_args()
+    with LocalBackend(dynamodb=args.dynamodb) as backend:
+        env = backend.provision(f"bench-{uuid.uuid4().hex[:8]}")
+        settings = backend.settings(env)
+        print(f"backend: dynamodb={args.dynamodb} endpoint={settings.endpoint_url('dynamodb')}")
+        print(f"{args.claimers} claimers x {args.tasks} tasks, every claimer tries every task")
+        bench(settings, args.claimers, args.tasks)
+
+
+if __name__ == "__main__":
+    main()
