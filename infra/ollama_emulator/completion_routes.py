@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import jsonschema
@@ -18,6 +19,7 @@ from infra.ollama_emulator.context_window import (
 )
 from infra.ollama_emulator.errors import ScriptError, bad_request, model_not_found
 from infra.ollama_emulator.exchange import Outcome
+from infra.ollama_emulator.loaded_models import parse_keep_alive
 from infra.ollama_emulator.replies import Reply
 from infra.ollama_emulator.scenario import ModelSpec
 from infra.ollama_emulator.state import EmulatorState
@@ -95,7 +97,7 @@ async def chat(state: EmulatorState, body: Any) -> Outcome:
     options = body.get("options")
     num_ctx = effective_num_ctx(model, options)
     if not messages:
-        reason = "unload" if str(body.get("keep_alive")) in ("0", "0s") else "load"
+        reason = "unload" if parse_keep_alive(body.get("keep_alive")) == timedelta(0) else "load"
         state.loaded.touch(model, body.get("keep_alive"), num_ctx)
         return Outcome(body=load_body(name, reason, chat=True), notes={"model": model.name})
     fit = fit_messages(messages, body.get("tools"), num_ctx, state.scenario.context_overflow)
@@ -133,7 +135,7 @@ async def generate(state: EmulatorState, body: Any) -> Outcome:
     num_ctx = effective_num_ctx(model, options)
     prompt = body.get("prompt") or ""
     if not prompt:
-        reason = "unload" if str(body.get("keep_alive")) in ("0", "0s") else "load"
+        reason = "unload" if parse_keep_alive(body.get("keep_alive")) == timedelta(0) else "load"
         state.loaded.touch(model, body.get("keep_alive"), num_ctx)
         return Outcome(body=load_body(name, reason, chat=False), notes={"model": model.name})
     fit = fit_prompt(prompt, body.get("system"), num_ctx, state.scenario.context_overflow)
