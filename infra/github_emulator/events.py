@@ -7,6 +7,20 @@ from typing import Any
 from infra.github_emulator import shapes, shapes_git
 from infra.github_emulator.state import Comment, Installation, Issue, Repo, Review, World
 
+_REST_ONLY_LABEL_FIELDS = ("archived_at", "archived_by")
+
+
+def _webhook_labels(payload: dict[str, Any]) -> dict[str, Any]:
+    """Drop label fields the webhook schemas do not (yet) allow."""
+    labels = [payload.get("label")]
+    for key in ("issue", "pull_request"):
+        labels.extend((payload.get(key) or {}).get("labels", []))
+    for item in labels:
+        for name in _REST_ONLY_LABEL_FIELDS:
+            if isinstance(item, dict):
+                item.pop(name, None)
+    return payload
+
 
 def _common(world: World, repo: Repo, sender: str) -> dict[str, Any]:
     common: dict[str, Any] = {
@@ -25,7 +39,7 @@ def issues(
     payload: dict[str, Any] = {"action": action, "issue": shapes.issue(world, repo, issue)}
     if label is not None:
         payload["label"] = shapes.label(world, repo, repo.labels[label.lower()])
-    return {**payload, **_common(world, repo, sender)}
+    return _webhook_labels({**payload, **_common(world, repo, sender)})
 
 
 def issue_comment(
@@ -36,7 +50,7 @@ def issue_comment(
         "issue": shapes.issue(world, repo, issue),
         "comment": shapes.comment(world, repo, comment),
     }
-    return {**payload, **_common(world, repo, sender)}
+    return _webhook_labels({**payload, **_common(world, repo, sender)})
 
 
 def pull_request_review(
@@ -47,7 +61,7 @@ def pull_request_review(
         "review": shapes_git.review(world, repo, issue, review),
         "pull_request": shapes_git.pull_request(world, repo, issue, full=False),
     }
-    return {**payload, **_common(world, repo, sender)}
+    return _webhook_labels({**payload, **_common(world, repo, sender)})
 
 
 def installation_created(world: World, inst: Installation, sender: str) -> dict[str, Any]:

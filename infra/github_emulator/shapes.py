@@ -181,6 +181,10 @@ def label(world: World, repo: Repo, item: Label) -> dict[str, Any]:
         "color": item.color,
         "default": item.default,
         "description": item.description,
+        # Newer than the pinned OpenAPI description, but githubkit 0.16 requires them;
+        # events.py strips them from webhook payloads, whose schema forbids them.
+        "archived_at": None,
+        "archived_by": None,
     }
 
 
