@@ -37,6 +37,7 @@ def contract() -> dict[str, Any]:
     return loaded
 
 
+@cache
 def _validator(definition: str) -> Draft202012Validator:
     document = contract()
     if definition not in document["$defs"]:
