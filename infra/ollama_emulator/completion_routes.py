@@ -92,8 +92,11 @@ async def chat(state: EmulatorState, body: Any) -> Outcome:
     name = body["model"]
     _check_capabilities(model, body, name)
     messages = body.get("messages") or []
-    if not isinstance(messages, list):
-        raise bad_request("messages must be a list")
+    if not isinstance(messages, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages
+    ):
+        # Ollama's JSON decoding refuses these with 400 before any model runs.
+        raise bad_request("messages must be a list of objects with a role")
     options = body.get("options")
     num_ctx = effective_num_ctx(model, options)
     if not messages:

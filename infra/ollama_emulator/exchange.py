@@ -59,6 +59,8 @@ async def serve(
         outcome = await handler(state, body)
     except OllamaEmulatorError as error:
         outcome = error_outcome(error)
+    except Exception as exc:  # a stand-in bug must reach the log and the client, not vanish
+        outcome = Outcome(500, {"error": f"ollama emulator bug: {exc!r}"})
     record: dict[str, Any] = {
         "method": request.method,
         "path": request.url.path,

@@ -196,3 +196,26 @@ def test_num_predict_cuts_the_reply_with_done_reason_length(ollama_emulator):
     )
     assert reply.done_reason == "length"
     assert reply.message.content == ("word " * 50)[:20]
+
+
+def test_thinking_is_returned_only_when_asked_and_supported(ollama_emulator):
+    thinker = {"name": "thinker:8b", "capabilities": ["completion", "thinking"]}
+    reply = {"text": "42", "thinking": "Six times seven."}
+    ollama_emulator.set_scenario({"models": [{**thinker, "script": [reply], "fallback": reply}]})
+    client = ollama_emulator.client()
+    thought = client.chat(model="thinker:8b", messages=[user("?")], think=True)
+    assert (thought.message.content, thought.message.thinking) == ("42", "Six times seven.")
+    plain = client.chat(model="thinker:8b", messages=[user("?")])
+    assert (plain.message.content, plain.message.thinking) == ("42", None)
+    ollama_emulator.set_scenario(scenario())
+    with pytest.raises(ollama.ResponseError) as caught:
+        client.chat(model="coder:7b", messages=[user("?")], think=True)
+    assert caught.value.status_code == 400
+    assert "does not support thinking" in caught.value.error
+
+
+def test_malformed_messages_are_400_in_ollamas_shape(ollama_emulator):
+    body = {"model": "qwen2.5-coder:7b", "messages": ["just a string"], "stream": False}
+    response = httpx.post(f"{ollama_emulator.base_url}/api/chat", json=body)
+    assert response.status_code == 400
+    assert "messages" in response.json()["error"]
