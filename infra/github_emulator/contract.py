@@ -160,7 +160,9 @@ class OpenApiContract:
         for op in ops:
             if op.regex.match(path):
                 return op
-        for op in ops:
+        # A greedy tail could make `/repos/{owner}/{repo}` swallow any path, so the
+        # fallback tries the most specific (longest) templates first.
+        for op in sorted(ops, key=lambda op: -len(op.template)):
             if op.tail_regex.match(path):
                 return op
         return None
