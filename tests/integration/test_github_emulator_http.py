@@ -1,4 +1,4 @@
-"""Transport rules of the GitHub stand-in: conditional requests and the rate limit, over raw HTTP."""
+"""The GitHub stand-in's transport rules: conditional requests and the rate limit, raw HTTP."""
 
 from __future__ import annotations
 
