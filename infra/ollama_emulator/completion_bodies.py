@@ -78,6 +78,7 @@ class Completion:
 
     def chat_chunks(self) -> list[dict[str, Any]]:
         chunks: list[dict[str, Any]] = []
+        message: dict[str, Any]
         if self.thinking:
             message = {"role": "assistant", "content": "", "thinking": self.thinking}
             chunks.append({**self._head(), "message": message, "done": False})

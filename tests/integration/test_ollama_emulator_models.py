@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import ollama
 import pytest
+
+from infra.ollama_emulator import ScenarioError
 
 pytestmark = pytest.mark.integration
 
@@ -150,3 +154,18 @@ def test_admin_routes_expose_reset_and_replace_over_http(stand_in):
 def test_unknown_paths_answer_like_ollamas_router(stand_in):
     response = httpx.get(stand_in.base_url + "/api/nothing-here")
     assert (response.status_code, response.text) == (404, "404 page not found")
+
+
+def test_a_json_scenario_file_serves_the_same_as_a_dict(ollama_emulator, tmp_path):
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(SCENARIO))
+    ollama_emulator.set_scenario(path)
+    assert [m.model for m in ollama_emulator.client().list().models] == [
+        "qwen2.5-coder:7b",
+        "codellama:7b",
+    ]
+    bad = tmp_path / "bad.json"
+    rule = {"when": {"last_tool_is": "x"}, "reply": "y"}
+    bad.write_text(json.dumps({"models": [{"name": "m", "rules": [rule]}]}))
+    with pytest.raises(ScenarioError, match="unknown conditions \\['last_tool_is'\\]"):
+        ollama_emulator.set_scenario(bad)
