@@ -56,9 +56,12 @@ def issue_comment(
 def pull_request_review(
     world: World, repo: Repo, issue: Issue, review: Review, sender: str
 ) -> dict[str, Any]:
+    shape = shapes_git.review(world, repo, issue, review)
+    # Webhooks spell review states in lower case, REST in upper case (as GitHub does).
+    shape["state"] = shape["state"].lower()
     payload: dict[str, Any] = {
         "action": "submitted",
-        "review": shapes_git.review(world, repo, issue, review),
+        "review": shape,
         "pull_request": shapes_git.pull_request(world, repo, issue, full=False),
     }
     return _webhook_labels({**payload, **_common(world, repo, sender)})
@@ -79,6 +82,5 @@ def installation_created(world: World, inst: Installation, sender: str) -> dict[
             }
             for r in repos
         ],
-        "requester": None,
         "sender": shapes.user(world, sender),
     }
