@@ -85,3 +85,24 @@ class MessageError(InputError):
 
 class BusError(BzzzError):
     """The message bus (SNS/SQS) refused or failed an operation."""
+
+
+class GitHubError(BzzzError):
+    """GitHub refused or failed a request."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(f"GitHub answered {status}: {message}")
+
+
+class GitHubNotFoundError(GitHubError):
+    """The repository, issue, comment or user does not exist (or is hidden from us)."""
+
+
+class GitHubRateLimitError(GitHubError):
+    """The rate limit is spent; try again after `retry_after` seconds."""
+
+    def __init__(self, status: int, message: str, retry_after: float) -> None:
+        super().__init__(status, message)
+        self.retry_after = retry_after

@@ -1,0 +1,262 @@
+"""A narrow GitHub REST client over githubkit: the calls Bzzz makes, and typed errors.
+
+githubkit is imported when the first client is made, not when this module is.
+Its automatic retries and HTTP cache are off: the control plane honours rate
+limits itself (stop early, resume on the next run) and keeps ETags in its own
+table, since a Lambda's memory does not outlive the invocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from bzzz.errors import GitHubError, GitHubNotFoundError, GitHubRateLimitError
+
+if TYPE_CHECKING:
+    from githubkit import GitHub
+
+T = TypeVar("T")
+Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    number: int
+    title: str
+    body: str
+    state: str
+    labels: tuple[str, ...]
+    author: str
+    html_url: str
+    is_pull_request: bool
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    author: str
+    body: str
+    html_url: str
+
+
+def _split(repo: str) -> tuple[str, str]:
+    owner, _, name = repo.partition("/")
+    return owner, name
+
+
+@contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """Turn githubkit's exceptions into ours, naming what we were doing."""
+    from githubkit.exception import RateLimitExceeded, RequestError, RequestFailed
+
+    try:
+        yield
+    except RateLimitExceeded as exc:
+        raise GitHubRateLimitError(
+            exc.response.status_code, f"{what}: rate limit spent", exc.retry_after.total_seconds()
+        ) from exc
+    except RequestFailed as exc:
+        status = exc.response.status_code
+        try:
+            message = str(exc.response.json().get("message", ""))
+        except Exception:
+            message = exc.response.text[:200]
+        kind = GitHubNotFoundError if status == 404 else GitHubError
+        raise kind(status, f"{what}: {message}") from exc
+    except RequestError as exc:
+        raise GitHubError(0, f"{what}: {exc}") from exc
+
+
+class GitHubApi:
+    """GitHub on behalf of one credential (a token, or a GitHub App installation)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        app_id: int | None = None,
+        private_key: str | None = None,
+        installation_id: int | None = None,
+        timeout: float = 8.0,
+    ) -> None:
+        from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
+
+        auth: Any
+        if token:
+            auth = TokenAuthStrategy(token)
+        elif app_id and private_key and installation_id:
+            auth = AppInstallationAuthStrategy(app_id, private_key, installation_id)
+        else:
+            raise ValueError("give a token, or app_id, private_key and installation_id")
+        self._gh: GitHub[Any] = GitHub(
+            auth,
+            base_url=base_url.rstrip("/") + "/",
+            auto_retry=False,
+            http_cache=False,
+            timeout=timeout,
+            user_agent="bzzz",
+        )
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        with _translated(what):
+            return call()
+
+    # ----- people -----------------------------------------------------------
+
+    def role(self, repo: str, user: str) -> str:
+        """The user's role on the repo (admin, maintain, write, triage, read, none)."""
+        owner, name = _split(repo)
+        try:
+            reply = self._call(
+                f"permission of {user} on {repo}",
+                lambda: self._gh.rest.repos.get_collaborator_permission_level(owner, name, user),
+            )
+        except GitHubNotFoundError:
+            return "none"
+        data = _json(reply)
+        return str(data.get("role_name") or data.get("permission") or "none")
+
+    # ----- issues -----------------------------------------------------------
+
+    def issue(self, repo: str, number: int) -> IssueInfo:
+        owner, name = _split(repo)
+        reply = self._call(
+            f"issue {repo}#{number}", lambda: self._gh.rest.issues.get(owner, name, number)
+        )
+        return _issue(_json(reply))
+
+    def labelled_issues(
+        self, repo: str, label: str, etag: str | None = None
+    ) -> tuple[list[IssueInfo] | None, str | None]:
+        """Open issues carrying `label`, or None when unchanged since `etag` (free: a 304).
+
+        Only the first page is conditional; later pages are fetched when it changed.
+        """
+        owner, name = _split(repo)
+        headers = {"If-None-Match": etag} if etag else None
+        issues: list[IssueInfo] = []
+        first_etag: str | None = None
+        page = 1
+        while True:
+            reply = self._call(
+                f"open issues labelled {label} in {repo}",
+                lambda page=page: self._gh.rest.issues.list_for_repo(  # type: ignore[misc]
+                    owner, name, state="open", labels=label, per_page=100, page=page,
+                    headers=headers if page == 1 else None,
+                ),
+            )  # fmt: skip
+            if reply.status_code == 304:
+                return None, etag
+            if page == 1:
+                first_etag = reply.headers.get("etag")
+            batch = _json(reply)
+            issues.extend(_issue(raw) for raw in batch)
+            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+                return [i for i in issues if not i.is_pull_request], first_etag
+            page += 1
+
+    def comments(self, repo: str, number: int) -> list[Comment]:
+        owner, name = _split(repo)
+        found: list[Comment] = []
+        page = 1
+        while True:
+            reply = self._call(
+                f"comments of {repo}#{number}",
+                lambda page=page: self._gh.rest.issues.list_comments(  # type: ignore[misc]
+                    owner, name, number, per_page=100, page=page
+                ),
+            )
+            batch = _json(reply)
+            found.extend(_comment(raw) for raw in batch)
+            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+                return found
+            page += 1
+
+    def comment(self, repo: str, number: int, body: str) -> Comment:
+        owner, name = _split(repo)
+        reply = self._call(
+            f"commenting on {repo}#{number}",
+            lambda: self._gh.rest.issues.create_comment(owner, name, number, body=body),
+        )
+        return _comment(_json(reply))
+
+    def edit_comment(self, repo: str, comment_id: int, body: str) -> Comment:
+        owner, name = _split(repo)
+        reply = self._call(
+            f"editing comment {comment_id} in {repo}",
+            lambda: self._gh.rest.issues.update_comment(owner, name, comment_id, body=body),
+        )
+        return _comment(_json(reply))
+
+    def react(self, repo: str, number: int, content: Reaction = "eyes") -> None:
+        owner, name = _split(repo)
+        self._call(
+            f"reacting to {repo}#{number}",
+            lambda: self._gh.rest.reactions.create_for_issue(owner, name, number, content=content),
+        )
+
+    def add_labels(self, repo: str, number: int, labels: list[str]) -> None:
+        owner, name = _split(repo)
+        self._call(
+            f"labelling {repo}#{number}",
+            lambda: self._gh.rest.issues.add_labels(owner, name, number, labels=labels),
+        )
+
+    def remove_label(self, repo: str, number: int, label: str) -> bool:
+        """Remove `label`; False when the issue did not carry it."""
+        owner, name = _split(repo)
+        try:
+            self._call(
+                f"unlabelling {repo}#{number}",
+                lambda: self._gh.rest.issues.remove_label(owner, name, number, label),
+            )
+        except GitHubNotFoundError:
+            return False
+        return True
+
+    # ----- pull requests ----------------------------------------------------
+
+    def open_draft_pull(self, repo: str, head: str, base: str, title: str, body: str) -> str:
+        """Open a draft pull request; return its HTML URL."""
+        owner, name = _split(repo)
+        reply = self._call(
+            f"opening a pull request from {head} in {repo}",
+            lambda: self._gh.rest.pulls.create(
+                owner, name, head=head, base=base, title=title, body=body, draft=True
+            ),
+        )
+        return str(_json(reply)["html_url"])
+
+
+def _json(reply: Any) -> Any:
+    """The decoded body; githubkit's TypedDicts are more than we rely on."""
+    return reply.json()
+
+
+def _issue(raw: dict[str, Any]) -> IssueInfo:
+    return IssueInfo(
+        number=int(raw["number"]),
+        title=str(raw.get("title") or ""),
+        body=str(raw.get("body") or ""),
+        state=str(raw.get("state") or "open"),
+        labels=tuple(
+            str(label["name"] if isinstance(label, dict) else label)
+            for label in raw.get("labels", [])
+        ),
+        author=str((raw.get("user") or {}).get("login", "")),
+        html_url=str(raw.get("html_url") or ""),
+        is_pull_request="pull_request" in raw,
+    )
+
+
+def _comment(raw: dict[str, Any]) -> Comment:
+    return Comment(
+        id=int(raw["id"]),
+        author=str((raw.get("user") or {}).get("login", "")),
+        body=str(raw.get("body") or ""),
+        html_url=str(raw.get("html_url") or ""),
+    )
