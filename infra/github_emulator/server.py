@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -57,3 +58,35 @@ def start_in_thread(
             raise EmulatorError(f"GitHub emulator did not start on {base_url}")
         time.sleep(0.02)
     return RunningEmulator(emulator, base_url, server, thread)
+
+
+def serve_forever(
+    seed: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+) -> None:
+    """Serve in the foreground until interrupted (the `bzzz github-emulator` command)."""
+    emulator = GitHubEmulator.from_seed(seed)
+    if webhook_url is not None:
+        emulator.world.webhook.url = webhook_url
+    if webhook_secret is not None:
+        emulator.world.webhook.secret = webhook_secret
+    running = start_in_thread(emulator, host=host, port=port)
+    print(f"GitHub emulator on {running.base_url}", flush=True)
+    for token in emulator.world.tokens.values():
+        print(f"  token for {token.login}: {token.value}", flush=True)
+    for repo in emulator.world.repos.values():
+        print(f"  git clone {running.base_url}/{repo.full_name}.git", flush=True)
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM stops the server as Ctrl-C does, so the bare repositories are removed.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while running._thread.is_alive():
+            running._thread.join(timeout=0.5)
+    finally:
+        running.stop()
