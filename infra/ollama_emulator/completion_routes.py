@@ -87,6 +87,13 @@ def _notes(model: ModelSpec, fit: Fit, source: str, reply: Reply) -> dict[str, A
     }
 
 
+def _stream(chunks: list[dict[str, Any]], reply: Reply, notes: dict[str, Any]) -> Outcome:
+    if reply.error is not None:
+        # A failure after streaming began: Ollama ends the 200 stream with an error line.
+        chunks = [*chunks[:-1], {"error": reply.error}]
+    return Outcome(chunks=chunks, delay=reply.delay, notes=notes)
+
+
 async def chat(state: EmulatorState, body: Any) -> Outcome:
     model = _model(state, body)
     name = body["model"]
@@ -108,10 +115,11 @@ async def chat(state: EmulatorState, body: Any) -> Outcome:
     choice = state.chooser.choose(model, fit.messages, tools_offered=bool(body.get("tools")))
     reply = choice.reply
     notes = _notes(model, fit, choice.source, reply)
-    if reply.error is not None:
+    streaming = body.get("stream", True) is not False
+    if reply.error is not None and not (reply.mid_stream and streaming):
         return Outcome(reply.status, {"error": reply.error}, delay=reply.delay, notes=notes)
     content, done_reason = _limit(_content(reply, messages), options)
-    if not reply.tool_calls:
+    if not reply.tool_calls and reply.error is None:
         _check_format(body.get("format"), content)
     calls = [c.to_wire() for c in reply.tool_calls]
     completion = Completion(
@@ -125,9 +133,9 @@ async def chat(state: EmulatorState, body: Any) -> Outcome:
         cold_start=cold,
         waited_ns=int(reply.delay * 1e9),
     )
-    if body.get("stream", True) is False:
+    if not streaming:
         return Outcome(body=completion.chat_body(), delay=reply.delay, notes=notes)
-    return Outcome(chunks=completion.chat_chunks(), delay=reply.delay, notes=notes)
+    return _stream(completion.chat_chunks(), reply, notes)
 
 
 async def generate(state: EmulatorState, body: Any) -> Outcome:
@@ -146,12 +154,14 @@ async def generate(state: EmulatorState, body: Any) -> Outcome:
     choice = state.chooser.choose(model, fit.messages, tools_offered=False)
     reply = choice.reply
     notes = _notes(model, fit, choice.source, reply)
-    if reply.error is not None:
+    streaming = body.get("stream", True) is not False
+    if reply.error is not None and not (reply.mid_stream and streaming):
         return Outcome(reply.status, {"error": reply.error}, delay=reply.delay, notes=notes)
     if reply.tool_calls:
         raise ScriptError(f"{choice.source} answers with tool calls, which /api/generate lacks")
     content, done_reason = _limit(_content(reply, []), options)
-    _check_format(body.get("format"), content)
+    if reply.error is None:
+        _check_format(body.get("format"), content)
     completion = Completion(
         model=name,
         content=content,
@@ -163,6 +173,6 @@ async def generate(state: EmulatorState, body: Any) -> Outcome:
         waited_ns=int(reply.delay * 1e9),
     )
     with_context = not body.get("raw")
-    if body.get("stream", True) is False:
+    if not streaming:
         return Outcome(body=completion.generate_body(with_context), delay=reply.delay, notes=notes)
-    return Outcome(chunks=completion.generate_chunks(with_context), delay=reply.delay, notes=notes)
+    return _stream(completion.generate_chunks(with_context), reply, notes)

@@ -75,5 +75,7 @@ def problems(record: dict[str, Any]) -> list[str]:
     found: list[str] = []
     for index, chunk in enumerate(chunks[:-1]):
         found += check(_STREAM_EVENT[path], chunk, f"{where} chunk {index}")
-    found += check(definition, chunks[-1], f"{where} final chunk")
+    # A stream ends with the final object, or with an error line when generation failed.
+    final = "ErrorResponse" if "error" in chunks[-1] else definition
+    found += check(final, chunks[-1], f"{where} final chunk")
     return found

@@ -7,6 +7,9 @@ Accepted forms, in a scenario's `script`, `rules[].reply` or `fallback`:
     {json: {...}}                                 text that is this value as JSON (for `format`)
     {tool_calls: [{name: run_command, arguments: {command: pytest}}], text: ""}
     {error: "out of memory", status: 500}         Ollama's error shape with that status
+    {error: "...", text: "partial", mid_stream: true}
+                                                  when streamed: the text, then an error line
+                                                  ending the 200 stream (not streamed: as above)
     {nothing: empty}                              an empty message (a useless turn)
     {nothing: repeat}                             the previous assistant message again
     any of them + {delay: 2.5}                    wait that many seconds before answering
@@ -20,7 +23,17 @@ from typing import Any
 
 from infra.ollama_emulator.errors import ScenarioError
 
-_KEYS = {"text", "thinking", "json", "tool_calls", "error", "status", "nothing", "delay"}
+_KEYS = {
+    "text",
+    "thinking",
+    "json",
+    "tool_calls",
+    "error",
+    "status",
+    "mid_stream",
+    "nothing",
+    "delay",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,7 @@ class Reply:
     tool_calls: tuple[ToolCall, ...] = ()
     error: str | None = None
     status: int = 500
+    mid_stream: bool = False
     nothing: str | None = None  # "empty" or "repeat"
     delay: float = 0.0
 
@@ -72,6 +86,9 @@ def parse_reply(data: Any) -> Reply:
     status = int(data.get("status", 500))
     if "error" in data and not 400 <= status <= 599:
         raise ScenarioError(f"reply: an error status is 4xx or 5xx, not {status}")
+    mid_stream = bool(data.get("mid_stream", False))
+    if mid_stream and "error" not in data:
+        raise ScenarioError("reply: mid_stream goes with an error")
     delay = float(data.get("delay", 0.0))
     if delay < 0:
         raise ScenarioError("reply: delay cannot be negative")
@@ -81,6 +98,7 @@ def parse_reply(data: Any) -> Reply:
         tool_calls=tuple(_parse_tool_call(c) for c in data.get("tool_calls", [])),
         error=None if data.get("error") is None else str(data["error"]),
         status=status,
+        mid_stream=mid_stream,
         nothing=nothing,
         delay=delay,
     )

@@ -219,3 +219,21 @@ def test_malformed_messages_are_400_in_ollamas_shape(ollama_emulator):
     response = httpx.post(f"{ollama_emulator.base_url}/api/chat", json=body)
     assert response.status_code == 400
     assert "messages" in response.json()["error"]
+
+
+def test_an_error_mid_stream_ends_the_stream_with_an_error_line(ollama_emulator):
+    broken = {"text": "Partial answer", "error": "llama runner process has terminated"}
+    ollama_emulator.set_scenario(scenario(script=[{**broken, "mid_stream": True}]))
+    received = []
+    stream = ollama_emulator.client().chat(model="coder:7b", messages=[user("x")], stream=True)
+
+    def consume() -> None:
+        for part in stream:
+            received.append(part.message.content)
+
+    with pytest.raises(ollama.ResponseError) as caught:
+        consume()
+    assert caught.value.error == "llama runner process has terminated"
+    assert "".join(received) == "Partial answer"
+    (record,) = ollama_emulator.requests("/api/chat")
+    assert (record["status"], record["chunks"][-1]) == (200, {"error": broken["error"]})
