@@ -110,6 +110,7 @@ class _Recording:
             await self.inner(scope, receive, send)
             return
         status, headers, chunks = 0, {}, []
+        query = scope.get("query_string", b"").decode()
 
         async def capture(message: Message) -> None:
             nonlocal status, headers
@@ -118,19 +119,21 @@ class _Recording:
                 headers = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Recorded before the last byte leaves, so that a client which has
+                    # its reply always finds the exchange in the record.
+                    recorder(
+                        Exchange(
+                            method=scope["method"],
+                            path=path + (f"?{query}" if query else ""),
+                            status=status,
+                            headers=headers,
+                            body=b"".join(chunks),
+                        )
+                    )
             await send(message)
 
         await self.inner(scope, receive, capture)
-        query = scope.get("query_string", b"").decode()
-        recorder(
-            Exchange(
-                method=scope["method"],
-                path=path + (f"?{query}" if query else ""),
-                status=status,
-                headers=headers,
-                body=b"".join(chunks),
-            )
-        )
 
 
 def _not_rest(path: str) -> bool:

@@ -80,6 +80,7 @@ def serve_forever(
         print(f"  token for {token.login}: {token.value}", flush=True)
     for repo in emulator.world.repos.values():
         print(f"  git clone {running.base_url}/{repo.full_name}.git", flush=True)
+
     def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
