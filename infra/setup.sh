@@ -54,6 +54,7 @@ command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${BZZZ_SETUP_CONTAINERS:-1}" = "1" ]; then
   command -v podman >/dev/null 2>&1 || need+=(podman)
   command -v runc >/dev/null 2>&1 || need+=(runc)
+  for tool in catatonit debootstrap; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 fi
 apt_install "${need[@]}"
 

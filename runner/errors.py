@@ -1,0 +1,33 @@
+"""The runner's sandbox errors, rooted in one base class.
+
+A command that fails inside the sandbox is not an error: it comes back as a
+CommandResult. These are for the sandbox itself failing - the engine refused,
+the image is missing, the container vanished - and each wraps the docker SDK
+exception that caused it (`raise ... from exc`).
+"""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """Base of every sandbox error."""
+
+
+class ImageBuildError(SandboxError):
+    """The default image could not be built; the message says what is missing."""
+
+
+class ImageNotFoundError(SandboxError):
+    """The configured image is not on the engine (build it, or pull it)."""
+
+
+class SandboxStartError(SandboxError):
+    """The engine refused to create or start the container."""
+
+
+class SandboxGoneError(SandboxError):
+    """The container stopped or disappeared while in use; the sandbox cannot run commands."""
+
+
+class EngineUnavailableError(SandboxError):
+    """The container engine did not answer."""
