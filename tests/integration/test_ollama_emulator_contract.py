@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import ollama
 import pytest
 
 from infra.ollama_emulator.contract import CONTRACT_PATH, contract, problems
-from tests.fixtures.ollama import client_losses, exchange_problems
+from tests.fixtures.ollama import client_losses, exchange_problems, fail_on_contract_breaks
 
 pytestmark = pytest.mark.integration
 
@@ -151,31 +147,11 @@ def test_a_field_the_official_client_would_drop_is_caught(ollama_emulator):
     assert exchange_problems(record) != []
 
 
-INNER_TEST = """
-def test_stand_in_misbehaves(ollama_emulator):
-    ollama_emulator.client().list()
-    # Inject what a broken stand-in would have answered: a tags entry missing its fields.
-    ollama_emulator._emulator._state.log.add(
-        {"method": "GET", "path": "/api/tags", "status": 200, "streamed": False,
-         "response": {"models": [{"name": "x"}]}}
-    )
-"""
-
-
-def test_the_fixture_fails_a_test_whose_exchange_breaks_the_contract(tmp_path):
-    (tmp_path / "test_inner.py").write_text(INNER_TEST)
-    root = Path(__file__).parents[2]
-    # Only our fixture module as plugin, none of the project's configuration.
-    isolated = ["-c", os.devnull, "--rootdir", str(tmp_path), "-p", "tests.fixtures.ollama"]
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", *isolated, str(tmp_path / "test_inner.py")],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 1, done.stdout
-    assert "1 passed, 1 error" in done.stdout
-    assert "the Ollama stand-in broke Ollama's API" in done.stdout
-    assert "'model' is a required property" in done.stdout
+def test_the_teardown_gate_fails_on_a_broken_exchange_and_passes_real_ones(ollama_emulator):
+    ollama_emulator.set_scenario(SCENARIO)
+    records = exercise_every_endpoint(ollama_emulator)
+    fail_on_contract_breaks(records)  # the real exchanges pass
+    broken = {"method": "GET", "path": "/api/tags", "status": 200, "streamed": False}
+    broken["response"] = {"models": [{"name": "x"}]}
+    with pytest.raises(pytest.fail.Exception, match="'model' is a required property"):
+        fail_on_contract_breaks([*records, broken])

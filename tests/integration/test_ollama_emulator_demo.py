@@ -19,6 +19,8 @@ import httpx
 import ollama
 import pytest
 
+from cli.main import main
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
@@ -191,13 +193,7 @@ def test_the_cli_serves_a_scenario_until_interrupted():
         assert process.wait(timeout=10) == 0
 
 
-def test_the_cli_refuses_a_missing_scenario_file(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "ollama-emulator", "--scenario", str(tmp_path / "x")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 1
-    assert "bzzz ollama-emulator:" in done.stdout
+def test_the_cli_refuses_a_missing_scenario_file(tmp_path, capsys):
+    code = main(["ollama-emulator", "--scenario", str(tmp_path / "absent.yaml")])
+    assert code == 1
+    assert capsys.readouterr().out.startswith("bzzz ollama-emulator: ")
