@@ -88,6 +88,7 @@ def start_in_thread(
         time.sleep(0.01)
     if not server.started:
         server.should_exit = True
+        sock.close()
         raise RuntimeError("the Ollama emulator did not start")
     return RunningEmulator(server, thread, sock.getsockname()[1], app.state.emulator)
 

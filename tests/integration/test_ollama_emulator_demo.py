@@ -20,11 +20,11 @@ import ollama
 import pytest
 
 from cli.main import main
+from infra.ollama_emulator.scenarios import DEMO
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
-DEMO = ROOT / "infra/ollama_emulator/scenarios/demo.yaml"
 BUGGY = "def average(values):\n    return sum(values) / (len(values) - 1)\n"
 FIXED = "def average(values):\n    return sum(values) / len(values)\n"
 TOOLS = [
