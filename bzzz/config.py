@@ -68,6 +68,15 @@ class Settings:
     lease_seconds: int = 300
     max_attempts: int = 3
     summon_label: str = "bzzz-task"
+    github_api_url: str = "https://api.github.com"
+    github_app_id: int | None = None
+    # Logins allowed to summon agents besides collaborators with write access.
+    allowed_users: frozenset[str] = frozenset()
+    hive_url: str | None = None
+    escalation_webhook_url: str | None = None
+    # Secrets Manager secret (JSON object) holding the secrets of bzzz.secrets,
+    # for deployments; locally the secrets come from the environment.
+    secrets_id: str | None = None
 
     def queue_url(self, name: str) -> str:
         """The URL of queue `name` ("work", "status", "escalation"), or a ConfigError."""
@@ -91,10 +100,8 @@ SERVICES = ("dynamodb", "sns", "sqs", "secretsmanager", "ssm", "scheduler")
 
 def _endpoint(env: Mapping[str, str], service: str) -> str | None:
     for variable in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
-        value = env.get(variable, "").strip()
+        value = _url(env, variable)
         if value:
-            if not value.startswith(("http://", "https://")):
-                raise ConfigError(variable, f"must be an http(s) URL, got {value!r}")
             return value
     return None
 
@@ -130,6 +137,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("AWS_REGION", "missing (also accepted: AWS_DEFAULT_REGION)")
     endpoints = {service: _endpoint(env, service) for service in SERVICES}
     summon_label = env.get("BZZZ_SUMMON_LABEL", "").strip() or "bzzz-task"
+    app_id = env.get("GITHUB_APP_ID", "").strip()
     return Settings(
         tasks_table=values["BZZZ_TASKS_TABLE"],
         agents_table=values["BZZZ_AGENTS_TABLE"],
@@ -148,7 +156,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lease_seconds=_positive_int(env, "BZZZ_LEASE_SECONDS", 300),
         max_attempts=_positive_int(env, "BZZZ_MAX_ATTEMPTS", 3),
         summon_label=summon_label,
+        github_api_url=_url(env, "GITHUB_API_URL") or "https://api.github.com",
+        github_app_id=_positive_int(env, "GITHUB_APP_ID", 0) if app_id else None,
+        allowed_users=frozenset(
+            login.strip().lower()
+            for login in env.get("BZZZ_ALLOWED_USERS", "").split(",")
+            if login.strip()
+        ),
+        hive_url=_url(env, "HIVE_URL"),
+        escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
+        secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,
     )
+
+
+def _url(env: Mapping[str, str], variable: str) -> str | None:
+    value = env.get(variable, "").strip()
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(variable, f"must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
 
 
 @lru_cache(maxsize=1)
