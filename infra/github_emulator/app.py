@@ -18,6 +18,7 @@ from infra.github_emulator import (
     git_http,
     routes_admin,
     routes_apps,
+    routes_comments,
     routes_issues,
     routes_pulls,
     routes_repos,
@@ -74,6 +75,7 @@ class GitHubEmulator:
             *routes_apps.ROUTES,
             *routes_repos.ROUTES,
             *routes_issues.ROUTES,
+            *routes_comments.ROUTES,
             *routes_pulls.ROUTES,
             *git_http.ROUTES,
         ]

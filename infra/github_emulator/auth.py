@@ -125,6 +125,11 @@ def require_write(identity: Identity, repo: Repo, scope: str, role: str = "write
         if token.permissions.get(scope) != "write":
             raise Forbidden()
         return
+    if identity.app_id is not None:
+        raise Forbidden("Resource not accessible by integration")
+    if role == "read" and not repo.private:
+        # Anyone signed in may open issues, comment and react on a public repository.
+        return
     have = repo.role_of(identity.login)
-    if identity.app_id is not None or have is None or ROLES.index(have) < ROLES.index(role):
+    if have is None or ROLES.index(have) < ROLES.index(role):
         raise Forbidden("Resource not accessible by personal access token")

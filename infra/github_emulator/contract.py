@@ -1,9 +1,8 @@
-"""Hold the stand-in to GitHub: validate exchanges against GitHub's published descriptions.
+"""Hold the stand-in to GitHub's REST description (`@octokit/openapi`, api.github.com.json).
 
-`OpenApiContract` checks a REST response (status documented, body matching the
-response schema) against `@octokit/openapi`'s `api.github.com.json`;
-`WebhookContract` checks a webhook payload against `@octokit/webhooks-schemas`.
-Both documents are large, so each is parsed once and validators are cached.
+`OpenApiContract.check` takes one recorded exchange and says what is wrong with
+it: no such operation, an undocumented status, or a body off the response
+schema. The document is 13 MB, so it is parsed once and validators are cached.
 """
 
 from __future__ import annotations
@@ -11,27 +10,22 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import jsonschema
 from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4, DRAFT7
+from referencing.jsonschema import DRAFT4
+
+from infra.github_emulator.errors import ContractError
+from infra.github_emulator.schema_dialect import format_checker, nullable_to_json_schema
 
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node" / "node_modules" / "@octokit"
 OPENAPI_PATH = NODE_MODULES / "openapi" / "generated" / "api.github.com.json"
-WEBHOOKS_PATH = NODE_MODULES / "webhooks-schemas" / "schema.json"
 
 _OPENAPI_URI = "urn:github-openapi"
-_WEBHOOKS_URI = "urn:github-webhooks"
 _METHODS = ("get", "put", "post", "delete", "patch", "head")
-
-
-class ContractError(Exception):
-    """A description could not be loaded, or an exchange does not match it."""
 
 
 @dataclass(frozen=True)
@@ -46,54 +40,6 @@ class Exchange:
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
-
-
-def _format_checker() -> jsonschema.FormatChecker:
-    # jsonschema checks no formats by default and its date-time check needs an
-    # optional package; GitHub's schemas lean on these two, so check them here.
-    checker = jsonschema.FormatChecker(formats=())
-
-    @checker.checks("date-time", raises=ValueError)
-    def _date_time(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return "T" in value
-
-    @checker.checks("uri")
-    def _uri(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        parsed = urlparse(value)
-        return bool(parsed.scheme) and (bool(parsed.netloc) or parsed.scheme == "mailto")
-
-    return checker
-
-
-def _nullable_to_json_schema(node: Any) -> Any:
-    """Rewrite OpenAPI 3.0 `nullable: true` into plain JSON Schema, in place."""
-    if isinstance(node, list):
-        for item in node:
-            _nullable_to_json_schema(item)
-        return node
-    if not isinstance(node, dict):
-        return node
-    for value in node.values():
-        _nullable_to_json_schema(value)
-    if node.get("nullable") is True:
-        del node["nullable"]
-        if "type" in node and "$ref" not in node:
-            kind = node["type"]
-            node["type"] = [*kind, "null"] if isinstance(kind, list) else [kind, "null"]
-            if "enum" in node and None not in node["enum"]:
-                node["enum"] = [*node["enum"], None]
-        else:
-            # `$ref` silences its siblings and allOf/oneOf have no type to widen,
-            # so wrap the whole schema in "null or that".
-            inner = dict(node)
-            node.clear()
-            node["anyOf"] = [{"type": "null"}, inner]
-    return node
 
 
 def _template_regex(template: str, *, greedy_tail: bool = False) -> re.Pattern[str]:
@@ -123,7 +69,7 @@ class OpenApiContract:
     GENERIC_STATUSES = frozenset({"304", "401", "403", "429"})
 
     def __init__(self, document: dict[str, Any]) -> None:
-        self._doc = _nullable_to_json_schema(document)
+        self._doc = nullable_to_json_schema(document)
         self._doc.setdefault("x-emulator-schemas", {})
         self._registry: Registry[Any] = Registry().with_resource(
             _OPENAPI_URI, Resource.from_contents(self._doc, default_specification=DRAFT4)
@@ -145,7 +91,7 @@ class OpenApiContract:
             # A literal segment beats a parameter (`issues/comments/{id}` before
             # `issues/{number}`), so try templates with fewer parameters first.
             ops.sort(key=lambda op: op.params)
-        self._checker = _format_checker()
+        self._checker = format_checker()
         self._validators: dict[tuple[str, str, str], jsonschema.protocols.Validator] = {}
 
     @classmethod
@@ -223,48 +169,7 @@ class OpenApiContract:
         ]
 
 
-class WebhookContract:
-    """GitHub's webhook payload schemas, one validator per `event$action`."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self._doc = document
-        self._registry: Registry[Any] = Registry().with_resource(
-            _WEBHOOKS_URI, Resource.from_contents(document, default_specification=DRAFT7)
-        )
-        self._checker = _format_checker()
-        self._validators: dict[str, jsonschema.protocols.Validator] = {}
-
-    @classmethod
-    def load(cls, path: Path = WEBHOOKS_PATH) -> WebhookContract:
-        try:
-            return cls(json.loads(path.read_text()))
-        except OSError as exc:
-            raise ContractError(f"cannot read {path}; run `npm ci --prefix infra/node`") from exc
-
-    def check(self, event: str, payload: dict[str, Any]) -> list[str]:
-        name = f"{event}${payload['action']}" if "action" in payload else f"{event}_event"
-        if name not in self._doc["definitions"]:
-            return [f"{name}: no such webhook schema"]
-        validator = self._validators.get(name)
-        if validator is None:
-            root = {"$ref": f"{_WEBHOOKS_URI}#/definitions/{name}"}
-            validator = jsonschema.Draft7Validator(
-                root, registry=self._registry, format_checker=self._checker
-            )
-            self._validators[name] = validator
-        return [
-            f"{name}: {'/'.join(map(str, err.absolute_path)) or '<root>'}: {err.message[:300]}"
-            for err in validator.iter_errors(payload)
-        ]
-
-
 @cache
 def openapi_contract() -> OpenApiContract:
     """The REST contract, parsed once per process."""
     return OpenApiContract.load()
-
-
-@cache
-def webhook_contract() -> WebhookContract:
-    """The webhook contract, parsed once per process."""
-    return WebhookContract.load()

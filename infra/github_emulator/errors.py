@@ -15,6 +15,10 @@ class SeedError(EmulatorError):
     """The seed describes a world that cannot exist (unknown user, bad repo name...)."""
 
 
+class ContractError(EmulatorError):
+    """GitHub's descriptions could not be loaded (run `npm ci --prefix infra/node`)."""
+
+
 class GitError(EmulatorError):
     """A git command on a bare repository failed."""
 

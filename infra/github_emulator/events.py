@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.github_emulator import shapes, shapes_git
+from infra.github_emulator import shapes, shapes_git, shapes_repo
 from infra.github_emulator.state import Comment, Installation, Issue, Repo, Review, World
 
 _REST_ONLY_LABEL_FIELDS = ("archived_at", "archived_by")
@@ -24,12 +24,12 @@ def _webhook_labels(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _common(world: World, repo: Repo, sender: str) -> dict[str, Any]:
     common: dict[str, Any] = {
-        "repository": shapes.repository(world, repo),
-        "sender": shapes.user(world, sender),
+        "repository": shapes_repo.repository(world, repo),
+        "sender": shapes_repo.user(world, sender),
     }
     inst = world.installation_for(repo.full_name)
     if inst is not None:
-        common["installation"] = {"id": inst.id, "node_id": shapes.node_id("MDIz", inst.id)}
+        common["installation"] = {"id": inst.id, "node_id": shapes_repo.node_id("MDIz", inst.id)}
     return common
 
 
@@ -75,12 +75,12 @@ def installation_created(world: World, inst: Installation, sender: str) -> dict[
         "repositories": [
             {
                 "id": r.id,
-                "node_id": shapes.node_id("R", r.id),
+                "node_id": shapes_repo.node_id("R", r.id),
                 "name": r.name,
                 "full_name": r.full_name,
                 "private": r.private,
             }
             for r in repos
         ],
-        "sender": shapes.user(world, sender),
+        "sender": shapes_repo.user(world, sender),
     }

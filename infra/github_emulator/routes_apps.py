@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from starlette.routing import Route
 
-from infra.github_emulator import shapes, shapes_git
+from infra.github_emulator import shapes_git, shapes_repo
 from infra.github_emulator.auth import require_app, require_user
 from infra.github_emulator.errors import Forbidden, NotFound, Unprocessable
 from infra.github_emulator.rest import Ctx, Reply, endpoint
@@ -73,7 +73,9 @@ def create_access_token(ctx: Ctx) -> Reply:
         "expires_at": iso(token.expires_at),
         "permissions": permissions,
         "repository_selection": "selected",
-        "repositories": [shapes.repository(ctx.world, ctx.world.repos[r.lower()]) for r in repos],
+        "repositories": [
+            shapes_repo.repository(ctx.world, ctx.world.repos[r.lower()]) for r in repos
+        ],
     }
     return Reply(reply, 201)
 
@@ -83,7 +85,9 @@ def installation_repositories(ctx: Ctx) -> Reply:
     token = ctx.identity.token
     if token is None or token.installation_id is None or token.repos is None:
         raise Forbidden("This endpoint requires an installation access token")
-    page = ctx.page([shapes.repository(ctx.world, ctx.world.repos[r.lower()]) for r in token.repos])
+    page = ctx.page(
+        [shapes_repo.repository(ctx.world, ctx.world.repos[r.lower()]) for r in token.repos]
+    )
     page.body = {"total_count": len(token.repos), "repositories": page.body}
     return page
 

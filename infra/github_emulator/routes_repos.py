@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from infra.github_emulator import gitrepo, shapes, shapes_git
+from infra.github_emulator import gitrepo, shapes_git, shapes_repo
 from infra.github_emulator.auth import require_user, require_write
 from infra.github_emulator.errors import NotFound, Unprocessable, invalid
 from infra.github_emulator.rest import Ctx, Reply, endpoint
@@ -21,7 +21,7 @@ PERMISSION_OF_ROLE = {
 
 
 def get_repo(ctx: Ctx) -> Reply:
-    return Reply(shapes.repository(ctx.world, ctx.repo(), full=True))
+    return Reply(shapes_repo.repository(ctx.world, ctx.repo(), full=True))
 
 
 def get_authenticated_user(ctx: Ctx) -> Reply:
@@ -29,7 +29,7 @@ def get_authenticated_user(ctx: Ctx) -> Reply:
     if ctx.identity.token is None or ctx.identity.token.login is None:
         # Installation tokens and app JWTs have no user behind them.
         raise Unprocessable("Resource not accessible by integration", errors=[])
-    return Reply(shapes.private_user(ctx.world, ctx.identity.login))
+    return Reply(shapes_repo.private_user(ctx.world, ctx.identity.login))
 
 
 def rate_limit(ctx: Ctx) -> Reply:
@@ -54,7 +54,7 @@ def collaborator_permission(ctx: Ctx) -> Reply:
     levels = {"admin": 4, "maintain": 3, "write": 2, "triage": 1, "read": 0, "none": -1}
     rank = levels[role_name]
     account = {
-        **shapes.user(ctx.world, user.login),
+        **shapes_repo.user(ctx.world, user.login),
         "permissions": {
             "admin": rank >= 4,
             "maintain": rank >= 3,
@@ -77,7 +77,7 @@ def list_collaborators(ctx: Ctx) -> Reply:
         rank = ("read", "triage", "write", "maintain", "admin").index(role)
         items.append(
             {
-                **shapes.user(ctx.world, login),
+                **shapes_repo.user(ctx.world, login),
                 "permissions": {
                     "pull": True,
                     "triage": rank >= 1,
@@ -129,7 +129,7 @@ def create_ref(ctx: Ctx) -> Reply:
     if gitrepo.resolve(repo.git_dir, ref) is not None:
         raise Unprocessable("Reference already exists")
     gitrepo.update_ref(repo.git_dir, ref, sha)
-    url = f"{shapes.repo_url(ctx.world, repo)}/git/{ref}"
+    url = f"{shapes_repo.repo_url(ctx.world, repo)}/git/{ref}"
     return Reply(shapes_git.git_ref(ctx.world, repo, ref, sha), 201, {"Location": url})
 
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from infra.github_emulator import gitrepo
-from infra.github_emulator.shapes import (
-    author_association,
-    issue,
-    node_id,
-    repo_url,
-    repository,
-    user,
-)
+from infra.github_emulator.shapes import author_association, issue
+from infra.github_emulator.shapes_repo import node_id, repo_url, repository, user
 from infra.github_emulator.state import Installation, Issue, Repo, Review, World, iso
 
 ZERO_SHA = "0" * 40
