@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.aws",
+    "tests.fixtures.containers",
     "tests.fixtures.github",
     "tests.fixtures.ollama",
 ]

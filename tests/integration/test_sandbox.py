@@ -1,0 +1,233 @@
+"""The sandbox against a real container engine (Podman's Docker API in CI): limits hold.
+
+One sandbox is shared by the tests that leave it as they found it (which is
+itself part of the proof: after a hang, a flood, a fork bomb or a memory hog
+the same sandbox still answers); tests about lifecycles make their own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runner.errors import ImageNotFoundError, SandboxGoneError
+from runner.sandbox import RUNNER_LABEL, TASK_LABEL, Sandbox, SandboxConfig, reap_orphans
+from tests.fixtures.containers import TEST_RUNNER_ID
+
+pytestmark = pytest.mark.integration
+
+LIMITS = {"memory": "256m", "pids": 64, "cpus": 1.0, "output_limit": 4000}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("shared-workspace")
+    (path / "hello.py").write_text("print('hello from the repo')\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def box(docker_client, sandbox_image: str, workspace: Path) -> Iterator[Sandbox]:
+    config = SandboxConfig(image=sandbox_image, **LIMITS)
+    with Sandbox(
+        docker_client, workspace, runner_id=TEST_RUNNER_ID, task_key="octo/demo#7", config=config
+    ) as sandbox:
+        yield sandbox
+
+
+def leftovers(box: Sandbox) -> list[str]:
+    """Names of the processes in the container besides its init, its keeper and this query."""
+    names = box.run("cat /proc/[0-9]*/comm 2>/dev/null").output.split()
+    # The query's own wrapper (sh, timeout, bash; cat is not started yet when the glob is read),
+    # the keeper `sleep infinity`, and the init (podman-init or docker-init).
+    for own in ("sh", "timeout", "bash", "sleep"):
+        names.remove(own)
+    return [name for name in names if not name.endswith("init")]
+
+
+def assert_usable(box: Sandbox) -> None:
+    result = box.run("echo still here")
+    assert (result.exit_code, result.output) == (0, "still here\n")
+
+
+def test_command_output_and_exit_code_come_back(box: Sandbox):
+    result = box.run("python3 hello.py; echo oops >&2; exit 3")
+    assert result.exit_code == 3
+    assert result.output == "hello from the repo\noops\n"
+    assert not result.timed_out and not result.truncated
+    assert result.explanation == "exited with code 3"
+    assert result.observation().endswith("[exit code 3] exited with code 3")
+
+
+def test_a_missing_command_is_an_observation_not_an_exception(box: Sandbox):
+    result = box.run("no-such-tool --help")
+    assert result.exit_code == 127
+    assert "not found" in result.output
+    assert result.explanation == "command not found"
+
+
+def test_hanging_command_is_killed_at_its_timeout_and_the_sandbox_stays_usable(box: Sandbox):
+    result = box.run("echo started; sleep 600", timeout=2)
+    assert result.timed_out
+    assert result.exit_code == 124
+    assert result.output.startswith("started\n")
+    assert "timed out after 2s" in result.explanation
+    assert 2 <= result.duration < 15
+    assert leftovers(box) == []  # nothing of it is left
+    assert_usable(box)
+
+
+def test_a_command_that_ignores_term_and_escapes_its_group_is_killed_too(box: Sandbox):
+    result = box.run("trap '' TERM; setsid sleep 600 & sleep 600", timeout=1)
+    assert result.timed_out
+    assert leftovers(box) == []
+    assert_usable(box)
+
+
+def test_output_flood_is_capped_with_head_tail_and_a_marker(box: Sandbox):
+    result = box.run("echo FIRST; yes | head -c 50M; echo; echo LAST", timeout=60)
+    assert result.exit_code == 0
+    assert result.truncated
+    assert result.output.startswith("FIRST\ny\n")
+    assert result.output.endswith("LAST\n")
+    assert "[... output cut: " in result.output
+    assert "bytes (" in result.output and "lines) dropped" in result.output
+    assert len(result.output) < LIMITS["output_limit"] + 200
+    assert_usable(box)
+
+
+def test_fork_bomb_is_contained_by_the_pids_limit_and_the_runner_is_unharmed(box: Sandbox):
+    # Backgrounded: the command returns at once, and the wrapper kills what it left.
+    background = box.run(":(){ :|:& };:", timeout=10)
+    assert not background.timed_out
+    # In the foreground: it fills the pids limit until the timeout kills it all.
+    foreground = box.run("bomb() { bomb | bomb; }; bomb", timeout=3)
+    assert foreground.timed_out
+    assert "Resource temporarily unavailable" in foreground.output
+    assert leftovers(box) == []
+    assert_usable(box)
+    # The runner (this process) can still start processes of its own.
+    assert subprocess.run(["true"], check=False).returncode == 0
+
+
+def test_memory_hog_is_killed_by_the_memory_limit(box: Sandbox):
+    result = box.run("python3 -c \"x = b'a' * 2_000_000_000\"", timeout=60)
+    assert result.exit_code == 137
+    assert not result.timed_out
+    assert "memory limit (256m)" in result.explanation
+    assert_usable(box)
+
+
+def test_the_network_is_unreachable(box: Sandbox):
+    # One connect attempt; with network "none" there is no route, so nothing leaves the box.
+    result = box.run(
+        "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 53), 2)\"", timeout=20
+    )
+    assert result.exit_code == 1
+    assert "Network is unreachable" in result.output
+    interfaces = box.run("ls /sys/class/net")
+    assert interfaces.output.split() == ["lo"]
+
+
+def test_workspace_is_writable_and_shared_while_the_root_is_read_only(
+    box: Sandbox, workspace: Path
+):
+    result = box.run("echo from-the-sandbox > /workspace/made-inside.txt && pwd")
+    assert result.output == "/workspace\n"
+    assert (workspace / "made-inside.txt").read_text() == "from-the-sandbox\n"
+    root = box.run("touch /etc/owned")
+    assert root.exit_code == 1
+    assert "Read-only file system" in root.output
+    scratch = box.run("echo ok > /tmp/scratch && cat /tmp/scratch && echo $HOME")
+    assert scratch.output == "ok\n/tmp\n"
+
+
+def test_commands_run_as_non_root_without_capabilities(box: Sandbox):
+    result = box.run(
+        "id -u; grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status; grep NoNewPrivs /proc/self/status"
+    )
+    lines = result.output.splitlines()
+    assert lines[0] != "0"
+    assert lines[1:4] == [
+        "CapPrm:\t0000000000000000",
+        "CapEff:\t0000000000000000",
+        "CapBnd:\t0000000000000000",
+    ]
+    assert lines[4] == "NoNewPrivs:\t1"
+
+
+def test_container_carries_the_limits_and_labels(box: Sandbox, docker_client):
+    attrs = docker_client.api.inspect_container(box.id)
+    host = attrs["HostConfig"]
+    assert host["NetworkMode"] == "none"
+    assert host["ReadonlyRootfs"] is True
+    assert host["PidsLimit"] == 64
+    assert host["Memory"] == 256 * 1024**2
+    assert host["MemorySwap"] == 256 * 1024**2
+    assert host["NanoCpus"] == 1_000_000_000
+    assert attrs["Config"]["Labels"][RUNNER_LABEL] == TEST_RUNNER_ID
+    assert attrs["Config"]["Labels"][TASK_LABEL] == "octo/demo#7"
+
+
+def test_the_container_is_gone_after_the_context_also_when_the_body_raises(
+    docker_client, sandbox_image: str, tmp_path: Path
+):
+    config = SandboxConfig(image=sandbox_image)
+    with Sandbox(
+        docker_client, tmp_path, runner_id=TEST_RUNNER_ID, task_key="o/r#1", config=config
+    ) as box:
+        first = box.id
+        assert box.run("true").exit_code == 0
+    seen: list[tuple[Sandbox, str]] = []
+
+    def crash() -> None:
+        with Sandbox(
+            docker_client, tmp_path, runner_id=TEST_RUNNER_ID, task_key="o/r#2", config=config
+        ) as box:
+            seen.append((box, box.id))
+            raise RuntimeError("agent crashed")
+
+    with pytest.raises(RuntimeError, match="agent crashed"):
+        crash()
+    box, second = seen[0]
+    ids = {c.id for c in docker_client.containers.list(all=True)}
+    assert first not in ids and second not in ids
+    with pytest.raises(SandboxGoneError):
+        box.run("true")
+    box.remove()  # idempotent
+
+
+def test_orphans_from_an_earlier_life_are_reaped(docker_client, sandbox_image: str, tmp_path: Path):
+    config = SandboxConfig(image=sandbox_image)
+    earlier_life, neighbour = f"crashed-{os.getpid()}", f"neighbour-{os.getpid()}"
+
+    def start(runner_id: str, key: str) -> str:
+        # Started and never removed: what a runner killed mid-task leaves behind.
+        sandbox = Sandbox(docker_client, tmp_path, runner_id=runner_id, task_key=key, config=config)
+        return sandbox.start().id
+
+    orphans = {start(earlier_life, "o/r#1"), start(earlier_life, "o/r#2")}
+    docker_client.api.stop(next(iter(orphans)), timeout=0)  # a stopped one is reaped too
+    survivor = start(neighbour, "o/r#3")
+    try:
+        reaped = reap_orphans(docker_client, earlier_life)
+        assert len(reaped) == 2
+        present = {c.id for c in docker_client.containers.list(all=True)}
+        assert not orphans & present
+        assert survivor in present  # another runner's sandbox is not ours to remove
+        assert reap_orphans(docker_client, earlier_life) == []
+    finally:
+        reap_orphans(docker_client, neighbour)
+
+
+def test_a_missing_image_is_a_typed_error(docker_client, tmp_path: Path):
+    config = SandboxConfig(image="bzzz-no-such-image:never")
+    with pytest.raises(ImageNotFoundError, match="bzzz-no-such-image"):
+        Sandbox(
+            docker_client, tmp_path, runner_id=TEST_RUNNER_ID, task_key="o/r#9", config=config
+        ).start()
+    assert os.path.isdir(tmp_path)
