@@ -52,13 +52,11 @@ class GitHubEmulator:
     def from_seed(
         cls, seed: str | Path | dict[str, Any], *, recorder: Recorder | None = None
     ) -> GitHubEmulator:
-        root = Path(tempfile.mkdtemp(prefix="github-emulator-"))
-        return cls(build_world(load_seed(seed), root), recorder=recorder)
+        return cls(_world_from(seed), recorder=recorder)
 
     def reseed(self, seed: str | Path | dict[str, Any]) -> None:
         """Replace the world; the base URL, webhook record and rate limit are kept."""
-        root = Path(tempfile.mkdtemp(prefix="github-emulator-"))
-        world = build_world(load_seed(seed), root)
+        world = _world_from(seed)
         with self.world.lock:
             old_root, world.base_url = self.world.root, self.world.base_url
             self.world = world
@@ -85,6 +83,17 @@ class GitHubEmulator:
         )
         app.state.emulator = self
         return _Recording(app, self)
+
+
+def _world_from(seed: str | Path | dict[str, Any]) -> World:
+    data = load_seed(seed)
+    root = Path(tempfile.mkdtemp(prefix="github-emulator-"))
+    try:
+        return build_world(data, root)
+    except BaseException:
+        # A refused seed leaves no bare repositories behind.
+        shutil.rmtree(root, ignore_errors=True)
+        raise
 
 
 async def _github_http_error(request: Request, exc: HTTPException) -> Response:

@@ -1,0 +1,65 @@
+"""Seeds: the demo's world is what the demo needs, and impossible worlds are refused."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from infra.github_emulator import GitHubEmulator, SeedError
+
+pytestmark = pytest.mark.integration
+
+ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
+
+
+def run_tests(where) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(where)],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=ENV,
+    )
+
+
+def test_demo_repo_has_a_failing_test_that_the_issue_describes(github, tmp_path):
+    work = tmp_path / "calc"
+    subprocess.run(
+        ["git", "clone", "-q", github.git_url("acme/calc"), str(work)], check=True, env=ENV
+    )
+    before = run_tests(work)
+    assert before.returncode == 1
+    assert "1 failed, 1 passed" in before.stdout
+    (work / "calc.py").write_text(
+        (work / "calc.py").read_text().replace("range(1, n)", "range(1, n + 1)")
+    )
+    assert run_tests(work).returncode == 0
+    issue = github.client("alice").rest.issues.get("acme", "calc", 1).parsed_data
+    assert "test_sum_to_three" in (issue.body or "")
+
+
+def test_reseed_replaces_the_world(github):
+    seed = {"users": [{"login": "zoe", "token": "ghp_zoe"}], "repos": [{"name": "zoe/notes"}]}
+    state = httpx.post(f"{github.base_url}/_emulator/seed", json=seed, timeout=10).json()
+    assert state["repos"] == ["zoe/notes"]
+    with github.http("ghp_zoe") as http:
+        assert http.get("/repos/zoe/notes").json()["owner"]["login"] == "zoe"
+        assert http.get("/repos/acme/calc").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("seed", "complaint"),
+    [
+        ({"repos": [{"name": "no-slash"}]}, "not owner/name"),
+        ({"repos": [{"name": "a/b", "collaborators": {"x": "god"}}]}, "unknown role"),
+        ({"installations": [{"id": 1, "app_id": 3, "account": "a"}]}, "unknown app"),
+    ],
+)
+def test_impossible_seeds_are_refused(seed, complaint):
+    with pytest.raises(SeedError, match=complaint):
+        GitHubEmulator.from_seed(seed)
