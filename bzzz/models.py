@@ -60,6 +60,11 @@ class Task(Model):
     pr_url = UnicodeAttribute(null=True)
     branch = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+    # Status sync's mirror on the issue (bzzz.status_sync): the id of the one
+    # status comment (negative while a sync holds the right to post it), and
+    # what the comment, labels and reaction show, so a replay changes nothing.
+    status_comment_id = NumberAttribute(null=True)
+    status_shown = JSONAttribute(null=True)
 
     by_state = _ByState()
     by_repo = _ByRepo()
