@@ -36,9 +36,9 @@ def dynamodb_choice(value: str | None) -> DynamoDBChoice:
 class LocalBackend:
     """Local AWS for one process: servers started once, any number of isolated stacks.
 
-    With `AWS_ENDPOINT_URL` set (LocalStack, say) nothing is started and stacks
-    are provisioned there; DynamoDB Local is then used only if
-    `AWS_ENDPOINT_URL_DYNAMODB` is not set and it was asked for explicitly.
+    With `AWS_ENDPOINT_URL` set (LocalStack, say) nothing at all is started and
+    stacks are provisioned there; the DynamoDB choice is then moot (DynamoDB is
+    AWS_ENDPOINT_URL_DYNAMODB if set, else AWS_ENDPOINT_URL).
     """
 
     def __init__(
@@ -84,10 +84,10 @@ class LocalBackend:
                 moto = start_moto(self.log_dir)
                 self.servers.append(moto)
                 endpoint, credentials, dynamodb_url = moto.url, dict(DUMMY_CREDENTIALS), None
-            if self.dynamodb == "dynamodb-local" and dynamodb_url is None:
-                dynamodb = start_dynamodb_local(self.log_dir)
-                self.servers.append(dynamodb)
-                dynamodb_url = dynamodb.url
+                if self.dynamodb == "dynamodb-local":
+                    dynamodb = start_dynamodb_local(self.log_dir)
+                    self.servers.append(dynamodb)
+                    dynamodb_url = dynamodb.url
         except BaseException:
             self.stop()
             raise

@@ -8,10 +8,12 @@ import signal
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.local_backend.errors import LocalBackendError
-from infra.local_backend.servers import ServerProcess
+
+if TYPE_CHECKING:
+    from infra.local_backend.servers import ServerProcess
 
 # Substrings of a server's command line; a pid whose command line has none of
 # them was reused by another process and must not be signalled.

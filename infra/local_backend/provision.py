@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 from bzzz.config import RESOURCE_VARIABLES
 from infra.local_backend.clients import DEFAULT_REGION, Clients, aws_environment
 from infra.local_backend.errors import LocalBackendError, ProvisionError, TemplateError
+from infra.local_backend.exports import export_lines
 from infra.local_backend.intrinsics import (
     DEFAULT_ACCOUNT_ID,
     Stack,
@@ -150,11 +150,6 @@ def _account_id(clients: Clients) -> str:
         return str(clients.sts.get_caller_identity()["Account"])
     except Exception:  # an endpoint without STS (DynamoDB Local alone): use moto's default
         return DEFAULT_ACCOUNT_ID
-
-
-def export_lines(env: Mapping[str, str]) -> list[str]:
-    """`export NAME='value'` lines, shell-quoted, sorted."""
-    return [f"export {name}={shlex.quote(value)}" for name, value in sorted(env.items())]
 
 
 def main(argv: list[str] | None = None) -> int:
