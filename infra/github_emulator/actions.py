@@ -68,6 +68,8 @@ def set_state(
         action = "reopened"
     if issue.pull is None:
         hooks.emit("issues", events.issues(world, repo, issue, action, actor))
+    else:
+        hooks.emit("pull_request", events.pull_request(world, repo, issue, action, actor))
 
 
 def add_comment(

@@ -53,6 +53,17 @@ def issue_comment(
     return _webhook_labels({**payload, **_common(world, repo, sender)})
 
 
+def pull_request(
+    world: World, repo: Repo, issue: Issue, action: str, sender: str
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "action": action,
+        "number": issue.number,
+        "pull_request": shapes_git.pull_request(world, repo, issue),
+    }
+    return _webhook_labels({**payload, **_common(world, repo, sender)})
+
+
 def pull_request_review(
     world: World, repo: Repo, issue: Issue, review: Review, sender: str
 ) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from infra.github_emulator import actions, gitrepo, shapes_git, shapes_repo
+from infra.github_emulator import actions, events, gitrepo, shapes_git, shapes_repo
 from infra.github_emulator.auth import require_write
 from infra.github_emulator.errors import Unprocessable, invalid
 from infra.github_emulator.rest import Ctx, Reply, endpoint
@@ -78,6 +78,9 @@ def create_pull(ctx: Ctx) -> Reply:
         ),
     )
     repo.issues[issue.number] = issue
+    ctx.emulator.webhooks.emit(
+        "pull_request", events.pull_request(ctx.world, repo, issue, "opened", ctx.identity.login)
+    )
     url = f"{shapes_repo.repo_url(ctx.world, repo)}/pulls/{issue.number}"
     return Reply(shapes_git.pull_request(ctx.world, repo, issue), 201, {"Location": url})
 

@@ -95,15 +95,22 @@ def test_review_submitted_event(github, webhook_receiver, tmp_path):
         ["-C", str(work), "push", "-q", "origin", "HEAD:refs/heads/wip"],
     ):
         subprocess.run(["git", *args], check=True, env=env, capture_output=True, timeout=60)
+    github.set_webhook(webhook_receiver.url, SECRET)
     gh = github.client("bob")
     pr = gh.rest.pulls.create("acme", "calc", title="WIP", head="wip", base="main", draft=True)
-    github.set_webhook(webhook_receiver.url, SECRET)
+    opened = webhook_receiver.wait_for(1)[0]
+    assert (opened.event, opened.json()["action"], opened.json()["number"]) == (
+        "pull_request",
+        "opened",
+        pr.parsed_data.number,
+    )
+    assert opened.json()["pull_request"]["draft"] is True
     alice = github.client("alice")
     review = alice.rest.pulls.create_review(
         "acme", "calc", pr.parsed_data.number, event="REQUEST_CHANGES", body="Needs a test"
     ).parsed_data
     assert review.state == "CHANGES_REQUESTED"
-    (hook,) = webhook_receiver.wait_for(1)
+    hook = webhook_receiver.wait_for(2)[1]
     payload = hook.json()
     assert (hook.event, payload["action"]) == ("pull_request_review", "submitted")
     assert payload["review"]["state"] == "changes_requested"
