@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from anyio import to_thread
 from starlette.requests import Request
@@ -84,24 +85,20 @@ class Ctx:
             per_page, number = 30, 1
         last = max(1, -(-len(items) // per_page))
         chunk = items[(number - 1) * per_page : number * per_page]
-        links = []
-        for rel, target in (
-            ("prev", number - 1),
-            ("next", number + 1),
-            ("last", last),
-            ("first", 1),
-        ):
-            if (rel in ("prev", "first") and number > 1) or (
-                rel in ("next", "last") and number < last
-            ):
-                links.append(f'<{self._with_page(target, per_page)}>; rel="{rel}"')
+        # GitHub's order: prev and next first, then last and first, each only when it applies.
+        wanted = []
+        if number < last:
+            wanted += [("next", number + 1), ("last", last)]
+        if number > 1:
+            wanted = [("prev", number - 1), *wanted, ("first", 1)]
+        links = [f'<{self._with_page(target, per_page)}>; rel="{rel}"' for rel, target in wanted]
         return Reply(chunk, headers={"Link": ", ".join(links)} if links else {})
 
     def _with_page(self, number: int, per_page: int) -> str:
         base = self.url.split("?", 1)[0]
         query = {k: v for k, v in self.query.items() if k not in ("page", "per_page")}
         query.update(per_page=str(per_page), page=str(number))
-        return base + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        return base + "?" + urlencode(query)
 
 
 Handler = Callable[[Ctx], Reply]

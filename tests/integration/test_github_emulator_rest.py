@@ -100,6 +100,11 @@ def test_githubkit_follows_link_pagination(github):
     followed = [e.path.split("?", 1)[1] for e in github.exchanges if "page=" in e.path]
     assert "per_page=3&page=2" in followed
     assert "per_page=3&page=3" in followed
+    with github.http(github.tokens["alice"]) as http:
+        middle = http.get("/repos/acme/calc/issues", params={"per_page": 3, "page": 2})
+    rels = [part.split('rel="')[1].rstrip('"') for part in middle.headers["link"].split(", ")]
+    assert rels == ["prev", "next", "last", "first"]
+    assert [i["number"] for i in middle.json()] == [5, 4, 3]
 
 
 def test_unknown_repo_is_404_with_github_error_shape(github):
