@@ -34,6 +34,8 @@ def test_create_issue_then_label_assign_and_close(github):
     assert [label.name for label in labels] == ["bzzz-task"]
     assigned = gh.rest.issues.add_assignees(OWNER, REPO, 2, assignees=["bob"]).parsed_data
     assert [a.login for a in assigned.assignees] == ["bob"]
+    unassigned = gh.rest.issues.remove_assignees(OWNER, REPO, 2, assignees=["bob"]).parsed_data
+    assert unassigned.assignees == []
     gh.rest.issues.remove_label(OWNER, REPO, 2, "bzzz-task")
     closed = gh.rest.issues.update(OWNER, REPO, 2, state="closed").parsed_data
     assert closed.state == "closed"
