@@ -70,6 +70,11 @@ def test_tables_are_exactly_the_templates(dynamodb_backend: LocalBackend):
     env = dynamodb_backend.provision(stack_name)
     dynamodb = Clients(env).dynamodb
     expected = names(stack_name, "AWS::DynamoDB::Table", "TableName")
+    if dynamodb_backend.dynamodb == "dynamodb-local" and dynamodb_backend.servers:
+        # The tables really are on DynamoDB Local, whose ARNs name the region "ddblocal".
+        assert env["AWS_ENDPOINT_URL_DYNAMODB"] == dynamodb_backend.servers[1].url
+        arn = dynamodb.describe_table(TableName=expected["TasksTable"])["Table"]["TableArn"]
+        assert arn.startswith("arn:aws:dynamodb:ddblocal:")
     listed = {t for t in dynamodb.list_tables(Limit=100)["TableNames"] if t.startswith(stack_name)}
     assert listed == set(expected.values())
     assert {"by-state", "by-repo"} <= {  # anchors the loader: known literal values
@@ -167,9 +172,9 @@ def test_topic_queues_and_subscriptions_are_exactly_the_templates(local_aws: Loc
         assert details["FilterPolicyScope"] == props["FilterPolicyScope"]
 
 
-def test_provisioning_twice_is_idempotent(local_aws: LocalBackend):
+def test_provisioning_twice_is_idempotent(dynamodb_backend: LocalBackend):
     stack_name = unique_stack_name()
-    first = local_aws.provision_stack(stack_name)
+    first = dynamodb_backend.provision_stack(stack_name)
     clients = Clients(first.env)
     clients.sqs.send_message(
         QueueUrl=first.env["BZZZ_WORK_QUEUE_URL"],
@@ -177,7 +182,10 @@ def test_provisioning_twice_is_idempotent(local_aws: LocalBackend):
         MessageGroupId="g",
         MessageDeduplicationId="1",
     )
-    second = local_aws.provision_stack(stack_name)
+    clients.dynamodb.put_item(
+        TableName=first.env["BZZZ_AGENTS_TABLE"], Item={"agent_id": {"S": "a"}}
+    )
+    second = dynamodb_backend.provision_stack(stack_name)
     assert second.env == first.env
     assert second.resources == first.resources
     assert (
@@ -192,6 +200,7 @@ def test_provisioning_twice_is_idempotent(local_aws: LocalBackend):
         QueueUrl=first.env["BZZZ_WORK_QUEUE_URL"], AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "1"  # the queue was not recreated
+    assert clients.dynamodb.scan(TableName=first.env["BZZZ_AGENTS_TABLE"])["Count"] == 1
 
 
 def receive(clients: Clients, url: str, wait: int = 1) -> list[dict[str, Any]]:
@@ -256,6 +265,17 @@ def test_a_changed_table_is_refused_rather_than_silently_kept(local_aws: LocalBa
     )
     with pytest.raises(ProvisionError, match=r"TasksTable: table .*-tasks exists with key schema"):
         local_aws.provision(stack_name)
+
+
+def test_missing_java_or_jar_says_what_to_install(monkeypatch, tmp_path: Path):
+    from infra.local_backend import ServerError, servers
+
+    monkeypatch.setattr(servers, "NODE_MODULES", tmp_path)
+    with pytest.raises(ServerError, match=r"run `npm ci --prefix infra/node`"):
+        servers.start_dynamodb_local()
+    monkeypatch.setattr(servers.shutil, "which", lambda _: None)
+    with pytest.raises(ServerError, match=r"apt-get install openjdk-17-jre-headless"):
+        servers.start_dynamodb_local()
 
 
 def bzzz(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
