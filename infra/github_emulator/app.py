@@ -52,7 +52,15 @@ class GitHubEmulator:
     def from_seed(
         cls, seed: str | Path | dict[str, Any], *, recorder: Recorder | None = None
     ) -> GitHubEmulator:
-        return cls(_world_from(seed), recorder=recorder)
+        data = load_seed(seed)
+        emulator = cls(_world_from(data), recorder=recorder)
+        budget = data.get("rate_limit") or {}
+        emulator.limiter.configure(
+            limit=budget.get("limit"),
+            window_seconds=budget.get("window_seconds"),
+            status=budget.get("status"),
+        )
+        return emulator
 
     def reseed(self, seed: str | Path | dict[str, Any]) -> None:
         """Replace the world; the base URL, webhook record and rate limit are kept."""

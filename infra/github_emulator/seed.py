@@ -20,6 +20,7 @@ repos:
       - {title: ..., body: ..., user: alice, labels: [bug], assignees: [], state: open,
          comments: [{user: bob, body: ...}]}
 webhook: {url: http://127.0.0.1:9000/hook, secret: s3cret}
+rate_limit: {limit: 5000, window_seconds: 3600, status: 403}   # per caller; 403 or 429
 ```
 """
 

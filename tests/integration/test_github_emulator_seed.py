@@ -52,6 +52,19 @@ def test_reseed_replaces_the_world(github):
         assert http.get("/repos/acme/calc").status_code == 404
 
 
+@pytest.mark.github_seed(
+    {
+        "users": [{"login": "ann", "token": "ghp_ann"}],
+        "repos": [{"name": "ann/x"}],
+        "rate_limit": {"limit": 2, "status": 429},
+    }
+)
+def test_seed_sets_the_rate_limit(github):
+    with github.http("ghp_ann") as http:
+        statuses = [http.get("/repos/ann/x").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
 @pytest.mark.parametrize(
     ("seed", "complaint"),
     [
