@@ -108,10 +108,12 @@ def _start(name: str, command: list[str], port: int, log_dir: Path | None) -> Se
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while not _answers(server.url):
         if process.poll() is not None or time.monotonic() > deadline:
+            code = process.poll()
+            state = f"exited with {code}" if code is not None else "did not answer in time"
             server.stop()
-            tail = log_path.read_text(errors="replace")[-800:]
-            state = f"exited with {process.returncode}" if process.returncode else "timed out"
-            raise ServerError(f"{name} {state} on port {port}; log {log_path}:\n{tail}")
+            lines = log_path.read_text(errors="replace").strip().splitlines() or ["(empty)"]
+            # One line for the CLI: the log's last line says why, the log says the rest.
+            raise ServerError(f"{name} {state} on port {port}: {lines[-1][:200]} (log {log_path})")
         time.sleep(0.1)
     return server
 
