@@ -7,10 +7,10 @@ Defaults (SandboxConfig): no network, all capabilities dropped,
 no-new-privileges, read-only root, the host workspace bind-mounted read-write
 at /workspace, a tmpfs at /tmp (also $HOME), a non-root user, pids, memory
 (swap included) and CPU limits, labels `bzzz.runner` and `bzzz.task`. Each
-command has a timeout enforced from the host (see sandbox_exec) and its output
-is capped to head and tail. The container is removed on exit from the context,
-on `remove()`, and - after a crash - by `reap_orphans(client, runner_id)`,
-which the runner calls at start.
+command has a timeout enforced inside the container and backstopped from the
+host (see sandbox_exec), and its output is capped to head and tail. The
+container is removed on exit from the context, on `remove()`, and - after a
+crash - by `reap_orphans(client, runner_id)`, which the runner calls at start.
 
 Network: `network="none"` is the default and the only mode the tests prove. A
 mirror allow-list is not built in; a deployment that needs package mirrors can
@@ -24,51 +24,39 @@ workspace to it for the sandbox's life and gives it back on removal.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import secrets
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from runner.errors import (
-    EngineUnavailableError,
-    ImageNotFoundError,
-    SandboxError,
-    SandboxGoneError,
-    SandboxStartError,
+from runner.errors import ImageNotFoundError, SandboxError, SandboxGoneError, SandboxStartError
+from runner.sandbox_config import (
+    KEEPER_USER,
+    RUNNER_LABEL,
+    SCRATCH,
+    TASK_LABEL,
+    SandboxConfig,
 )
 from runner.sandbox_exec import KillFailedError, run_exec
 from runner.sandbox_output import TIMEOUT_EXIT_CODE, CommandResult, OutputCap, explain
 from runner.sandbox_owner import WorkspaceOwner
+from runner.sandbox_reaper import engine_refused, reap_orphans, wrap
 
 if TYPE_CHECKING:
     import docker
     from docker.models.containers import Container
 
-RUNNER_LABEL = "bzzz.runner"
-TASK_LABEL = "bzzz.task"
-# A path inside the container (its tmpfs), not on the host.
-SCRATCH = "/tmp"  # noqa: S108
-KEEPER_USER = "65534:65534"  # nobody
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    image: str = "bzzz-sandbox:latest"
-    memory: str = "1g"
-    cpus: float = 1.0
-    pids: int = 256
-    tmp_size: str = "512m"
-    network: str = "none"
-    command_timeout: float = 300.0
-    output_limit: int = 20_000  # bytes kept per command: half head, half tail
-    shell: tuple[str, ...] = ("bash", "-lc")
-    env: Mapping[str, str] = field(default_factory=dict)
+__all__ = [
+    "RUNNER_LABEL",
+    "TASK_LABEL",
+    "CommandResult",
+    "Sandbox",
+    "SandboxConfig",
+    "reap_orphans",
+]
 
 
 class Sandbox:
@@ -147,7 +135,7 @@ class Sandbox:
             ) from exc
         except Exception as exc:
             self.remove()
-            raise _wrap(exc, SandboxStartError, "cannot start the sandbox") from exc
+            raise wrap(exc, SandboxStartError, "cannot start the sandbox") from exc
         return self
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
@@ -155,7 +143,7 @@ class Sandbox:
         timeout = self.config.command_timeout if timeout is None else timeout
         with self._lock:
             result = self._run_once(command, timeout)
-            if _engine_refused(result):
+            if engine_refused(result):
                 # The engine could not even start the command (e.g. a full pids limit left
                 # by a process it failed to kill): a restart frees it; workspace files stay.
                 self._restart()
@@ -183,7 +171,7 @@ class Sandbox:
         except SandboxError:
             raise
         except Exception as exc:
-            raise _wrap(exc, SandboxGoneError, "the sandbox cannot run commands") from exc
+            raise wrap(exc, SandboxGoneError, "the sandbox cannot run commands") from exc
         exit_code = TIMEOUT_EXIT_CODE if timed_out else (code if code is not None else -1)
         return CommandResult(
             exit_code=exit_code,
@@ -202,7 +190,7 @@ class Sandbox:
         try:
             self.container.restart(timeout=0)  # type: ignore[union-attr]
         except Exception as exc:
-            raise _wrap(exc, SandboxGoneError, "cannot restart the sandbox") from exc
+            raise wrap(exc, SandboxGoneError, "cannot restart the sandbox") from exc
 
     def remove(self) -> None:
         """Remove the container (idempotent) and give the workspace back to its owner."""
@@ -215,37 +203,6 @@ class Sandbox:
         except docker.errors.NotFound:
             pass
         except Exception as exc:
-            raise _wrap(exc, SandboxError, "cannot remove the sandbox") from exc
+            raise wrap(exc, SandboxError, "cannot remove the sandbox") from exc
         finally:
             self.owner.give_back()
-
-
-def reap_orphans(client: docker.DockerClient, runner_id: str) -> list[str]:
-    """Remove every container labelled as this runner's; returns their names."""
-    import docker
-
-    try:
-        orphans = client.containers.list(all=True, filters={"label": f"{RUNNER_LABEL}={runner_id}"})
-        for container in orphans:
-            # Removed by someone else meanwhile: the goal is met.
-            with contextlib.suppress(docker.errors.NotFound):
-                container.remove(force=True, v=True)
-    except Exception as exc:
-        raise _wrap(exc, SandboxError, "cannot reap orphaned sandboxes") from exc
-    return [str(c.name) for c in orphans]
-
-
-_REFUSED = re.compile(r"OCI runtime|exec failed: unable to start container process")
-
-
-def _engine_refused(result: CommandResult) -> bool:
-    """True when the engine failed to start the command at all (it reports that in-band)."""
-    return result.exit_code in (125, 126, 127, 255) and bool(_REFUSED.search(result.output))
-
-
-def _wrap(exc: Exception, kind: type[SandboxError], what: str) -> SandboxError:
-    import requests
-
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return EngineUnavailableError(f"{what}: the container engine did not answer ({exc})")
-    return kind(f"{what}: {exc}")

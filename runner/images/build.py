@@ -6,7 +6,7 @@ The image holds Debian bookworm (minbase), python3, git and ca-certificates,
 a non-root user `bzzz` (uid/gid 1000), workdir /workspace - the same content as
 runner/images/default/Dockerfile, which is for hosts with Docker and a registry.
 It is tagged `bzzz-sandbox:<definition hash>` and `bzzz-sandbox:latest`; the
-hash covers the Dockerfile and this file, and a build is skipped when the
+hash covers the Dockerfile and this recipe's data, and a build is skipped when the
 hashed tag already exists. Building needs root (debootstrap) and a reachable
 Debian mirror (the one apt uses, or BZZZ_DEBIAN_MIRROR); it takes about a
 minute on two cores. The import goes through the docker SDK, so it works the
@@ -44,8 +44,20 @@ DEFAULT_IMAGE = f"{REPOSITORY}:latest"
 SUITE = "bookworm"
 PACKAGES = ("python3", "git", "ca-certificates")
 UID = GID = 1000
-_DEFINITION = (Path(__file__).parent / "default" / "Dockerfile", Path(__file__))
-_TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man")
+DOCKERFILE = Path(__file__).parent / "default" / "Dockerfile"
+# The `bzzz` user, appended to the root filesystem's files so the build needs no chroot.
+_USER_LINES = {
+    "etc/passwd": f"bzzz:x:{UID}:{GID}:Bzzz sandbox:/home/bzzz:/bin/bash\n",
+    "etc/group": f"bzzz:x:{GID}:\n",
+    "etc/shadow": "bzzz:!:19000:0:99999:7:::\n",
+}
+_TRIM = (
+    "var/cache/apt/archives",
+    "var/lib/apt/lists",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/locale",
+)
 _CHANGES = (
     "USER bzzz",
     "WORKDIR /workspace",
@@ -57,10 +69,9 @@ _CHANGES = (
 
 
 def definition_hash() -> str:
-    """12 hex digits over the image definition; a new definition gets a new tag."""
-    digest = hashlib.sha256()
-    for path in _DEFINITION:
-        digest.update(path.read_bytes())
+    """12 hex digits over the image definition (the Dockerfile and this recipe's data)."""
+    recipe = repr((SUITE, PACKAGES, UID, GID, _TRIM, _CHANGES, sorted(_USER_LINES.items())))
+    digest = hashlib.sha256(DOCKERFILE.read_bytes() + recipe.encode())
     return digest.hexdigest()[:12]
 
 
@@ -68,10 +79,12 @@ def debian_mirror() -> str:
     """BZZZ_DEBIAN_MIRROR, else the first Debian (non-security) mirror apt is configured with."""
     if os.environ.get("BZZZ_DEBIAN_MIRROR"):
         return os.environ["BZZZ_DEBIAN_MIRROR"]
-    sources = [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]
+    parts = Path("/etc/apt/sources.list.d")
+    sources = [Path("/etc/apt/sources.list"), *parts.glob("*.list"), *parts.glob("*.sources")]
     for source in sources:
         if source.is_file():
-            for url in re.findall(r"https?://\S+", source.read_text(errors="replace")):
+            urls: list[str] = re.findall(r"https?://\S+", source.read_text(errors="replace"))
+            for url in urls:
                 if url.rstrip("/").endswith("/debian"):
                     return url
     return "http://deb.debian.org/debian"
@@ -135,13 +148,9 @@ def _build(client: docker.DockerClient, work: Path, tag: str) -> docker.models.i
 
 
 def _add_user(root: Path) -> None:
-    """The `bzzz` user, written directly so the build needs no chroot."""
-    with (root / "etc/passwd").open("a") as f:
-        f.write(f"bzzz:x:{UID}:{GID}:Bzzz sandbox:/home/bzzz:/bin/bash\n")
-    with (root / "etc/group").open("a") as f:
-        f.write(f"bzzz:x:{GID}:\n")
-    with (root / "etc/shadow").open("a") as f:
-        f.write("bzzz:!:19000:0:99999:7:::\n")
+    for name, line in _USER_LINES.items():
+        with (root / name).open("a") as f:
+            f.write(line)
     for directory in (root / "home/bzzz", root / "workspace"):
         directory.mkdir(parents=True, exist_ok=True)
         os.chown(directory, UID, GID)

@@ -231,3 +231,21 @@ def test_a_missing_image_is_a_typed_error(docker_client, tmp_path: Path):
             docker_client, tmp_path, runner_id=TEST_RUNNER_ID, task_key="o/r#9", config=config
         ).start()
     assert os.path.isdir(tmp_path)
+
+
+def test_a_second_finder_reuses_the_running_engine(container_engine):
+    from infra.container_engine import container_engine as find_or_start
+
+    with find_or_start() as again:
+        assert again.base_url == container_engine.base_url
+        assert not again.started_here  # it is not ours to stop
+        assert again.client().ping()
+
+
+def test_without_any_engine_the_error_says_what_to_install(monkeypatch, tmp_path: Path):
+    from infra.container_engine import EngineNotFoundError
+    from infra.container_engine.podman import PodmanService
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no podman on it
+    with pytest.raises(EngineNotFoundError, match="apt-get install podman runc"):
+        PodmanService.start(tmp_path / "podman.sock")

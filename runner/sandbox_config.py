@@ -1,0 +1,28 @@
+"""What a sandbox is made of: its configuration and the constants of its container."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+RUNNER_LABEL = "bzzz.runner"
+TASK_LABEL = "bzzz.task"
+# A path inside the container (its tmpfs), not on the host.
+SCRATCH = "/tmp"  # noqa: S108
+KEEPER_USER = "65534:65534"  # nobody
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Per-sandbox settings; the runner fills `image` and budgets from a repo's .bzzz.yml."""
+
+    image: str = "bzzz-sandbox:latest"
+    memory: str = "1g"
+    cpus: float = 1.0
+    pids: int = 256
+    tmp_size: str = "512m"
+    network: str = "none"
+    command_timeout: float = 300.0
+    output_limit: int = 20_000  # bytes kept per command: half head, half tail
+    shell: tuple[str, ...] = ("bash", "-lc")
+    env: Mapping[str, str] = field(default_factory=dict)
