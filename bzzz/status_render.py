@@ -1,0 +1,94 @@
+"""The status comment's text and the status label, as pure functions of what status sync knows.
+
+The body depends only on the task and its latest progress (no clock), so
+rendering the same facts twice gives the same text and status sync can skip an
+edit that would change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# The comment marker lets a human (or a later tool) find the status comment.
+MARKER = "<!-- bzzz:status -->"
+
+# State → the one status label the issue carries; queued and cancelled carry none.
+STATUS_LABELS: dict[str, str] = {
+    "claimed": "bzzz:claimed",
+    "running": "bzzz:claimed",
+    "completed": "bzzz:done",
+    "failed": "bzzz:failed",
+    "escalated": "bzzz:escalated",
+}
+ALL_STATUS_LABELS = frozenset(STATUS_LABELS.values())
+
+_HEADLINES = {
+    "queued": "👀 Queued: waiting for an agent to claim it",
+    "claimed": "🐝 Claimed by an agent",
+    "running": "🛠️ An agent is working on it",
+    "completed": "✅ Done: a draft pull request is open",
+    "failed": "❌ Failed",
+    "escalated": "🙋 Waiting for a human",
+    "cancelled": "🛑 Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class StatusView:
+    key: str
+    state: str
+    attempt: int
+    max_attempts: int
+    version: int
+    agent: str | None = None
+    pr_url: str | None = None
+    branch: str | None = None
+    reason: str | None = None
+
+
+def status_label(state: str) -> str | None:
+    return STATUS_LABELS.get(state)
+
+
+def _code(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return "`" + flat.replace("`", "'") + "`"
+
+
+def _progress_line(progress: dict[str, Any]) -> str | None:
+    parts = []
+    if progress.get("stage"):
+        parts.append(str(progress["stage"]))
+    if progress.get("iteration") is not None:
+        parts.append(f"step {progress['iteration']}")
+    if progress.get("command"):
+        parts.append(f"last command {_code(str(progress['command']))}")
+    if progress.get("exit_code") is not None:
+        parts.append(f"exit code {progress['exit_code']}")
+    return " · ".join(parts) or None
+
+
+def render(view: StatusView, progress: dict[str, Any] | None = None) -> str:
+    rows: list[tuple[str, str]] = [("State", f"`{view.state}`")]
+    if view.agent:
+        rows.append(("Agent", _code(view.agent)))
+    rows.append(("Attempt", f"{view.attempt} of {view.max_attempts}"))
+    line = _progress_line(progress or {})
+    if line and view.state in ("claimed", "running"):
+        rows.append(("Progress", line))
+    if view.pr_url:
+        rows.append(("Pull request", view.pr_url))
+    if view.branch:
+        rows.append(("Branch", _code(view.branch)))
+    if view.reason:
+        rows.append(("Reason", " ".join(view.reason.split())[:500]))
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    headline = _HEADLINES.get(view.state, view.state)
+    return (
+        f"{MARKER}\n### Bzzz: {headline}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"<sub>This comment is kept up to date by Bzzz · task `{view.key}` · "
+        f"version {view.version}</sub>"
+    )
