@@ -1,0 +1,180 @@
+"""The audit table through the raw DynamoDB client: items to entries and back.
+
+Items use the attribute layout of `bzzz.models.AuditEntry` (`data` is a JSON
+string, as PynamoDB's JSONAttribute stores it), so the model reads them too.
+Reads are consistent: a verifier must see every acknowledged append.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bzzz import aws
+from bzzz.audit.canonical import canonical
+from bzzz.audit.errors import AuditStoreError
+from bzzz.config import Settings
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stored entry. `problem` is set when the item could not be parsed."""
+
+    stream: str
+    seq: int
+    ts: int
+    author: str
+    type: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+    signature: str
+    # The stored seq as text ("2.5" is kept here and flagged; seq is then its floor).
+    seq_text: str = ""
+    problem: str | None = field(default=None, compare=False)
+
+    def body(self, seq: int | None = None) -> dict[str, Any]:
+        """The hashed fields; `seq` overrides the stored one (to test for reordering)."""
+        return {
+            "stream": self.stream,
+            "seq": self.seq if seq is None else seq,
+            "ts": self.ts,
+            "author": self.author,
+            "type": self.type,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.body(), "hash": self.hash, "signature": self.signature}
+
+
+def to_item(entry: Entry) -> dict[str, Any]:
+    return {
+        "stream": {"S": entry.stream},
+        "seq": {"N": str(entry.seq)},
+        "ts": {"N": str(entry.ts)},
+        "author": {"S": entry.author},
+        "type": {"S": entry.type},
+        "data": {"S": canonical(entry.data).decode("utf-8")},
+        "prev_hash": {"S": entry.prev_hash},
+        "hash": {"S": entry.hash},
+        "signature": {"S": entry.signature},
+    }
+
+
+def from_item(item: dict[str, Any]) -> Entry:
+    """Parse an item; a malformed one becomes an Entry with `problem` set (a finding)."""
+
+    def text(name: str) -> str:
+        return str(item.get(name, {}).get("S", ""))
+
+    seq_text = str(item.get("seq", {}).get("N", "0"))
+    problems = [
+        f"{name} missing" for name in ("author", "type", "hash", "signature") if not text(name)
+    ]
+    try:
+        seq_number = Decimal(seq_text)
+        seq = int(seq_number)
+        ts = int(Decimal(str(item.get("ts", {}).get("N", "0"))))
+    except (InvalidOperation, ValueError):
+        seq, ts = 0, 0
+        problems.append("seq or ts is not a number")
+    try:
+        data = json.loads(text("data") or "{}")
+    except json.JSONDecodeError:
+        data, problems = {}, [*problems, "data is not JSON"]
+    if not isinstance(data, dict):
+        data, problems = {}, [*problems, "data is not a JSON object"]
+    return Entry(
+        stream=text("stream"),
+        seq=seq,
+        ts=ts,
+        author=text("author"),
+        type=text("type"),
+        data=data,
+        prev_hash=text("prev_hash"),
+        hash=text("hash"),
+        signature=text("signature"),
+        seq_text=seq_text,
+        problem="; ".join(problems) or None,
+    )
+
+
+class AuditStore:
+    def __init__(self, settings: Settings, dynamodb: Any = None) -> None:
+        self.table = settings.audit_table
+        self.db = dynamodb or aws.client("dynamodb", settings)
+
+    def tail(self, stream: str) -> Entry | None:
+        """The entry with the highest seq, or None for an empty stream."""
+        items = self._call(
+            "query",
+            TableName=self.table,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "stream"},
+            ExpressionAttributeValues={":s": {"S": stream}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )["Items"]
+        return from_item(items[0]) if items else None
+
+    def stream(self, stream: str) -> list[Entry]:
+        """Every entry of `stream`, in seq order."""
+        entries: list[Entry] = []
+        page: dict[str, Any] = {}
+        while True:
+            reply = self._call(
+                "query",
+                TableName=self.table,
+                KeyConditionExpression="#s = :s",
+                ExpressionAttributeNames={"#s": "stream"},
+                ExpressionAttributeValues={":s": {"S": stream}},
+                ConsistentRead=True,
+                **page,
+            )
+            entries.extend(from_item(item) for item in reply["Items"])
+            if "LastEvaluatedKey" not in reply:
+                return entries
+            page = {"ExclusiveStartKey": reply["LastEvaluatedKey"]}
+
+    def scan(self) -> Iterator[Entry]:
+        """Every entry of every stream, in no particular order."""
+        page: dict[str, Any] = {}
+        while True:
+            reply = self._call("scan", TableName=self.table, ConsistentRead=True, **page)
+            yield from (from_item(item) for item in reply["Items"])
+            if "LastEvaluatedKey" not in reply:
+                return
+            page = {"ExclusiveStartKey": reply["LastEvaluatedKey"]}
+
+    def put_new(self, entry: Entry) -> Entry | None:
+        """Write `entry` unless its seq is taken; return None, or the entry that holds it."""
+        try:
+            self.db.put_item(
+                TableName=self.table,
+                Item=to_item(entry),
+                ConditionExpression="attribute_not_exists(#q)",
+                ExpressionAttributeNames={"#q": "seq"},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise AuditStoreError(f"cannot append to {entry.stream}: {exc}") from exc
+            winner: Any = exc.response.get("Item")
+            return from_item(winner) if winner else self.tail(entry.stream)
+        except BotoCoreError as exc:
+            raise AuditStoreError(f"cannot append to {entry.stream}: {exc}") from exc
+        return None
+
+    def _call(self, operation: str, **params: Any) -> Any:
+        try:
+            return getattr(self.db, operation)(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise AuditStoreError(f"the audit table {self.table}: {exc}") from exc
