@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 # Modules under cli/ that contribute commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "cli.demo",
     "cli.local",
     "cli.github_emulator",
     "cli.ollama_emulator",
