@@ -23,6 +23,9 @@ from bzzz.errors import BzzzError
 if TYPE_CHECKING:
     import httpx
 
+    from bzzz.config import Settings
+    from bzzz.secrets import SecretStore
+
 # How long the active-repos list is reused for project-id lookups.
 _REPOS_TTL_SECONDS = 60.0
 
@@ -156,3 +159,10 @@ class HiveClient:
 
     def close(self) -> None:
         self._http.close()
+
+
+def hive_from_settings(settings: Settings, secrets: SecretStore) -> HiveClient | None:
+    """The Hive client when `HIVE_URL` is set, else None (the embedded Hive API serves)."""
+    if not settings.hive_url:
+        return None
+    return HiveClient(settings.hive_url, api_key=secrets.get("hive_api_key"))

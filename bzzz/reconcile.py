@@ -25,17 +25,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bzzz import aws
 from bzzz.config import Settings
 from bzzz.errors import GitHubError, GitHubRateLimitError
-from bzzz.hive import HiveClient, HiveError
+from bzzz.hive import HiveClient, HiveError, hive_from_settings
 from bzzz.lifecycle import Lifecycle, Publisher
 from bzzz.reconcile_cursor import Cursor, clear, load, resume_order, save
-from bzzz.reconcile_github import GitHubFor
+from bzzz.reconcile_github import GitHubFor, GitHubPicker
 from bzzz.reconcile_leases import give_up_comment, sweep
 from bzzz.reconcile_repos import RepoPoll, known_repos
+
+if TYPE_CHECKING:
+    from bzzz.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +143,19 @@ class Reconciler:
                 summary.cancelled += outcome.cancelled
         if cursor is not None:
             clear(self._settings, self._db)
+
+
+def build_reconciler(settings: Settings, secrets: SecretStore | None = None) -> Reconciler:
+    """A Reconciler wired to the settings' tables, bus, GitHub credentials and Hive."""
+    from bzzz.bus import Bus
+    from bzzz.models import bind
+    from bzzz.secrets import SecretStore
+
+    bind(settings)
+    store = secrets or SecretStore(settings)
+    return Reconciler(
+        settings,
+        github=GitHubPicker(settings, store),
+        publisher=Bus(settings),
+        hive=hive_from_settings(settings, store),
+    )

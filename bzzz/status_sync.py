@@ -26,17 +26,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bzzz import aws
 from bzzz.config import Settings
 from bzzz.github import GitHubApi
-from bzzz.hive import HiveClient
+from bzzz.hive import HiveClient, hive_from_settings
 from bzzz.messages import Envelope, MessageType
-from bzzz.reconcile_github import GitHubFor
+from bzzz.reconcile_github import GitHubFor, GitHubPicker
 from bzzz.status_render import STATUS_LABELS, StatusView, render
 from bzzz.status_sync_hive import report_to_hive
 from bzzz.status_sync_store import Row, StatusStore, SyncConflictError
+
+if TYPE_CHECKING:
+    from bzzz.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +167,15 @@ def _progress(envelope: Envelope, attempt: int, previous: Any) -> dict[str, Any]
         k: data[k] for k in ("stage", "iteration", "command", "exit_code") if k in data
     }
     return {**fresh, "attempt": int(data.get("attempt", attempt)), "sent_at": envelope.sent_at}
+
+
+def build_status_sync(settings: Settings, secrets: SecretStore | None = None) -> StatusSync:
+    """A StatusSync wired to the settings' tables, GitHub credentials and Hive."""
+    from bzzz.models import bind
+    from bzzz.secrets import SecretStore
+
+    bind(settings)
+    store = secrets or SecretStore(settings)
+    return StatusSync(
+        settings, github=GitHubPicker(settings, store), hive=hive_from_settings(settings, store)
+    )
