@@ -29,6 +29,10 @@ class InputError(BzzzError):
         super().__init__(f"invalid {field}: {problem}")
 
 
+class NotFoundError(InputError):
+    """A request names something (a project, a task) that does not exist."""
+
+
 class TransitionError(BzzzError):
     """A task transition was refused; says what the task is now and who holds it.
 
