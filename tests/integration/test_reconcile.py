@@ -1,0 +1,201 @@
+"""The reconcile poll through its Lambda entry point (a Scheduler event), on the local
+AWS backend and the GitHub stand-in, over real sockets."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from bzzz.bus import Bus
+from bzzz.config import get_settings
+from bzzz.github import GitHubApi
+from bzzz.lifecycle import Lifecycle
+from bzzz.models import Repo, Task, bind
+from bzzz.reconcile import build_reconciler
+from handlers import reconcile as reconcile_handler
+from infra.github_emulator import DEMO_SEED
+from tests.events import scheduler_event
+from tests.events.receivers import HiveReceiver, serve
+
+pytestmark = pytest.mark.integration
+
+REPO = "acme/calc"
+
+
+def _configure(monkeypatch, github, **extra):
+    monkeypatch.setenv("GITHUB_API_URL", github.base_url)
+    monkeypatch.setenv("GITHUB_TOKEN", github.tokens["alice"])
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    settings = get_settings()
+    bind(settings)
+    return settings
+
+
+def _register(*repos: str) -> None:
+    for i, full_name in enumerate(repos, start=1):
+        owner, _, name = full_name.partition("/")
+        Repo(
+            full_name, project_id=i, owner=owner, name=name,
+            git_url=f"https://github.com/{full_name}.git", updated_at=time.time(),
+        ).save()  # fmt: skip
+
+
+@pytest.fixture
+def settings(aws_environ, github, monkeypatch):
+    configured = _configure(monkeypatch, github)
+    _register(REPO)
+    return configured
+
+
+def _run():
+    return reconcile_handler.handler(scheduler_event(), None)
+
+
+def _remaining(github) -> int:
+    reply = github.http(github.tokens["alice"]).get("/rate_limit")
+    return int(reply.json()["resources"]["core"]["remaining"])
+
+
+def _task(key: str) -> Task:
+    return Task.get(key, consistent_read=True)
+
+
+def test_creates_a_task_a_webhook_missed_and_announces_it(settings, github):
+    github.act("alice", REPO, 1, "label", label="bzzz-task")
+    summary = _run()
+    assert summary["created"] == 1 and summary["polled"] == 1 and not summary["rate_limited"]
+    task = _task(f"{REPO}#1")
+    assert task.state == "queued" and task.title == "sum_to(n) leaves out n"
+    work = Bus(settings).receive("work")
+    assert [(m.envelope.type, m.envelope.task) for m in work] == [("task.available", f"{REPO}#1")]
+    # A second run finds the task: nothing new.
+    assert _run()["created"] == 0
+
+
+def test_cancels_a_task_whose_issue_lost_the_label_or_closed(settings, github):
+    Lifecycle(settings).create(REPO, 1, "sum_to(n) leaves out n")
+    summary = _run()
+    assert summary["cancelled"] == 1
+    assert _task(f"{REPO}#1").state == "cancelled"
+
+
+def test_a_finished_task_is_not_summoned_again_by_the_poll(settings, github):
+    lifecycle = Lifecycle(settings)
+    lifecycle.create(REPO, 1)
+    lifecycle.claim(f"{REPO}#1", "runner-1")
+    lifecycle.start(f"{REPO}#1", "runner-1")
+    lifecycle.complete(f"{REPO}#1", "runner-1", "https://github.com/acme/calc/pull/2")
+    github.act("alice", REPO, 1, "label", label="bzzz-task")
+    assert _run()["created"] == 0
+    assert _task(f"{REPO}#1").state == "completed"
+
+
+def test_requeues_an_expired_lease_with_a_new_attempt(settings, github):
+    github.act("alice", REPO, 1, "label", label="bzzz-task")
+    past = Lifecycle(settings, clock=lambda: time.time() - 3 * settings.lease_seconds)
+    past.create(REPO, 1)
+    past.claim(f"{REPO}#1", "runner-gone")
+    summary = _run()
+    assert summary["requeued"] == 1 and summary["failed"] == 0
+    task = _task(f"{REPO}#1")
+    assert (task.state, task.attempt, task.lease_owner) == ("queued", 2, None)
+
+
+def test_past_the_last_attempt_an_expired_lease_fails_with_a_comment(
+    aws_environ, github, monkeypatch
+):
+    settings = _configure(monkeypatch, github, BZZZ_MAX_ATTEMPTS="1")
+    _register(REPO)
+    github.act("alice", REPO, 1, "label", label="bzzz-task")
+    past = Lifecycle(settings, clock=lambda: time.time() - 3 * settings.lease_seconds)
+    past.create(REPO, 1)
+    past.claim(f"{REPO}#1", "runner-gone")
+    summary = _run()
+    assert summary["failed"] == 1 and summary["requeued"] == 0
+    task = _task(f"{REPO}#1")
+    assert task.state == "failed" and "gave up after 1 attempts" in task.reason
+    comments = GitHubApi(github.base_url, token=github.tokens["bob"]).comments(REPO, 1)
+    assert "Bzzz gave up on this issue" in comments[-1].body
+    assert "`bzzz-task`" in comments[-1].body
+
+
+def test_republishes_a_task_stuck_in_queued_once_per_window(settings, github):
+    github.act("alice", REPO, 1, "label", label="bzzz-task")
+    old = time.time() - 10 * settings.lease_seconds
+    Lifecycle(settings, clock=lambda: old).create(REPO, 1)  # its announcement went nowhere
+    bus = Bus(settings)
+    for received in bus.receive("work"):
+        bus.ack("work", received)
+    assert _run()["republished"] == 1
+    assert [m.envelope.type for m in bus.receive("work")] == ["task.available"]
+    assert _run()["republished"] == 0
+
+
+def test_an_unchanged_repo_spends_no_rate_limit(settings, github):
+    github.act("alice", REPO, 1, "label", label="bzzz-task")
+    assert _run()["unchanged"] == 0
+    before = _remaining(github)
+    summary = _run()
+    assert summary["unchanged"] == 1 and summary["polled"] == 1
+    assert _remaining(github) == before
+    assert Repo.get(REPO).issues_etag
+
+
+def _three_repos() -> dict:
+    seed = yaml.safe_load(DEMO_SEED.read_text())
+    first = seed["repos"][0]
+    for name in ("acme/three", "acme/two"):
+        seed["repos"].append({**first, "name": name})
+    return seed
+
+
+@pytest.mark.github_seed(_three_repos())
+def test_a_spent_rate_limit_stops_early_and_the_next_run_resumes_there(settings, github):
+    _register("acme/three", "acme/two")
+    for repo in (REPO, "acme/three", "acme/two"):
+        github.act("alice", repo, 1, "label", label="bzzz-task")
+    # Budget for one listing: acme/calc is polled, acme/three is refused.
+    github.set_rate_limit(limit=5000, remaining=1)
+    summary = _run()
+    assert summary["rate_limited"] and summary["resume_repo"] == "acme/three"
+    assert summary["polled"] == 1 and summary["created"] == 1
+    # Before GitHub's reset time, the poll does not even ask.
+    assert _run()["polled"] == 0
+    # After it, the next run starts where the last one stopped.
+    github.set_rate_limit(limit=5000)
+    later = build_reconciler(settings)
+    later._clock = lambda: time.time() + 7200
+    resumed = later.run()
+    assert not resumed.rate_limited and resumed.polled == 3
+    assert resumed.created == 2 and resumed.unchanged == 1
+    assert {t.key for t in Task.scan()} == {f"{r}#1" for r in (REPO, "acme/three", "acme/two")}
+
+
+def test_repos_come_from_hive_and_a_hive_outage_does_not_fail_the_run(
+    aws_environ, github, monkeypatch
+):
+    hive = HiveReceiver(
+        repositories=[
+            {"project_id": 7, "name": "calc", "owner": "acme", "repository": "calc",
+             "git_url": "https://github.com/acme/calc.git", "branch": "main",
+             "bzzz_enabled": True, "ready_to_claim": True, "private_repo": False,
+             "github_token_required": False},
+        ]
+    )  # fmt: skip
+    served = serve(hive)
+    try:
+        _configure(monkeypatch, github, HIVE_URL=hive.url)
+        github.act("alice", REPO, 1, "label", label="bzzz-task")
+        summary = _run()
+        assert summary["repos"] == 1 and summary["created"] == 1
+        assert not summary["hive_unavailable"]
+        assert Repo.get(REPO).project_id == 7  # registered, with its ETag
+    finally:
+        served.stop()
+    # Hive is gone now: the run falls back to the registry and still succeeds.
+    summary = _run()
+    assert summary["hive_unavailable"] and summary["repos"] == 1 and summary["unchanged"] == 1
