@@ -1,0 +1,107 @@
+"""The webhook through the Lambda entry point, with API Gateway events, moto and the stand-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bzzz.bus import Bus
+from bzzz.lifecycle import Lifecycle
+from bzzz.models import Delivery
+from tests.events.http_api import (
+    FIXTURE_DELIVERY,
+    labeled_event,
+    labeled_payload,
+    reply_json,
+    webhook_event,
+)
+from tests.events.http_function import HttpFunction, http_function
+
+__all__ = ["http_function"]
+
+pytestmark = pytest.mark.integration
+
+
+def work_messages(fn: HttpFunction) -> list[Any]:
+    return [r.envelope for r in Bus(fn.settings).receive("work", max_messages=10)]
+
+
+def test_summoning_delivery_creates_the_task_and_announces_it(http_function: HttpFunction):
+    reply = http_function(labeled_event())
+
+    assert reply["statusCode"] == 200, reply
+    body = reply_json(reply)
+    assert body == {
+        "delivery": FIXTURE_DELIVERY,
+        "event": "issues.labeled",
+        "outcome": "handled",
+        "reason": "task created",
+        "task": "acme/calc#1",
+    }
+    task = Lifecycle(http_function.settings).get("acme/calc#1")
+    assert task is not None
+    assert (task.state, task.title) == ("queued", "sum_to(n) leaves out n")
+    [message] = work_messages(http_function)
+    assert (message.type, message.task) == ("task.available", "acme/calc#1")
+    assert Delivery.get(FIXTURE_DELIVERY).event == "issues.labeled"
+
+
+def test_a_replayed_delivery_answers_200_and_changes_nothing(http_function: HttpFunction):
+    http_function(labeled_event())
+    before = Lifecycle(http_function.settings).get("acme/calc#1")
+    work_messages(http_function)  # the first announcement, now taken
+
+    reply = http_function(labeled_event())
+
+    assert reply["statusCode"] == 200
+    assert "replay" in reply_json(reply)["reason"]
+    after = Lifecycle(http_function.settings).get("acme/calc#1")
+    assert before is not None and after is not None
+    assert (after.version, after.updated_at) == (before.version, before.updated_at)
+    assert work_messages(http_function) == []
+
+
+def test_a_read_only_summoner_gets_one_polite_comment_and_no_task(http_function: HttpFunction):
+    payload = labeled_payload()
+    payload["sender"]["login"] = "mallory"
+
+    reply = http_function(webhook_event(payload, delivery="d-mallory"))
+
+    assert reply["statusCode"] == 202
+    assert "mallory has role 'read'" in reply_json(reply)["reason"]
+    assert Lifecycle(http_function.settings).get("acme/calc#1") is None
+    assert work_messages(http_function) == []
+    comments = http_function.github.client("alice").rest.issues.list_comments("acme", "calc", 1)
+    polite = [c for c in comments.json() if "@mallory" in c["body"]]
+    assert len(polite) == 1
+    assert "write access" in polite[0]["body"]
+    # A replay of the same delivery does not comment again.
+    http_function(webhook_event(payload, delivery="d-mallory"))
+    comments = http_function.github.client("alice").rest.issues.list_comments("acme", "calc", 1)
+    assert len([c for c in comments.json() if "@mallory" in c["body"]]) == 1
+
+
+def test_unlabel_and_close_cancel_the_task(http_function: HttpFunction):
+    http_function(labeled_event())
+    payload = labeled_payload()
+    payload["action"] = "unlabeled"
+
+    reply = http_function(webhook_event(payload, delivery="d-unlabel"))
+
+    assert (reply["statusCode"], reply_json(reply)["reason"]) == (200, "task cancelled")
+    task = Lifecycle(http_function.settings).get("acme/calc#1")
+    assert task is not None and task.state == "cancelled"
+    closed = labeled_payload()
+    closed["action"] = "closed"
+    closed.pop("label")
+    again = http_function(webhook_event(closed, delivery="d-close"))
+    assert (again["statusCode"], reply_json(again)["reason"]) == (202, "task already cancelled")
+
+
+def test_ping_answers_200_without_recording(http_function: HttpFunction):
+    reply = http_function(
+        webhook_event({"zen": "Keep it logically awesome.", "hook_id": 1}, event="ping")
+    )
+
+    assert (reply["statusCode"], reply_json(reply)["reason"]) == (200, "pong")
