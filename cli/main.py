@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.local",
     "cli.github_emulator",
     "cli.ollama_emulator",
+    "cli.runner",
 )
 
 

@@ -31,3 +31,23 @@ class SandboxGoneError(SandboxError):
 
 class EngineUnavailableError(SandboxError):
     """The container engine did not answer."""
+
+
+class ModelError(Exception):
+    """Base of every model (Ollama) error."""
+
+
+class ModelUnavailableError(ModelError):
+    """Ollama did not answer (refused, timed out, broke off, 5xx): release the task, retry."""
+
+
+class ModelNotFoundError(ModelError):
+    """The configured model is not on the Ollama host (`ollama pull` it, or configure another)."""
+
+
+class ModelResponseError(ModelError):
+    """Ollama refused a request for a reason other than the two above (e.g. a 400)."""
+
+
+class RunnerStartError(Exception):
+    """The runner cannot start; the message is the one line the operator needs to fix it."""

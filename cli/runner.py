@@ -1,0 +1,56 @@
+"""`bzzz runner`: run the self-hosted agent process until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "runner",
+        help="take tasks from the work queue and turn them into draft pull requests",
+        description=(
+            "Register in the agents table, take task.available messages from the work queue "
+            "(up to BZZZ_RUNNER_CAPACITY at once), work each task in a sandbox with the "
+            "configured Ollama model and open a draft pull request. Configuration is read "
+            "from the environment (see docs/runner.md). SIGTERM: stop taking work, let tasks "
+            "finish within BZZZ_RUNNER_GRACE_SECONDS, release the rest."
+        ),
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import logging
+    import os
+    import signal
+    import sys
+
+    from runner.errors import RunnerStartError
+    from runner.process import RunnerProcess
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("botocore", "urllib3", "httpx", "docker"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not os.environ.get("DOCKER_HOST"):
+        # The composition root may look for an engine the runner itself does not know of
+        # (the project's Podman socket); it starts none.
+        from infra.container_engine import find_engine
+
+        engine = find_engine()
+        if engine is not None:
+            os.environ.update(engine.env())
+    try:
+        process = RunnerProcess.from_environment()
+    except RunnerStartError as exc:
+        print(f"bzzz runner: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: process.stop())
+    signal.signal(signal.SIGINT, lambda *_: process.stop())
+    process.run()
+    return 0

@@ -1,0 +1,92 @@
+"""The runner's own settings, read from the environment in one place.
+
+The control plane's settings (tables, topic, queues, lease length) come from
+`bzzz.config.load_settings`; these are what only a runner needs. Nothing is
+read at import time.
+
+    BZZZ_RUNNER_ID               agent id in the agents table (default: runner-<host>-<pid>)
+    OLLAMA_HOST                  the Ollama server (default http://127.0.0.1:11434)
+    BZZZ_MODEL                   model name, required (e.g. qwen2.5-coder:7b)
+    BZZZ_NUM_CTX                 context length passed to the model (default 8192)
+    BZZZ_RUNNER_CAPACITY         tasks in flight at once (default 1)
+    BZZZ_STATE_DIR               workspaces, trajectories, image lock (default .bzzz)
+    BZZZ_RUNNER_GRACE_SECONDS    on SIGTERM, how long tasks may finish (default 30)
+    BZZZ_PROGRESS_SECONDS        least time between two task.progress messages (default 5)
+    BZZZ_HEARTBEAT_SECONDS       lease heartbeat period (default: a third of the lease)
+    BZZZ_SANDBOX_IMAGE           default sandbox image (default bzzz-sandbox:latest)
+    BZZZ_RUNNER_PROGRESS         "tty" (default: when stderr is a terminal), "off"
+    GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY   (bzzz.secrets)
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bzzz.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    runner_id: str
+    ollama_host: str
+    model: str
+    num_ctx: int = 8192
+    capacity: int = 1
+    state_dir: Path = Path(".bzzz")
+    grace_seconds: float = 30.0
+    progress_seconds: float = 5.0
+    heartbeat_seconds: float | None = None
+    sandbox_image: str = "bzzz-sandbox:latest"
+    terminal_progress: bool = False
+    capabilities: frozenset[str] = frozenset({"python", "git", "sandbox"})
+
+    def with_overrides(self, **changes: object) -> RunnerSettings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def heartbeat_every(self, lease_seconds: float) -> float:
+        # Three heartbeats per lease: one lost write does not lose the lease.
+        return self.heartbeat_seconds or max(lease_seconds / 3, 0.2)
+
+
+def _number(env: Mapping[str, str], variable: str, default: float, kind: type = float) -> float:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(variable, f"must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(variable, f"must be above 0, got {raw}")
+    return float(value)
+
+
+def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSettings:
+    """Read and check the runner's variables; ConfigError names the first bad one."""
+    env = os.environ if environ is None else environ
+    model = env.get("BZZZ_MODEL", "").strip()
+    if not model:
+        raise ConfigError("BZZZ_MODEL", "missing: the Ollama model to use, e.g. qwen2.5-coder:7b")
+    host = env.get("OLLAMA_HOST", "").strip() or "http://127.0.0.1:11434"
+    if "://" not in host:
+        host = f"http://{host}"
+    heartbeat = env.get("BZZZ_HEARTBEAT_SECONDS", "").strip()
+    progress_mode = env.get("BZZZ_RUNNER_PROGRESS", "").strip().lower()
+    return RunnerSettings(
+        runner_id=env.get("BZZZ_RUNNER_ID", "").strip()
+        or f"runner-{socket.gethostname()}-{os.getpid()}",
+        ollama_host=host.rstrip("/"),
+        model=model,
+        num_ctx=int(_number(env, "BZZZ_NUM_CTX", 8192, int)),
+        capacity=int(_number(env, "BZZZ_RUNNER_CAPACITY", 1, int)),
+        state_dir=Path(env.get("BZZZ_STATE_DIR", "").strip() or ".bzzz").absolute(),
+        grace_seconds=_number(env, "BZZZ_RUNNER_GRACE_SECONDS", 30.0),
+        progress_seconds=_number(env, "BZZZ_PROGRESS_SECONDS", 5.0),
+        heartbeat_seconds=_number(env, "BZZZ_HEARTBEAT_SECONDS", 1.0) if heartbeat else None,
+        sandbox_image=env.get("BZZZ_SANDBOX_IMAGE", "").strip() or "bzzz-sandbox:latest",
+        terminal_progress=progress_mode == "tty" or (progress_mode != "off" and os.isatty(2)),
+    )

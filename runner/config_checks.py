@@ -1,0 +1,131 @@
+"""The runner's checks at start: each misconfiguration stops it with one clear message.
+
+Order: the environment (tables, queue, model name), the container engine and
+its sandbox image, the GitHub credentials, then Ollama and the model. The
+first failure raises RunnerStartError, whose message names what is wrong and
+how to fix it; `bzzz runner` prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bzzz.bus import Bus
+from bzzz.config import Settings, load_settings
+from bzzz.errors import ConfigError
+from bzzz.lifecycle import Lifecycle
+from bzzz.models import bind
+from bzzz.secrets import SecretStore
+from runner.config import RunnerSettings, load_runner_settings
+from runner.credentials import Credentials
+from runner.errors import ModelNotFoundError, ModelUnavailableError, RunnerStartError
+from runner.model import Model
+from runner.progress import TerminalDisplay
+from runner.registration import Registration
+from runner.sandbox import reap_orphans
+from runner.worker import WorkerContext
+
+if TYPE_CHECKING:
+    import docker
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+
+@dataclass
+class StartedParts:
+    context: WorkerContext
+    bus: Bus
+    registration: Registration
+
+
+def _engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.DockerClient:
+    import docker
+
+    from runner.images.build import DEFAULT_IMAGE, ensure_default_image
+
+    base_url = env.get("DOCKER_HOST", "").strip() or DEFAULT_DOCKER_HOST
+    try:
+        client = docker.DockerClient(base_url=base_url, timeout=120)
+        client.ping()
+    except Exception as exc:
+        raise RunnerStartError(
+            f"no container engine at {base_url} ({type(exc).__name__}): start Docker, or "
+            "Podman's service (`podman system service`), and set DOCKER_HOST to its socket"
+        ) from exc
+    if runner.sandbox_image == DEFAULT_IMAGE:
+        ensure_default_image(client, log=log.info)
+    else:
+        try:
+            client.images.get(runner.sandbox_image)
+        except docker.errors.ImageNotFound as exc:
+            raise RunnerStartError(
+                f"sandbox image {runner.sandbox_image} is not on the container engine at "
+                f"{base_url}: pull or build it, or unset BZZZ_SANDBOX_IMAGE"
+            ) from exc
+    return client
+
+
+def _model(runner: RunnerSettings) -> Model:
+    model = Model(runner.model, host=runner.ollama_host, num_ctx=runner.num_ctx)
+    try:
+        info = model.check()
+    except ModelUnavailableError as exc:
+        raise RunnerStartError(
+            f"no Ollama at {runner.ollama_host}: start Ollama there or set OLLAMA_HOST ({exc})"
+        ) from exc
+    except ModelNotFoundError as exc:
+        raise RunnerStartError(
+            f"unknown model {runner.model!r} on Ollama at {runner.ollama_host}: "
+            f"run `ollama pull {runner.model}` there or set BZZZ_MODEL to one it has"
+        ) from exc
+    log.info(
+        "model %s: tools %s", info.name, "yes" if info.supports_tools else "no (text protocol)"
+    )
+    return model
+
+
+def start_parts(
+    environ: Mapping[str, str] | None = None,
+    *,
+    settings: Settings | None = None,
+    runner: RunnerSettings | None = None,
+) -> StartedParts:
+    """Check everything the runner needs and build its parts; RunnerStartError on the first gap."""
+    env = os.environ if environ is None else environ
+    try:
+        settings = settings or load_settings(env)
+        settings.queue_url("work")
+        runner = runner or load_runner_settings(env)
+    except ConfigError as exc:
+        raise RunnerStartError(f"configuration: {exc}") from exc
+    client = _engine(runner, env)
+    credentials = Credentials(settings, SecretStore(settings, env))
+    try:
+        credentials.check()
+    except ConfigError as exc:
+        raise RunnerStartError(f"GitHub credentials: {exc}") from exc
+    model = _model(runner)
+    reaped = reap_orphans(client, runner.runner_id)
+    if reaped:
+        log.info(
+            "removed %d sandbox(es) left from an earlier run: %s", len(reaped), ", ".join(reaped)
+        )
+    bind(settings)
+    bus = Bus(settings)
+    lifecycle = Lifecycle(settings, publisher=bus)
+    display = TerminalDisplay(enabled=runner.terminal_progress)
+    context = WorkerContext(settings, runner, lifecycle, bus, credentials, client, model, display)
+    registration = Registration(
+        runner.runner_id,
+        capabilities=runner.capabilities,
+        models={runner.model},
+        capacity=runner.capacity,
+        heartbeat_seconds=runner.heartbeat_every(settings.lease_seconds),
+    )
+    return StartedParts(context, bus, registration)

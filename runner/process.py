@@ -1,0 +1,144 @@
+"""`bzzz runner`: the long-running process that takes tasks from the work queue.
+
+    process = RunnerProcess.from_environment()   # checks the configuration (RunnerStartError)
+    process.run()                                # until stop() (SIGTERM, SIGINT)
+
+At start: the container engine answers, the credentials exist, Ollama answers
+and has the model, orphaned sandboxes of this runner id are removed, and the
+runner's row is written to the agents table. Then it receives `task.available`
+while it has a free slot (capacity), claims each task through the state
+machine and acknowledges the message whether the claim was won or lost (the
+lease carries ownership, and the reconcile poll republishes a task whose lease
+expires). On stop it takes no more work, lets running tasks finish for
+`grace_seconds`, then stops the rest and releases their leases.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from bzzz.bus import Bus, Received
+from bzzz.errors import TransitionError
+from bzzz.lifecycle import Lifecycle
+from bzzz.messages import MessageType
+from runner.config_checks import StartedParts, start_parts
+from runner.worker import TaskWorker
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+log = logging.getLogger(__name__)
+
+
+class RunnerProcess:
+    def __init__(self, parts: StartedParts) -> None:
+        self.parts = parts
+        self.ctx = parts.context
+        self.runner_id = parts.context.runner.runner_id
+        self.capacity = parts.context.runner.capacity
+        self.bus: Bus = parts.bus
+        self.lifecycle: Lifecycle = parts.context.lifecycle
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._workers: dict[str, tuple[TaskWorker, Future[str]]] = {}
+        self.results: dict[str, str] = {}  # task key -> what became of it (last attempt)
+        self._pool = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="task")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> RunnerProcess:
+        return cls(start_parts(environ))
+
+    # ----- control ------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Take no more work (safe from a signal handler)."""
+        self._stopping.set()
+
+    @property
+    def in_flight(self) -> list[str]:
+        with self._lock:
+            return sorted(self._workers)
+
+    def run(self) -> None:
+        registration = self.parts.registration
+        registration.register()
+        log.info(
+            "runner %s ready: model %s at %s, capacity %d",
+            self.runner_id, self.ctx.runner.model, self.ctx.runner.ollama_host, self.capacity,
+        )  # fmt: skip
+        beat_every = self.ctx.runner.heartbeat_every(self.ctx.settings.lease_seconds)
+        next_beat = time.monotonic() + beat_every
+        try:
+            while not self._stopping.is_set():
+                if time.monotonic() >= next_beat:
+                    registration.heartbeat(self.in_flight)
+                    next_beat = time.monotonic() + beat_every
+                free = self.capacity - len(self.in_flight)
+                if free <= 0:
+                    self._stopping.wait(0.2)
+                    continue
+                try:
+                    messages = self.bus.receive("work", max_messages=min(free, 10), wait_seconds=1)
+                except Exception as exc:  # the bus briefly away: wait, do not die
+                    log.warning("receiving work failed: %s", exc)
+                    self._stopping.wait(2)
+                    continue
+                for received in messages:
+                    self._take(received)
+            self._drain()
+        finally:
+            registration.deregister()
+            self._pool.shutdown(wait=True)
+
+    # ----- one message --------------------------------------------------------
+
+    def _take(self, received: Received) -> None:
+        envelope = received.envelope
+        try:
+            if envelope.type is not MessageType.TASK_AVAILABLE or self._stopping.is_set():
+                return
+            try:
+                task = self.lifecycle.claim(envelope.task, self.runner_id)
+            except TransitionError as lost:
+                log.info("%s: not claimed (%s)", envelope.task, lost.reason)
+                return
+            log.info("%s: claimed (attempt %s)", task.key, task.attempt)
+            worker = TaskWorker(self.ctx, task)
+            with self._lock:
+                future = self._pool.submit(self._work, worker)
+                self._workers[task.key] = (worker, future)
+        finally:
+            if not self._stopping.is_set() or envelope.type is not MessageType.TASK_AVAILABLE:
+                self.bus.ack("work", received)
+            # Stopping: leave the message for another runner (it becomes visible again).
+
+    def _work(self, worker: TaskWorker) -> str:
+        try:
+            result = worker.run()
+        except BaseException:
+            log.exception("%s: the worker crashed", worker.key)
+            result = "crashed"
+        with self._lock:
+            self._workers.pop(worker.key, None)
+            self.results[worker.key] = result
+        return result
+
+    def _drain(self) -> None:
+        """Let running tasks finish within the grace period, then stop and release the rest."""
+        grace = self.ctx.runner.grace_seconds
+        if self.in_flight:
+            log.info("stopping: %d task(s) get %.0fs to finish", len(self.in_flight), grace)
+        deadline = time.monotonic() + grace
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with self._lock:
+            left = list(self._workers.values())
+        for worker, _ in left:
+            worker.stop("runner shutting down", shutdown=True)
+        for _, future in left:
+            future.result()
+        log.info("runner %s stopped", self.runner_id)

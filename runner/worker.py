@@ -1,0 +1,224 @@
+"""One claimed task from start to its last transition.
+
+    TaskWorker(context, task).run()
+
+Flow: mint a token for the repository, read the issue (writers' comments only,
+hidden HTML stripped), clone on the host, read .bzzz.yml, start the sandbox
+(-> running), run the setup commands and the agent, run the test command, and
+hand the outcome to `runner.worker_outcome`, which pushes, opens the pull
+request and makes the last transition. All the while a LeaseKeeper heartbeats
+the lease; once it is refused, or the runner shuts down past its grace
+period, the sandbox is removed under the agent and the work is thrown away.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bzzz.github import is_writer, strip_hidden_html
+from runner.agent_types import Outcome, TaskBrief
+from runner.budgets import Budgets
+from runner.errors import EngineUnavailableError, ModelUnavailableError
+from runner.progress import ProgressReporter, TerminalDisplay
+from runner.result import TestResult
+from runner.sandbox import Sandbox, SandboxConfig
+from runner.worker_lease import LeaseKeeper
+from runner.worker_outcome import Delivery
+from runner.worker_trajectory import Trajectory
+from runner.workspace import Workspace, repository_info
+
+if TYPE_CHECKING:
+    import docker
+
+    from bzzz.config import Settings
+    from bzzz.lifecycle import Lifecycle, Publisher
+    from bzzz.models import Task
+    from runner.config import RunnerSettings
+    from runner.credentials import Credentials
+    from runner.model import Model
+
+log = logging.getLogger(__name__)
+
+
+class TaskStopped(Exception):
+    """The task must stop now (lease lost, or the runner shutting down)."""
+
+
+@dataclass
+class WorkerContext:
+    """What every task of one runner shares."""
+
+    settings: Settings
+    runner: RunnerSettings
+    lifecycle: Lifecycle
+    publisher: Publisher
+    credentials: Credentials
+    docker: docker.DockerClient
+    model: Model
+    display: TerminalDisplay
+
+
+class TaskWorker:
+    def __init__(self, context: WorkerContext, task: Task) -> None:
+        self.ctx = context
+        self.task = task
+        self.key = str(task.key)
+        self.agent_id = context.runner.runner_id
+        self.stopped: str | None = None  # why the task must stop, once it must
+        self.shutdown = False  # stopped by the runner (release), not by a lost lease
+        self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()
+        self.trajectory = Trajectory(context.runner.state_dir, self.key, int(task.attempt))
+        self.progress = ProgressReporter(
+            context.publisher, self.agent_id, self.key,
+            interval=context.runner.progress_seconds, display=context.display,
+        )  # fmt: skip
+
+    # ----- stopping, from other threads ---------------------------------------
+
+    def stop(self, reason: str, *, shutdown: bool = False) -> None:
+        """Stop the task at once: the agent's next step raises, its sandbox goes away."""
+        with self._lock:
+            if self.stopped:
+                return
+            self.stopped, self.shutdown = reason, shutdown
+            sandbox = self._sandbox
+        if sandbox is not None:
+            try:
+                sandbox.remove()
+            except Exception as exc:
+                log.warning("%s: removing the sandbox failed: %s", self.key, exc)
+
+    def _on_step(self, step: Any) -> None:
+        self.trajectory.record("step", step=step)
+        if self.stopped:
+            raise TaskStopped(self.stopped)
+        self.progress.step(step)
+
+    # ----- the task -----------------------------------------------------------
+
+    def run(self) -> str:
+        """Work the task; return what became of it (for logs and tests)."""
+        workdir = self.ctx.runner.state_dir / "workspaces" / re.sub(r"\W+", "-", self.key)
+        shutil.rmtree(workdir, ignore_errors=True)
+        every = self.ctx.runner.heartbeat_every(self.ctx.settings.lease_seconds)
+        keeper = LeaseKeeper(
+            self.ctx.lifecycle, self.key, self.agent_id, every=every, on_lost=self.stop
+        )
+        delivery: Delivery | None = None
+        try:
+            with keeper:
+                token = self.ctx.credentials.token_for(str(self.task.repo))
+                api = self.ctx.credentials.api(token)
+                brief = self._brief(api)
+                clone_url, base = repository_info(self.ctx.settings.github_api_url, token)
+                self.progress.stage("cloning")
+                workspace = Workspace(workdir, token)
+                workspace.clone(clone_url, base)
+                delivery = Delivery(self, api, workspace, base, brief)
+                config = delivery.read_repo_config()
+                outcome, test = self._work(workspace, brief, config)
+                keeper.stop()  # the last transition ends the lease; no heartbeat may race it
+                if self.stopped:
+                    return self._abandon()
+                return delivery.deliver(outcome, test)
+        except ModelUnavailableError as exc:
+            keeper.stop()
+            return self._release(f"Ollama unavailable: {exc}")
+        except EngineUnavailableError as exc:
+            keeper.stop()
+            return self._release(f"container engine unavailable: {exc}")
+        except Exception as exc:
+            keeper.stop()
+            if self.stopped:
+                return self._abandon()
+            log.exception("%s: the task failed", self.key)
+            self.trajectory.record("error", error=repr(exc))
+            return (delivery or Delivery(self, None, None, "", None)).fail(f"runner error: {exc}")
+        finally:
+            self.progress.finish(self.trajectory.path.name)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _brief(self, api: Any) -> TaskBrief:
+        repo, number = str(self.task.repo), int(self.task.number)
+        issue = api.issue(repo, number)
+        roles: dict[str, bool] = {}
+        comments = []
+        for comment in api.comments(repo, number):
+            if comment.author not in roles:
+                role = api.role(repo, comment.author)
+                roles[comment.author] = is_writer(
+                    role, comment.author, self.ctx.settings.allowed_users
+                )
+            if roles[comment.author]:
+                comments.append((comment.author, strip_hidden_html(comment.body)))
+        brief = TaskBrief(
+            key=self.key, repo=repo, number=number, title=issue.title,
+            body=strip_hidden_html(issue.body), comments=comments,
+        )  # fmt: skip
+        self.trajectory.record("task", brief=brief, runner=self.agent_id)
+        return brief
+
+    def _work(
+        self, workspace: Workspace, brief: TaskBrief, config: Any
+    ) -> tuple[Outcome, TestResult | None]:
+        from runner.agent import Agent
+
+        image = getattr(config, "image", None) or self.ctx.runner.sandbox_image
+        sandbox = Sandbox(
+            self.ctx.docker, workspace.path, runner_id=self.agent_id, task_key=self.key,
+            config=SandboxConfig(image=image),
+        )  # fmt: skip
+        with self._lock:
+            if self.stopped:
+                raise TaskStopped(self.stopped)
+            self._sandbox = sandbox
+        with sandbox:
+            self.ctx.lifecycle.start(self.key, self.agent_id)
+            self.progress.stage("sandbox up")
+            for command in getattr(config, "setup", None) or []:
+                result = sandbox.run(command)
+                self.trajectory.record(
+                    "setup", command=command, exit_code=result.exit_code, output=result.output
+                )
+                if result.exit_code != 0:
+                    reason = f"setup command `{command}` failed (exit {result.exit_code})"
+                    return Outcome("error", reason, reason=reason), None
+            test_command = getattr(config, "test_command", None)
+            agent = Agent(
+                self.ctx.model, sandbox, brief, getattr(config, "budgets", None) or Budgets(),
+                on_step=self._on_step, test_command=test_command,
+                trajectory_path=self.trajectory.path.with_suffix(".agent.json"),
+            )  # fmt: skip
+            outcome = agent.run()
+            self.trajectory.record("outcome", outcome=outcome)
+            if self.stopped:
+                raise TaskStopped(self.stopped)
+            if outcome.kind != "finished" or not test_command:
+                return outcome, None
+            self.progress.stage("testing")
+            result = sandbox.run(test_command)
+            test = TestResult(test_command, result.exit_code, result.output)
+            self.trajectory.record("test", test=test)
+            return outcome, test
+
+    def _abandon(self) -> str:
+        if self.shutdown:
+            return self._release(self.stopped or "runner shutting down")
+        self.trajectory.record("abandoned", reason=self.stopped)
+        log.warning("%s: work discarded, nothing pushed (%s)", self.key, self.stopped)
+        return "abandoned"
+
+    def _release(self, reason: str) -> str:
+        self.trajectory.record("released", reason=reason)
+        log.warning("%s: released, the task is requeued for another runner: %s", self.key, reason)
+        try:
+            self.ctx.lifecycle.release(self.key, self.agent_id, reason[:500])
+        except Exception as exc:
+            log.warning("%s: release refused: %s", self.key, exc)
+        return "released"
