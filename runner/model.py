@@ -1,0 +1,139 @@
+"""The model: one Ollama model behind `check()` and `chat()`, on the official `ollama` client.
+
+    model = Model("qwen2.5-coder:7b", host="http://gpu:11434", num_ctx=16384)
+    info = model.check()          # ModelNotFoundError / ModelUnavailableError, one clear line each
+    reply = model.chat(messages, tools=TOOLS if info.supports_tools else None)
+
+The model name and `num_ctx` go into every request explicitly: Ollama's own
+default window (2048 or 4096 tokens) would silently truncate the task away.
+Every failure of the transport becomes ModelUnavailableError (the runner then
+releases the task, it is not the task's fault); a missing model is
+ModelNotFoundError; any other refusal is ModelResponseError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.errors import ModelNotFoundError, ModelResponseError, ModelUnavailableError
+
+DEFAULT_NUM_CTX = 8192
+DEFAULT_TIMEOUT = 600.0  # seconds per request: a 7B model on a busy GPU can be slow
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    content: str
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    supports_tools: bool
+    context_length: int | None  # the trained window, when /api/show reports it
+
+
+class Model:
+    def __init__(
+        self,
+        name: str,
+        *,
+        host: str | None = None,
+        num_ctx: int = DEFAULT_NUM_CTX,
+        timeout: float = DEFAULT_TIMEOUT,
+        options: Mapping[str, Any] | None = None,
+        client: Any = None,
+    ) -> None:
+        self.name = name
+        self.host = host
+        self.num_ctx = num_ctx
+        self.timeout = timeout
+        self.extra_options = dict(options or {})
+        self._client = client
+        self.info: ModelInfo | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:  # made on first use: nothing happens at import or construction
+            import ollama
+
+            self._client = ollama.Client(host=self.host, timeout=self.timeout)
+        return self._client
+
+    @property
+    def where(self) -> str:
+        return self.host or "OLLAMA_HOST (default http://127.0.0.1:11434)"
+
+    def check(self) -> ModelInfo:
+        """Verify that the model exists and learn whether it supports tools."""
+        with self._translated():
+            shown = self.client.show(self.name)
+        capabilities = list(shown.capabilities or [])
+        info = shown.modelinfo or {}
+        length = next((v for k, v in info.items() if k.endswith(".context_length")), None)
+        self.info = ModelInfo(self.name, "tools" in capabilities, int(length) if length else None)
+        return self.info
+
+    def chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None = None,
+    ) -> ModelReply:
+        options = {**self.extra_options, "num_ctx": self.num_ctx}
+        with self._translated():
+            response = self.client.chat(
+                model=self.name,
+                messages=list(messages),
+                tools=list(tools) if tools else None,
+                stream=False,
+                options=options,
+            )
+        message = response.message
+        calls = [
+            ToolCall(call.function.name, dict(call.function.arguments or {}))
+            for call in message.tool_calls or []
+        ]
+        return ModelReply(
+            content=message.content or "",
+            tool_calls=calls,
+            prompt_tokens=response.prompt_eval_count or 0,
+            completion_tokens=response.eval_count or 0,
+        )
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Map the client's exceptions to ours, at the boundary, with one clear message each."""
+        import httpx
+        import ollama
+
+        try:
+            yield
+        except ollama.ResponseError as exc:
+            if exc.status_code == 404 and "not found" in str(exc.error).lower():
+                raise ModelNotFoundError(
+                    f"model {self.name!r} is not on the Ollama host at {self.where}; "
+                    f"run `ollama pull {self.name}` there or configure another model"
+                ) from exc
+            if exc.status_code >= 500 or exc.status_code == -1:
+                raise ModelUnavailableError(
+                    f"Ollama at {self.where} failed ({exc.status_code}): {exc.error}"
+                ) from exc
+            raise ModelResponseError(
+                f"Ollama refused the request ({exc.status_code}): {exc.error}"
+            ) from exc
+        except (ConnectionError, httpx.TransportError) as exc:
+            raise ModelUnavailableError(
+                f"Ollama is unreachable at {self.where}: {type(exc).__name__}: {exc}"
+            ) from exc
