@@ -92,6 +92,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
 
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    # A batch whose every record failed is answered like any other (all listed), rather
+    # than by raising: the outcome in SQS is the same, and the reply says which failed.
+    processor.raise_on_entire_batch_failure = False
     try:
         return process_partial_response(
             event=event, record_handler=_record, processor=processor, context=context

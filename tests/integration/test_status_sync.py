@@ -1,0 +1,221 @@
+"""Status sync through its Lambda entry point: SQS events built from messages really
+published on the local bus, the GitHub stand-in, and a real HTTP Hive."""
+
+from __future__ import annotations
+
+import pytest
+
+from bzzz import aws
+from bzzz.bus import ERROR_ATTRIBUTE, Bus
+from bzzz.config import get_settings
+from bzzz.github import GitHubApi
+from bzzz.lifecycle import Lifecycle
+from bzzz.messages import Envelope, MessageType
+from bzzz.models import Task, bind
+from bzzz.status_render import MARKER
+from handlers import status_sync as status_handler
+from tests.events import sqs_event
+from tests.events.receivers import FlakyProxy, HiveReceiver, serve
+
+pytestmark = pytest.mark.integration
+
+REPO = "acme/calc"
+KEY = f"{REPO}#1"
+PR = "https://github.com/acme/calc/pull/2"
+
+
+def _configure(monkeypatch, github_url, token, **extra):
+    monkeypatch.setenv("GITHUB_API_URL", github_url)
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    for name, value in extra.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    settings = get_settings()
+    bind(settings)
+    return settings
+
+
+@pytest.fixture
+def settings(aws_environ, github, monkeypatch):
+    return _configure(monkeypatch, github.base_url, github.tokens["alice"])
+
+
+def deliver(settings, event=None):
+    """What Lambda's event source mapping does: receive, invoke, delete the successes."""
+    sqs = aws.client("sqs", settings)
+    url = settings.queue_url("status")
+    if event is None:
+        reply = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"],
+        )  # fmt: skip
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        event = sqs_event(reply.get("Messages", []), arn["Attributes"]["QueueArn"], "us-east-1")
+    result = status_handler.handler(event, None)
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    for record in event["Records"]:
+        if record["messageId"] in failed:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+            )
+        else:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+    return event, result
+
+
+def status_comments(github):
+    comments = GitHubApi(github.base_url, token=github.tokens["bob"]).comments(REPO, 1)
+    return [c for c in comments if c.body.startswith(MARKER)]
+
+
+def labels(github):
+    return {x for x in GitHubApi(github.base_url, token=github.tokens["bob"]).issue(REPO, 1).labels}
+
+
+def writes(github):
+    """Every GitHub call that changes something, in order."""
+    return [(e.method, e.path) for e in github.exchanges if e.method != "GET"]
+
+
+def test_one_comment_follows_the_task_from_queued_to_completed(settings, github):
+    lifecycle = Lifecycle(settings, publisher=Bus(settings))
+    lifecycle.create(REPO, 1, "sum_to(n) leaves out n")
+    _, result = deliver(settings)
+    assert result == {"batchItemFailures": []}
+    [comment] = status_comments(github)
+    assert "Queued" in comment.body and "1 of 3" in comment.body
+    assert not {x for x in labels(github) if x.startswith("bzzz:")}
+
+    lifecycle.claim(KEY, "runner-1")
+    deliver(settings)
+    [claimed] = status_comments(github)
+    assert claimed.id == comment.id and "runner-1" in claimed.body
+    assert "bzzz:claimed" in labels(github)
+
+    lifecycle.start(KEY, "runner-1")
+    progress = {"state": "running", "iteration": 3, "command": "python -m pytest -q",
+                "exit_code": 1, "attempt": 1, "lease_owner": "runner-1"}  # fmt: skip
+    Bus(settings).publish(Envelope(MessageType.TASK_PROGRESS, "runner-1", KEY, progress))
+    deliver(settings)
+    [running] = status_comments(github)
+    assert "step 3" in running.body and "`python -m pytest -q`" in running.body
+    assert "exit code 1" in running.body
+
+    lifecycle.complete(KEY, "runner-1", PR, branch="bzzz/acme-calc-1")
+    last_event, _ = deliver(settings)
+    [done] = status_comments(github)
+    assert done.id == comment.id and PR in done.body and "bzzz/acme-calc-1" in done.body
+    assert {x for x in labels(github) if x.startswith("bzzz:")} == {"bzzz:done"}
+
+    # Redelivery of the last message: nothing at all changes on GitHub.
+    before = writes(github)
+    assert deliver(settings, last_event)[1] == {"batchItemFailures": []}
+    assert writes(github) == before
+    posts = [w for w in before if w[0] == "POST" and w[1].endswith("/comments")]
+    reactions = [w for w in before if w[1].endswith("/issues/1/reactions")]
+    assert len(posts) == 1 and len(reactions) == 1
+
+
+def test_a_stale_message_does_not_roll_the_comment_back(settings, github):
+    lifecycle = Lifecycle(settings, publisher=Bus(settings))
+    lifecycle.create(REPO, 1)
+    lifecycle.claim(KEY, "runner-1")
+    claimed_event, _ = deliver(settings)
+    claimed_body = [r["body"] for r in claimed_event["Records"] if "task.claimed" in r["body"]]
+    lifecycle.start(KEY, "runner-1")
+    lifecycle.complete(KEY, "runner-1", PR)
+    deliver(settings)
+    done = status_comments(github)[0].body
+    before = writes(github)
+    # The claim again, as a new message (another id) carrying the old snapshot.
+    old = Envelope.from_json(claimed_body[0])
+    Bus(settings).publish(Envelope(old.type, old.sender, old.task, old.data))
+    deliver(settings)
+    assert status_comments(github)[0].body == done
+    assert writes(github) == before
+    assert {x for x in labels(github) if x.startswith("bzzz:")} == {"bzzz:done"}
+
+
+def test_hive_gets_the_claim_and_every_status_with_task_number(aws_environ, github, monkeypatch):
+    hive = HiveReceiver(
+        repositories=[{"project_id": 7, "owner": "acme", "repository": "calc", "name": "calc",
+                       "git_url": "https://github.com/acme/calc.git", "bzzz_enabled": True}]
+    )  # fmt: skip
+    served = serve(hive)
+    try:
+        settings = _configure(
+            monkeypatch, github.base_url, github.tokens["alice"], HIVE_URL=hive.url
+        )
+        lifecycle = Lifecycle(settings, publisher=Bus(settings))
+        lifecycle.create(REPO, 1)
+        lifecycle.claim(KEY, "runner-1")
+        _event, result = deliver(settings)
+        assert result == {"batchItemFailures": []}
+        assert [(c["project_id"], c["task_number"], c["agent_id"]) for c in hive.claims] == [
+            (7, 1, "runner-1")
+        ]
+        assert hive.claims[0]["claimed_at"].endswith("Z")
+        assert len(hive.statuses) == 2
+        assert all(s["task_number"] == 1 and s["project_id"] == 7 for s in hive.statuses)
+        assert hive.statuses[-1]["status"] == "claimed"
+        assert hive.statuses[-1]["metadata"]["agent"] == "runner-1"
+    finally:
+        served.stop()
+    # Hive down: the issue is still updated and nothing is retried for Hive's sake.
+    lifecycle.start(KEY, "runner-1")
+    lifecycle.complete(KEY, "runner-1", PR)
+    assert deliver(settings)[1] == {"batchItemFailures": []}
+    assert "bzzz:done" in labels(github)
+
+
+def test_a_poison_record_fails_alone_and_an_invalid_one_goes_to_the_dlq(
+    aws_environ, github, monkeypatch
+):
+    # Every GitHub call about issue 999 fails: its record can never succeed.
+    proxy = FlakyProxy(upstream=github.base_url, method="POST", path_contains="/issues/999/")
+    proxy.failures = 10**6
+    served = serve(proxy)
+    try:
+        settings = _configure(monkeypatch, proxy.url, github.tokens["alice"])
+        lifecycle = Lifecycle(settings, publisher=Bus(settings))
+        lifecycle.create(REPO, 1)
+        lifecycle.create(REPO, 999)
+        sqs = aws.client("sqs", settings)
+        sqs.send_message(
+            QueueUrl=settings.queue_url("status"), MessageBody='{"not": "an envelope"}',
+            MessageGroupId="junk", MessageDeduplicationId="junk-1",
+        )  # fmt: skip
+        event, result = deliver(settings)
+        assert len(event["Records"]) == 3
+        poison = [r["messageId"] for r in event["Records"] if f"{REPO}#999" in r["body"]]
+        assert result["batchItemFailures"] == [{"itemIdentifier": poison[0]}]
+        assert len(status_comments(github)) == 1
+        dlq = Bus(settings).dead_letter_queue_url("status")
+        dead = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])["Messages"]
+        assert [m["Body"] for m in dead] == ['{"not": "an envelope"}']
+        assert "invalid message" in dead[0]["MessageAttributes"][ERROR_ATTRIBUTE]["StringValue"]
+        # Only the poison record is left on the status queue, for redelivery.
+        again, result = deliver(settings)
+        assert [r["messageId"] for r in again["Records"]] == poison
+        assert result["batchItemFailures"] == [{"itemIdentifier": poison[0]}]
+    finally:
+        served.stop()
+
+
+def test_a_github_5xx_is_retried_and_the_comment_posted_once(aws_environ, github, monkeypatch):
+    proxy = FlakyProxy(upstream=github.base_url, method="POST", path_contains="/comments")
+    served = serve(proxy)
+    try:
+        settings = _configure(monkeypatch, proxy.url, github.tokens["alice"])
+        Lifecycle(settings, publisher=Bus(settings)).create(REPO, 1)
+        event, result = deliver(settings)
+        assert result["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+        assert proxy.failed == 1 and status_comments(github) == []
+        assert Task.get(KEY, consistent_read=True).status_comment_id is None
+        # SQS delivers it again: now GitHub answers.
+        again, result = deliver(settings)
+        assert again["Records"][0]["body"] == event["Records"][0]["body"]
+        assert result == {"batchItemFailures": []}
+        assert len(status_comments(github)) == 1
+    finally:
+        served.stop()
