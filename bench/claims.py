@@ -14,6 +14,7 @@ Runs against AWS_ENDPOINT_URL when set, else starts the local backend itself.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import threading
@@ -131,6 +132,7 @@ def main() -> None:
     args = parser.parse_args()
     with LocalBackend(dynamodb=args.dynamodb) as backend:
         env = backend.provision(f"bench-{uuid.uuid4().hex[:8]}")
+        os.environ.update(env)  # credentials and endpoints, as `bzzz local env` gives a shell
         settings = backend.settings(env)
         print(f"backend: dynamodb={args.dynamodb} endpoint={settings.endpoint_url('dynamodb')}")
         print(f"{args.claimers} claimers x {args.tasks} tasks, every claimer tries every task")

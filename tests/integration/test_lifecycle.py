@@ -36,6 +36,24 @@ class Recorder:
         return envelope.id
 
 
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("moto", id="moto"),
+        pytest.param("dynamodb-local", id="dynamodb-local", marks=pytest.mark.dynamodb_local),
+    ],
+)
+def dynamodb_settings(request):
+    """One stack per backend for this module: every test uses its own task numbers,
+    so they share the tables and skip ~150 provisionings."""
+    from tests.fixtures.aws import unique_stack_name
+
+    backend = request.getfixturevalue(
+        "local_aws" if request.param == "moto" else "dynamodb_local_aws"
+    )
+    return backend.settings(backend.provision(unique_stack_name()))
+
+
 @pytest.fixture
 def clock():
     return Clock()
