@@ -1,0 +1,118 @@
+"""A queued task becomes a draft pull request whose branch makes the failing test pass.
+
+The whole path is real: task.available through SNS/SQS on moto, the claim in
+DynamoDB, the clone and the push over git smart HTTP to the GitHub stand-in,
+the sandbox on the container engine, the scripted model over Ollama's API.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import (
+    FIXED_CALC,
+    REPO,
+    TEST_COMMAND,
+    calc_seed,
+    finish,
+    remote_branches,
+    run_command,
+    scenario,
+    wait_until,
+    write_file,
+)
+
+pytestmark = pytest.mark.e2e
+
+BZZZ_YML = f"test: {json.dumps(TEST_COMMAND)}\nbranch_prefix: bzzz/\n"
+
+
+def token_search(token: str) -> str:
+    """A sandbox command that looks for the token everywhere the agent can see.
+
+    The token travels base64-encoded and lands in an unexported shell variable,
+    so the command itself puts it in no file and no environment.
+    """
+    encoded = base64.b64encode(token.encode()).decode()
+    return (
+        f"T=$(echo {encoded} | base64 -d); "
+        'F=$(grep -rlF "$T" /workspace /tmp "$HOME" 2>/dev/null | wc -l); '
+        'E=$(env | grep -cF "$T"); '
+        'G=$(git -C /workspace config --list | grep -cF "$T"); '
+        'echo "token files=$F env=$E gitconfig=$G"; '
+        'echo "searched $(find /workspace -type f | wc -l) files"; '
+        "git -C /workspace remote get-url origin"
+    )
+
+
+@pytest.mark.github_seed(calc_seed(BZZZ_YML))
+def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
+    github, ollama_emulator, runner_env, start_runner, create_task, aws_settings, tmp_path
+):
+    from bzzz.lifecycle import Lifecycle
+    from bzzz.models import Agent
+
+    token = runner_env["GITHUB_TOKEN"]
+    ollama_emulator.set_scenario(
+        scenario(
+            [
+                run_command(token_search(token)),
+                write_file("calc.py", FIXED_CALC),
+                finish("sum_to stopped one short: range(1, n) is now range(1, n + 1)."),
+            ]
+        )
+    )
+    runner = start_runner()
+    create_task()
+    lifecycle = Lifecycle(aws_settings)
+    done = wait_until(
+        lambda: (t := lifecycle.get(f"{REPO}#1")) and t.state in ("completed", "failed") and t,
+        "the task to complete",
+    )
+    assert done.state == "completed", done.reason
+    assert done.branch == "bzzz/1-sum-to-n-leaves-out-n"
+
+    # The agents table knew the runner while it ran.
+    row = Agent.get(runner_env["BZZZ_RUNNER_ID"])
+    assert row.models == {runner_env["BZZZ_MODEL"]}
+    assert row.capacity == 1
+
+    # The token was nowhere the agent could look, and git's remote holds none.
+    trajectory = next(Path(runner_env["BZZZ_STATE_DIR"], "trajectories").glob("*.jsonl"))
+    events = [json.loads(line) for line in trajectory.read_text().splitlines()]
+    search = next(e["step"] for e in events if e["event"] == "step")
+    assert "token files=0 env=0 gitconfig=0" in search["output_excerpt"]
+    assert "searched 0 files" not in search["output_excerpt"]
+    assert token not in search["output_excerpt"]
+
+    # The draft PR links the issue and shows the summary, the commands and the tests.
+    pulls = github.client("alice").rest.pulls.list("acme", "calc", state="open").json()
+    assert len(pulls) == 1
+    pull = pulls[0]
+    assert pull["draft"] is True
+    assert pull["head"]["ref"] == done.branch
+    assert pull["html_url"] == done.pr_url
+    assert pull["body"].startswith("Fixes #1")
+    assert "range(1, n + 1)" in pull["body"]
+    assert "2 passed" in pull["body"]
+
+    # The branch, cloned on the host, makes the failing test pass; main still fails.
+    url = github.git_url(REPO)
+    assert done.branch in remote_branches(url)
+    for ref, expected in ((done.branch, 0), ("main", 1)):
+        checkout = tmp_path / ref.replace("/", "-")
+        subprocess.run(["git", "clone", "-q", "-b", ref, url, str(checkout)], check=True)
+        ran = subprocess.run(["bash", "-c", TEST_COMMAND], cwd=checkout, capture_output=True)
+        assert (ran.returncode != 0) == bool(expected), ran.stderr
+    log = subprocess.run(
+        ["git", "log", "-1", "--format=%an <%ae>"],
+        cwd=tmp_path / done.branch.replace("/", "-"), capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert log.startswith("bzzz[bot]")
+    runner.stop()
+    assert runner.process.results[f"{REPO}#1"] == "completed"
