@@ -75,20 +75,18 @@ class InstallationEvents:
             ":updated_at": {"N": str(round(self._clock(), 3))},
             ":main": {"S": "main"},
         }
-        sets = (
-            "project_id = :project_id, #owner = :owner, #name = :name, git_url = :git_url, "
-            "enabled = :enabled, private = :private, updated_at = :updated_at, "
-            # Installation payloads do not name the default branch; keep one we know.
-            "default_branch = if_not_exists(default_branch, :main)"
-        )
         if isinstance(installation_id, int):
             values[":installation_id"] = {"N": str(installation_id)}
-            sets += ", installation_id = :installation_id"
+        # Every name through a placeholder: `name`, `owner` and `private` are reserved words.
+        fields = [v[1:] for v in values if v not in (":main",)]
+        sets = [f"#{f} = :{f}" for f in fields]
+        # Installation payloads do not name the default branch; keep one we know.
+        sets.append("#default_branch = if_not_exists(#default_branch, :main)")
         self._db.update_item(
             TableName=self._settings.repos_table,
             Key={"full_name": {"S": full_name}},
-            UpdateExpression="SET " + sets,
-            ExpressionAttributeNames={"#owner": "owner", "#name": "name"},
+            UpdateExpression="SET " + ", ".join(sets),
+            ExpressionAttributeNames={f"#{f}": f for f in [*fields, "default_branch"]},
             ExpressionAttributeValues=values,
         )
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from starlette.responses import JSONResponse
 
 log = logging.getLogger("bzzz.http")
+_REQUIRED = re.compile(r"'([^']+)' is a required property")
 
 
 class HttpError(Exception):
@@ -39,7 +41,7 @@ def describe(exc: BaseException) -> tuple[int, str, str | None]:
     if isinstance(exc, HttpError):
         return exc.status, exc.error, exc.field
     if isinstance(exc, e.MessageError):
-        return 422, "invalid_body", exc.field
+        return 422, "invalid_body", _required_field(exc.field, exc.problem)
     if isinstance(exc, e.NotFoundError | e.TaskNotFoundError):
         field = exc.field if isinstance(exc, e.InputError) else "task"
         return 404, "not_found", field
@@ -56,6 +58,12 @@ def describe(exc: BaseException) -> tuple[int, str, str | None]:
     if isinstance(exc, e.GitHubError):
         return 502, "github_failed", None
     return 500, "internal", None
+
+
+def _required_field(path: str, problem: str) -> str:
+    """`$.agent_id` rather than `$` when the problem is a missing required property."""
+    match = _REQUIRED.match(problem)
+    return f"{path}.{match.group(1)}" if match else path
 
 
 def error_response(exc: BaseException) -> JSONResponse:
