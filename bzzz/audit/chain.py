@@ -97,7 +97,10 @@ def _check(
             return Problem.CHANGED, f"prev_hash altered: it is not the hash of seq {expected - 1}"
         return Problem.CHANGED, "content does not match its hash: a field was altered"
     if entry.prev_hash != prev:
-        return Problem.CHANGED, f"re-linked: prev_hash is not the hash of seq {expected - 1}"
+        return Problem.CHANGED, (
+            f"re-linked: prev_hash is not the hash of seq {expected - 1} "
+            f"(this entry or seq {expected - 1} was rewritten and re-hashed)"
+        )
     following = entries[index + 1] if index + 1 < len(entries) else None
     if following is not None and following.prev_hash == prev:
         return Problem.INSERTED, f"the next entry links to seq {expected - 1}, past this one"

@@ -1,0 +1,159 @@
+"""Appending on real local DynamoDB: concurrent writers, the lifecycle hook, key publishing."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pytest
+
+from bzzz import aws
+from bzzz.audit import (
+    GENESIS,
+    KEYS_STREAM,
+    AuditDataError,
+    AuditKeyError,
+    AuditLog,
+    Signer,
+    audit_listener,
+    audit_view,
+    publish_public_key,
+    verify_all,
+    verify_stream,
+)
+from bzzz.audit.store import AuditStore
+from bzzz.lifecycle import Lifecycle
+from bzzz.secrets import SecretStore
+
+WRITERS = 20
+PER_WRITER = 5
+
+
+def test_concurrent_appenders_leave_one_unbroken_chain(dynamodb_settings):
+    signers = [Signer.generate(f"agent-{n}") for n in range(WRITERS)]
+    for signer in signers:
+        publish_public_key(dynamodb_settings, signer)
+    stream = "octo/race#1"
+    barrier = threading.Barrier(WRITERS)
+    errors: list[BaseException] = []
+
+    def write(signer: Signer) -> None:
+        log = AuditLog(dynamodb_settings, signer)
+        barrier.wait()
+        try:
+            for n in range(PER_WRITER):
+                log.append(stream, "command.run", {"command": f"step {n}", "exit_code": 0})
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(signer,)) for signer in signers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+    entries = AuditStore(dynamodb_settings).stream(stream)
+    assert [entry.seq for entry in entries] == list(range(1, WRITERS * PER_WRITER + 1))
+    assert entries[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
+    by_author = {signer.author: 0 for signer in signers}
+    for entry in entries:
+        by_author[entry.author] += 1
+    assert set(by_author.values()) == {PER_WRITER}
+    report = verify_stream(dynamodb_settings, stream)
+    assert report.ok, report.finding
+    assert report.entries == WRITERS * PER_WRITER
+
+
+def test_lifecycle_transitions_through_the_listener_verify(aws_settings):
+    control = Signer.generate("control-plane")
+    runner = Signer.generate("agent-a")
+    secrets = SecretStore(aws_settings, {"BZZZ_AUDIT_SIGNING_KEY": control.pem().decode()})
+    publish_public_key(aws_settings, runner)  # the control plane's key is pinned from the secret
+    plane = Lifecycle(aws_settings, listeners=[audit_listener(AuditLog(aws_settings, control))])
+    agent = Lifecycle(aws_settings, listeners=[audit_listener(AuditLog(aws_settings, runner))])
+
+    key = plane.create("octo/repo", 7, "issue 7")[0].key
+    agent.claim(key, "agent-a")
+    agent.start(key, "agent-a")
+    agent.escalate(key, "agent-a", "which database?")
+    plane.requeue(key, "a human answered")
+    agent.claim(key, "agent-a")
+    agent.start(key, "agent-a")
+    agent.heartbeat(key, "agent-a")  # emits nothing, so no entry
+    agent.complete(key, "agent-a", "https://github.com/octo/repo/pull/8", "bzzz/7")
+
+    view = audit_view(aws_settings, key, secrets=secrets)
+    assert view["verified"], view["finding"]
+    types = [(entry["type"], entry["author"]) for entry in view["entries"]]
+    assert types == [
+        ("task.create", "control-plane"),
+        ("task.claim", "agent-a"),
+        ("task.start", "agent-a"),
+        ("task.escalate", "agent-a"),
+        ("task.requeue", "control-plane"),
+        ("task.claim", "agent-a"),
+        ("task.start", "agent-a"),
+        ("task.complete", "agent-a"),
+    ]
+    last = view["entries"][-1]["data"]
+    assert last["state"] == "completed"
+    assert last["pr_url"] == "https://github.com/octo/repo/pull/8"
+    assert last["version"] == plane.get(key).version
+    assert view["entries"][3]["data"]["reason"] == "which database?"
+
+    # Without the secret, the control plane's entries have no key to check against...
+    assert (
+        audit_view(aws_settings, key, secrets=SecretStore(aws_settings, {}))["finding"]["problem"]
+        == "unknown key"
+    )
+    # ...until it publishes its key in the keys stream.
+    publish_public_key(aws_settings, control)
+    assert verify_stream(aws_settings, key, secrets=SecretStore(aws_settings, {})).ok
+
+
+def test_publishing_is_idempotent_and_refuses_a_second_key(aws_settings):
+    runner = Signer.generate("agent-b")
+    db = aws.client("dynamodb", aws_settings)
+    db.put_item(
+        TableName=aws_settings.agents_table,
+        Item={"agent_id": {"S": "agent-b"}, "last_seen": {"N": "1"}, "expires_at": {"N": "9"}},
+    )
+    publish_public_key(aws_settings, runner)
+    publish_public_key(aws_settings, runner)
+    assert len(AuditStore(aws_settings).stream(KEYS_STREAM)) == 1
+    row = db.get_item(TableName=aws_settings.agents_table, Key={"agent_id": {"S": "agent-b"}})
+    assert row["Item"]["public_key"]["S"] == runner.public_key
+    with pytest.raises(AuditKeyError, match="new agent id"):
+        publish_public_key(aws_settings, Signer.generate("agent-b"))
+    # A runner without an agents row yet gets no half-made row.
+    publish_public_key(aws_settings, Signer.generate("agent-c"))
+    assert "Item" not in db.get_item(
+        TableName=aws_settings.agents_table, Key={"agent_id": {"S": "agent-c"}}
+    )
+    assert all(report.ok for report in verify_all(aws_settings))
+
+
+def test_agents_row_key_alone_is_trusted(aws_settings):
+    runner = Signer.generate("agent-d")
+    aws.client("dynamodb", aws_settings).put_item(
+        TableName=aws_settings.agents_table,
+        Item={
+            "agent_id": {"S": "agent-d"},
+            "public_key": {"S": runner.public_key},
+            "last_seen": {"N": "1"},
+            "expires_at": {"N": "9"},
+        },
+    )
+    AuditLog(aws_settings, runner).append("octo/rows#1", "git.push", {"branch": "b"})
+    assert verify_stream(aws_settings, "octo/rows#1").ok
+
+
+def test_bad_data_and_types_are_refused_before_any_write(aws_settings):
+    log = AuditLog(aws_settings, Signer.generate("agent-e"))
+    with pytest.raises(AuditDataError, match="floats"):
+        log.append("octo/bad#1", "command.run", {"duration": 1.5})
+    with pytest.raises(AuditDataError, match="dotted"):
+        log.append("octo/bad#1", "Run", {})
+    assert AuditStore(aws_settings).stream("octo/bad#1") == []
