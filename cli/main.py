@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.github_emulator",
     "cli.ollama_emulator",
     "cli.runner",
+    "cli.audit",
 )
 
 
