@@ -66,3 +66,46 @@ def http_function(
     yield HttpFunction(entry.handler, get_settings(), github)
     entry.app.state.services = LazyServices()
     get_settings.cache_clear()
+
+
+@dataclass
+class ServedApp:
+    url: str
+    services: Any
+    stop: Callable[[], None]
+
+
+@pytest.fixture
+def served_app(aws_settings: Settings, github: GitHubHandle) -> Iterator[ServedApp]:
+    """The same app under uvicorn on a loopback port, its services built for this test."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from handlers.http_app import Services, create_app
+    from infra.github_emulator.server import free_port
+
+    environ = {
+        "BZZZ_WEBHOOK_SECRET": FIXTURE_SECRET,
+        "BZZZ_API_KEY": API_KEY,
+        "GITHUB_TOKEN": github.tokens["alice"],
+    }
+    settings = aws_settings.with_overrides(github_api_url=github.base_url)
+    services = Services.build(settings, environ)
+    port = free_port()
+    config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    yield ServedApp(f"http://127.0.0.1:{port}", services, stop)
+    stop()
