@@ -9,6 +9,7 @@ script that prints "1 passed" or fails with FAILED.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -106,6 +107,11 @@ TEXT_FIXER = model_spec(
 )
 
 
+# Our own runner id: the session fixture reaps TEST_RUNNER_ID's containers when any pytest
+# session ends, and parallel sessions (other suites) must not take this module's sandbox.
+AGENT_RUNNER_ID = f"{TEST_RUNNER_ID}-agent-{os.getpid()}"
+
+
 @pytest.fixture(scope="module")
 def box(
     docker_client, sandbox_image: str, tmp_path_factory: pytest.TempPathFactory
@@ -113,7 +119,7 @@ def box(
     config = SandboxConfig(image=sandbox_image, command_timeout=20, output_limit=4000)
     workspace = tmp_path_factory.mktemp("agent-workspace")
     with Sandbox(
-        docker_client, workspace, runner_id=TEST_RUNNER_ID, task_key="acme/calc#1", config=config
+        docker_client, workspace, runner_id=AGENT_RUNNER_ID, task_key="acme/calc#1", config=config
     ) as sandbox:
         yield sandbox
 
