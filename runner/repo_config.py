@@ -1,0 +1,150 @@
+"""`.bzzz.yml` at a repository's root: the per-repository settings of a task (docs/bzzz-yml.md).
+
+    config = load_repo_config(workspace_path)
+    config.problems   # one line per bad field; the runner posts them as an issue comment
+
+Never raises for the file's content: a missing file gives the defaults; a bad
+file gives the defaults for every bad field (the good fields still apply),
+and `problems` names each bad field and why. A file that is not YAML, or not
+a mapping, gives all the defaults and one problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from runner.budgets import Budgets
+
+FILENAME = ".bzzz.yml"
+MAX_BYTES = 64_000
+_BRANCH_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_IMAGE = re.compile(r"^\S+$")
+_BUDGET_KEYS = {"iterations": int, "wall_clock_seconds": float, "tokens": int}
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    image: str | None = None  # None: the runner's default sandbox image
+    setup: tuple[str, ...] = ()
+    test_command: str | None = None
+    budgets: Budgets = field(default_factory=Budgets)
+    branch_prefix: str = "bzzz/"
+    model: str | None = None  # None: the runner's model
+    num_ctx: int | None = None  # None: the runner's context length
+    command_timeout: float | None = None  # None: the sandbox default
+    problems: tuple[str, ...] = ()
+
+
+def load_repo_config(root: Path, defaults: RepoConfig | None = None) -> RepoConfig:
+    path = Path(root) / FILENAME
+    if not path.is_file():
+        return defaults or RepoConfig()
+    try:
+        raw = path.read_bytes()[: MAX_BYTES + 1]
+    except OSError as exc:
+        return replace(defaults or RepoConfig(), problems=(f"{FILENAME}: cannot read it ({exc})",))
+    if len(raw) > MAX_BYTES:
+        return replace(
+            defaults or RepoConfig(), problems=(f"{FILENAME}: larger than {MAX_BYTES} bytes",)
+        )
+    return parse_repo_config(raw.decode("utf-8", errors="replace"), defaults)
+
+
+def parse_repo_config(text: str, defaults: RepoConfig | None = None) -> RepoConfig:
+    base = defaults or RepoConfig()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        return replace(base, problems=(f"{FILENAME}: not valid YAML{line}",))
+    if data is None:
+        return base
+    if not isinstance(data, dict):
+        return replace(base, problems=(f"{FILENAME}: must be a mapping of settings",))
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    known = {"image", "setup", "test", "budgets", "branch_prefix", "model", "num_ctx"}
+    known |= {"command_timeout"}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(f"`{key}`: unknown field (known: {', '.join(sorted(known))})")
+            continue
+        try:
+            if key == "budgets":
+                values["budgets"] = _budgets(value, base.budgets, problems)
+            elif key == "test":
+                values["test_command"] = _text(value)
+            elif key == "setup":
+                values["setup"] = _commands(value)
+            elif key == "image":
+                values["image"] = _matching(value, _IMAGE, "an image reference without spaces")
+            elif key == "branch_prefix":
+                prefix = _matching(value, _BRANCH_PREFIX, "letters, digits and . _ / -")
+                if ".." in prefix or "//" in prefix:
+                    raise ValueError(f"must be a valid git branch prefix, not {prefix!r}")
+                values["branch_prefix"] = prefix
+            elif key == "model":
+                values["model"] = _text(value)
+            elif key == "num_ctx":
+                values["num_ctx"] = _positive(value, int)
+            elif key == "command_timeout":
+                values["command_timeout"] = _positive(value, float)
+        except ValueError as exc:
+            problems.append(f"`{key}`: {exc}; the default is used")
+    return replace(base, **values, problems=tuple(problems))
+
+
+def _budgets(value: Any, base: Budgets, problems: list[str]) -> Budgets:
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping of {', '.join(_BUDGET_KEYS)}")
+    chosen: dict[str, Any] = {}
+    for key, item in value.items():
+        kind = _BUDGET_KEYS.get(key)
+        if kind is None:
+            problems.append(f"`budgets.{key}`: unknown field (known: {', '.join(_BUDGET_KEYS)})")
+            continue
+        try:
+            chosen[key] = _positive(item, kind)
+        except ValueError as exc:
+            problems.append(f"`budgets.{key}`: {exc}; the default is used")
+    return replace(base, **chosen)
+
+
+def _positive(value: Any, kind: type) -> Any:
+    numeric = (int,) if kind is int else (int, float)
+    if isinstance(value, bool) or not isinstance(value, numeric):
+        raise ValueError(f"must be a {'whole ' if kind is int else ''}number, not {_show(value)}")
+    if value <= 0:
+        raise ValueError(f"must be positive, not {value}")
+    return kind(value)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a non-empty string, not {_show(value)}")
+    return value.strip()
+
+
+def _matching(value: Any, pattern: re.Pattern[str], what: str) -> str:
+    text = _text(value)
+    if not pattern.match(text):
+        raise ValueError(f"must be {what}, not {text!r}")
+    return text
+
+
+def _commands(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (_text(value),)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"must be a command or a list of commands, not {_show(value)}")
+    return tuple(v.strip() for v in value)
+
+
+def _show(value: Any) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
