@@ -112,4 +112,3 @@ def give_up_comment(task: Task, summon_label: str) -> str:
         f"Bzzz gave up on this issue: {task.reason or 'its agents stopped responding'}.\n\n"
         f"Remove and add the `{summon_label}` label again to start over."
     )
-
