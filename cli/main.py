@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.ollama_emulator",
     "cli.runner",
     "cli.audit",
+    "cli.agents",
 )
 
 
