@@ -243,10 +243,11 @@ def test_format_error_is_fed_back_tools(ollama_emulator, repo: Sandbox, tmp_path
 
     assert (outcome.kind, outcome.summary, outcome.iterations) == ("finished", "done", 4)
     assert outcome.commands == []  # nothing reached the sandbox
-    tool_messages = [m for m in sent_messages(ollama_emulator)[-1] if m["role"] == "tool"]
-    assert "called no tool" in tool_messages[0]["content"]
-    assert "outside /workspace" in tool_messages[1]["content"]
-    assert "'content' must be a string (missing)" in tool_messages[2]["content"]
+    last = sent_messages(ollama_emulator)[-1]
+    assert "called no tool" in last[3]["content"] and last[3]["role"] == "user"
+    tool_messages = [m for m in last if m["role"] == "tool"]
+    assert "outside /workspace" in tool_messages[0]["content"]
+    assert "'content' must be a string (missing)" in tool_messages[1]["content"]
     assert [s.exit_code for s in steps] == [None, None, None]
 
 
