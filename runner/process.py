@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+HEALTH_RETRY_SECONDS = 5.0
+
 
 class RunnerProcess:
     def __init__(self, parts: StartedParts) -> None:
@@ -43,6 +45,9 @@ class RunnerProcess:
         self.bus: Bus = parts.bus
         self.lifecycle: Lifecycle = parts.context.lifecycle
         self._stopping = threading.Event()
+        self._unhealthy = parts.context.unhealthy
+        self._host = parts.context.runner.ollama_host
+        self._warned = False
         self._lock = threading.Lock()
         self._workers: dict[str, tuple[TaskWorker, Future[str]]] = {}
         self.results: dict[str, str] = {}  # task key -> what became of it (last attempt)
@@ -77,6 +82,8 @@ class RunnerProcess:
                 if time.monotonic() >= next_beat:
                     registration.heartbeat(self.in_flight)
                     next_beat = time.monotonic() + beat_every
+                if self._unhealthy.is_set() and not self._healthy_again():
+                    continue
                 free = self.capacity - len(self.in_flight)
                 if free <= 0:
                     self._stopping.wait(0.2)
@@ -126,6 +133,24 @@ class RunnerProcess:
             self._workers.pop(worker.key, None)
             self.results[worker.key] = result
         return result
+
+    def _healthy_again(self) -> bool:
+        """While Ollama or the engine is away, check them every few seconds; claim nothing."""
+        if not self._warned:
+            log.warning("Ollama or the container engine is unavailable: taking no work meanwhile")
+            self._warned = True
+        if self._stopping.wait(HEALTH_RETRY_SECONDS):
+            return False
+        try:
+            self.ctx.model.check()
+            self.ctx.docker.ping()
+        except Exception as exc:
+            log.debug("still unavailable: %s", exc)
+            return False
+        log.info("Ollama at %s and the container engine answer again: taking work", self._host)
+        self._unhealthy.clear()
+        self._warned = False
+        return True
 
     def _drain(self) -> None:
         """Let running tasks finish within the grace period, then stop and release the rest."""

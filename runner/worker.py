@@ -17,16 +17,16 @@ import logging
 import re
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bzzz.github import is_writer, strip_hidden_html
 from runner.agent_types import Outcome, TaskBrief
-from runner.budgets import Budgets
 from runner.errors import EngineUnavailableError, ModelUnavailableError
+from runner.model import Model
 from runner.progress import ProgressReporter, TerminalDisplay
 from runner.result import TestResult
 from runner.sandbox import Sandbox, SandboxConfig
+from runner.worker_brief import task_brief
 from runner.worker_lease import LeaseKeeper
 from runner.worker_outcome import Delivery
 from runner.worker_trajectory import Trajectory
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from bzzz.models import Task
     from runner.config import RunnerSettings
     from runner.credentials import Credentials
-    from runner.model import Model
+    from runner.repo_config import RepoConfig
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ class WorkerContext:
     docker: docker.DockerClient
     model: Model
     display: TerminalDisplay
+    # Set when Ollama or the engine stops answering: no claims until both answer again.
+    unhealthy: threading.Event = field(default_factory=threading.Event)
 
 
 class TaskWorker:
@@ -115,7 +117,11 @@ class TaskWorker:
             with keeper:
                 token = self.ctx.credentials.token_for(str(self.task.repo))
                 api = self.ctx.credentials.api(token)
-                brief = self._brief(api)
+                brief = task_brief(
+                    api, self.key, str(self.task.repo), int(self.task.number),
+                    self.ctx.settings.allowed_users,
+                )  # fmt: skip
+                self.trajectory.record("task", brief=brief, runner=self.agent_id)
                 clone_url, base = repository_info(self.ctx.settings.github_api_url, token)
                 self.progress.stage("cloning")
                 workspace = Workspace(workdir, token)
@@ -129,9 +135,11 @@ class TaskWorker:
                 return delivery.deliver(outcome, test)
         except ModelUnavailableError as exc:
             keeper.stop()
+            self.ctx.unhealthy.set()  # before the release requeues it: do not claim it back
             return self._release(f"Ollama unavailable: {exc}")
         except EngineUnavailableError as exc:
             keeper.stop()
+            self.ctx.unhealthy.set()
             return self._release(f"container engine unavailable: {exc}")
         except Exception as exc:
             keeper.stop()
@@ -144,35 +152,15 @@ class TaskWorker:
             self.progress.finish(self.trajectory.path.name)
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _brief(self, api: Any) -> TaskBrief:
-        repo, number = str(self.task.repo), int(self.task.number)
-        issue = api.issue(repo, number)
-        roles: dict[str, bool] = {}
-        comments = []
-        for comment in api.comments(repo, number):
-            if comment.author not in roles:
-                role = api.role(repo, comment.author)
-                roles[comment.author] = is_writer(
-                    role, comment.author, self.ctx.settings.allowed_users
-                )
-            if roles[comment.author]:
-                comments.append((comment.author, strip_hidden_html(comment.body)))
-        brief = TaskBrief(
-            key=self.key, repo=repo, number=number, title=issue.title,
-            body=strip_hidden_html(issue.body), comments=comments,
-        )  # fmt: skip
-        self.trajectory.record("task", brief=brief, runner=self.agent_id)
-        return brief
-
     def _work(
-        self, workspace: Workspace, brief: TaskBrief, config: Any
+        self, workspace: Workspace, brief: TaskBrief, config: RepoConfig
     ) -> tuple[Outcome, TestResult | None]:
         from runner.agent import Agent
 
-        image = getattr(config, "image", None) or self.ctx.runner.sandbox_image
+        timeout = {"command_timeout": config.command_timeout} if config.command_timeout else {}
         sandbox = Sandbox(
             self.ctx.docker, workspace.path, runner_id=self.agent_id, task_key=self.key,
-            config=SandboxConfig(image=image),
+            config=SandboxConfig(image=config.image or self.ctx.runner.sandbox_image, **timeout),
         )  # fmt: skip
         with self._lock:
             if self.stopped:
@@ -181,7 +169,7 @@ class TaskWorker:
         with sandbox:
             self.ctx.lifecycle.start(self.key, self.agent_id)
             self.progress.stage("sandbox up")
-            for command in getattr(config, "setup", None) or []:
+            for command in config.setup:
                 result = sandbox.run(command)
                 self.trajectory.record(
                     "setup", command=command, exit_code=result.exit_code, output=result.output
@@ -189,9 +177,9 @@ class TaskWorker:
                 if result.exit_code != 0:
                     reason = f"setup command `{command}` failed (exit {result.exit_code})"
                     return Outcome("error", reason, reason=reason), None
-            test_command = getattr(config, "test_command", None)
+            test_command = config.test_command
             agent = Agent(
-                self.ctx.model, sandbox, brief, getattr(config, "budgets", None) or Budgets(),
+                self._model(config), sandbox, brief, config.budgets,
                 on_step=self._on_step, test_command=test_command,
                 trajectory_path=self.trajectory.path.with_suffix(".agent.json"),
             )  # fmt: skip
@@ -206,6 +194,17 @@ class TaskWorker:
             test = TestResult(test_command, result.exit_code, result.output)
             self.trajectory.record("test", test=test)
             return outcome, test
+
+    def _model(self, config: RepoConfig) -> Model:
+        """The runner's model, unless .bzzz.yml asks for another model or context length."""
+        if not config.model and not config.num_ctx:
+            return self.ctx.model
+        model = Model(
+            config.model or self.ctx.model.name, host=self.ctx.model.host,
+            num_ctx=config.num_ctx or self.ctx.model.num_ctx,
+        )  # fmt: skip
+        model.check()  # ModelNotFoundError fails the task with a clear reason
+        return model
 
     def _abandon(self) -> str:
         if self.shutdown:

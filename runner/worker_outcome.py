@@ -9,7 +9,7 @@ error     -> the same as budget
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bzzz.messages import Envelope, MessageType
 from runner.result import TestResult, branch_name, publish_branch, pull_body
@@ -17,6 +17,7 @@ from runner.result import TestResult, branch_name, publish_branch, pull_body
 if TYPE_CHECKING:
     from bzzz.github import GitHubApi
     from runner.agent_types import Outcome, TaskBrief
+    from runner.repo_config import RepoConfig
     from runner.worker import TaskWorker
     from runner.workspace import Workspace
 
@@ -45,16 +46,16 @@ class Delivery:
     def _key(self) -> str:
         return self.worker.key
 
-    def read_repo_config(self) -> Any:
+    def read_repo_config(self) -> RepoConfig:
         """The repository's .bzzz.yml; a malformed one is named on the issue, defaults used."""
         from runner.repo_config import load_repo_config
 
         assert self.workspace is not None and self.api is not None and self.brief is not None
-        config, problems = load_repo_config(self.workspace.path / ".bzzz.yml")
-        self.prefix = getattr(config, "branch_prefix", None) or DEFAULT_BRANCH_PREFIX
-        if problems:
-            self.worker.trajectory.record("repo_config", problems=problems)
-            listed = "\n".join(f"- {problem}" for problem in problems)
+        config = load_repo_config(self.workspace.path)
+        self.prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
+        if config.problems:
+            self.worker.trajectory.record("repo_config", problems=config.problems)
+            listed = "\n".join(f"- {problem}" for problem in config.problems)
             self.api.comment(
                 self.brief.repo,
                 self.brief.number,

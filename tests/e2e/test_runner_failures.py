@@ -1,0 +1,136 @@
+"""How a task ends when it does not end well: out of budget, lease stolen, Ollama gone."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+
+from tests.e2e.conftest import (
+    FIXED_CALC,
+    REPO,
+    TEST_COMMAND,
+    calc_seed,
+    remote_branches,
+    run_command,
+    scenario,
+    wait_until,
+    write_file,
+)
+
+pytestmark = pytest.mark.e2e
+
+KEY = f"{REPO}#1"
+SEED = calc_seed(f"test: {json.dumps(TEST_COMMAND)}\n")
+
+
+def _containers_of(docker_client, runner_id: str) -> list[str]:
+    found = docker_client.containers.list(all=True, filters={"label": f"bzzz.runner={runner_id}"})
+    return [c.name for c in found]
+
+
+@pytest.mark.github_seed(SEED)
+def test_a_model_that_never_finishes_fails_the_task_with_the_partial_branch_pushed(
+    github, ollama_emulator, start_runner, create_task, aws_settings
+):
+    from bzzz.lifecycle import Lifecycle
+
+    # Some work, then the same command for ever: the loop detector ends it.
+    ollama_emulator.set_scenario(
+        scenario([write_file("NOTES.md", "sum_to: the loop bound looks off\n")], run_command("ls"))
+    )
+    runner = start_runner()
+    create_task()
+    lifecycle = Lifecycle(aws_settings)
+    task = wait_until(
+        lambda: (t := lifecycle.get(KEY)) and t.state in ("failed", "completed") and t,
+        "the task to end",
+    )
+    assert task.state == "failed"
+    assert task.reason.startswith("budget: loop detected")
+    assert task.branch == "bzzz/1-sum-to-n-leaves-out-n"
+    assert task.branch in remote_branches(github.git_url(REPO))
+    assert github.client("alice").rest.pulls.list("acme", "calc").json() == []
+    runner.stop()
+    assert runner.process.results[KEY] == "failed"
+
+
+@pytest.mark.github_seed(SEED)
+def test_a_stolen_lease_stops_the_task_and_pushes_nothing(
+    github, ollama_emulator, runner_env, start_runner, create_task, aws_settings, docker_client
+):
+    from bzzz import aws
+    from bzzz.lifecycle import Lifecycle
+
+    # The fix lands at once, then slow steps keep the task busy until the lease is gone.
+    slow = [run_command(f"echo step {i}", delay=0.5) for i in range(40)]
+    ollama_emulator.set_scenario(scenario([write_file("calc.py", FIXED_CALC), *slow]))
+    runner = start_runner({**runner_env, "BZZZ_HEARTBEAT_SECONDS": "0.3"})
+    create_task()
+    lifecycle = Lifecycle(aws_settings)
+    wait_until(lambda: len(ollama_emulator.requests("/api/chat")) >= 3, "the agent to be at work")
+    assert lifecycle.get(KEY).state == "running"
+
+    # Another runner takes the task over: the row now names it as the lease owner.
+    aws.client("dynamodb", aws_settings).update_item(
+        TableName=aws_settings.tasks_table,
+        Key={"key": {"S": KEY}},
+        UpdateExpression="SET lease_owner = :o, lease_expires_at = :e ADD version :one",
+        ExpressionAttributeValues={
+            ":o": {"S": "runner-thief"},
+            ":e": {"N": str(time.time() + 600)},
+            ":one": {"N": "1"},
+        },
+    )
+    wait_until(lambda: runner.process.results.get(KEY), "the runner to give the task up")
+    assert runner.process.results[KEY] == "abandoned"
+    task = lifecycle.get(KEY)
+    assert (task.state, task.lease_owner, task.branch) == ("running", "runner-thief", None)
+    assert list(remote_branches(github.git_url(REPO))) == ["main"]
+    assert github.client("alice").rest.pulls.list("acme", "calc").json() == []
+    assert _containers_of(docker_client, runner_env["BZZZ_RUNNER_ID"]) == []
+    runner.stop()
+
+
+@pytest.mark.github_seed(SEED)
+def test_ollama_going_away_releases_and_requeues_the_task(
+    github, runner_env, start_runner, create_task, aws_settings, caplog
+):
+    from bzzz.bus import Bus
+    from bzzz.lifecycle import Lifecycle
+    from infra.ollama_emulator.server import start_in_thread
+
+    caplog.set_level(logging.INFO)
+    slow = [run_command(f"echo step {i}", delay=3) for i in range(5)]
+    with start_in_thread(scenario([write_file("calc.py", FIXED_CALC), *slow])) as ollama:
+        runner = start_runner({**runner_env, "OLLAMA_HOST": ollama.base_url})
+        create_task()
+        wait_until(
+            lambda: [r for r in ollama.requests() if r["path"] == "/api/chat"],
+            "the agent's first model call",
+        )
+    # The stand-in is gone, in the middle of the agent's next model call.
+    lifecycle = Lifecycle(aws_settings)
+    wait_until(lambda: runner.process.results.get(KEY), "the runner to give the task back")
+    assert runner.process.results[KEY] == "released"
+    task = lifecycle.get(KEY)
+    assert (task.state, task.lease_owner, int(task.attempt)) == ("queued", None, 1)
+    assert task.reason.startswith("Ollama unavailable")
+    released = [
+        r.getMessage() for r in caplog.records if "requeued for another runner" in r.message
+    ]
+    assert len(released) == 1 and "Ollama unavailable" in released[0], released
+    assert list(remote_branches(github.git_url(REPO))) == ["main"]
+
+    # Requeued: a task.available is back on the work queue, and this runner, whose
+    # Ollama is away, leaves it there for another runner.
+    bus = Bus(aws_settings)
+    offered = wait_until(
+        lambda: [m for m in bus.receive("work", wait_seconds=1) if m.envelope.task == KEY],
+        "task.available on the work queue",
+    )
+    assert str(offered[0].envelope.type) == "task.available"
+    assert lifecycle.get(KEY).state == "queued"
+    runner.stop()
