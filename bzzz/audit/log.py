@@ -28,6 +28,8 @@ from bzzz.config import Settings
 # `task.claim`, `command.run`, `hmmm.plan`: lowercase dotted names.
 _TYPE_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 _MAX_ATTEMPTS = 200
+_BACKOFF_BASE = 0.002
+_BACKOFF_CAP = 0.2
 
 
 class AuditLog:
@@ -74,8 +76,9 @@ class AuditLog:
                     f"gave up appending to {stream} after {losses} lost races"
                 )
             tail = winner if losses < 2 else self._store.tail(stream)
-            # Jittered backoff, growing to ~50 ms: writers that keep colliding spread out.
-            time.sleep(random.uniform(0, min(0.05, 0.002 * losses)))  # noqa: S311
+            # Full-jitter exponential backoff (capped): writers that keep colliding
+            # spread out instead of all retrying into the same seq again.
+            time.sleep(random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**losses)))  # noqa: S311
 
     def _chain(self, stream: str, type: str, data: dict[str, Any], tail: Entry | None) -> Entry:
         seq = 1 if tail is None else tail.seq + 1

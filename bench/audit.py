@@ -1,0 +1,141 @@
+"""Audit log throughput: appends/s (1 and N writers on one stream), verified entries/s.
+
+Baselines come from the same run on the same endpoint:
+- appends vs raw conditional PutItems (`attribute_not_exists(seq)`) of items of
+  the same size, with the same thread count, each thread on its own seqs (no
+  races): the one DynamoDB call an append cannot do without. The ratio shows
+  what hashing, signing and (for N writers) lost races cost.
+- verification vs reading the same stream (paged Query): the ratio shows what
+  re-hashing and checking signatures cost on top of the read.
+
+    .venv/bin/python bench/audit.py [--entries 1000] [--writers 20] [--dynamodb moto|dynamodb-local]
+
+Starts the local backend itself (moto unless told otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from bzzz import aws
+from bzzz.audit import AuditLog, Signer, publish_public_key, verify_stream
+from bzzz.audit.registry import load_registry
+from bzzz.audit.store import AuditStore, to_item
+from bzzz.config import Settings
+from infra.local_backend import LocalBackend
+
+DATA = {"command": "pytest -q tests/unit", "exit_code": 0, "output_sha256": "sha256:" + "ab" * 32}
+
+
+def threaded(threads: int, work: Callable[[int], None]) -> float:
+    """Run work(i) on `threads` threads released together; return the wall time."""
+    barrier = threading.Barrier(threads + 1)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            work(index)
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started
+
+
+def raw_puts(settings: Settings, signer: Signer, threads: int, count: int) -> float:
+    """Conditional PutItems of append-sized items; each thread writes its own seqs."""
+    db = aws.client("dynamodb", settings)
+    stream = f"bench/raw#{uuid.uuid4().hex[:8]}"
+    template = AuditLog(settings, signer)._chain(stream, "command.run", DATA, None)
+    per = count // threads
+
+    def work(index: int) -> None:
+        for n in range(index * per + 1, (index + 1) * per + 1):
+            item = to_item(template) | {"seq": {"N": str(n)}}
+            db.put_item(
+                TableName=settings.audit_table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#q)",
+                ExpressionAttributeNames={"#q": "seq"},
+            )
+
+    return (per * threads) / threaded(threads, work)
+
+
+def appends(settings: Settings, signers: list[Signer], count: int, stream: str) -> float:
+    per = count // len(signers)
+
+    def work(index: int) -> None:
+        log = AuditLog(settings, signers[index])
+        for _ in range(per):
+            log.append(stream, "command.run", DATA)
+
+    return (per * len(signers)) / threaded(len(signers), work)
+
+
+def report(name: str, rate: float, baseline: float, baseline_name: str) -> None:
+    ratio = rate / baseline
+    print(f"{name:>34}: {rate:8.1f}/s   {baseline_name}: {baseline:8.1f}/s   ratio {ratio:.2f}")
+
+
+def bench(settings: Settings, entries: int, writers: int) -> None:
+    signers = [Signer.generate(f"agent-{n}") for n in range(writers)]
+    for signer in signers:
+        publish_public_key(settings, signer)
+    raw_puts(settings, signers[0], 4, 200)  # warm connections and the server
+
+    single = f"bench/single#{uuid.uuid4().hex[:8]}"
+    report("appends, 1 writer", appends(settings, signers[:1], entries, single),
+           raw_puts(settings, signers[0], 1, entries), "raw PutItem, 1 thread")  # fmt: skip
+    shared = f"bench/shared#{uuid.uuid4().hex[:8]}"
+    concurrent = appends(settings, signers, entries, shared)
+    baseline = raw_puts(settings, signers[0], writers, entries)
+    report(f"appends, {writers} writers, 1 stream", concurrent, baseline, f"raw, {writers} threads")
+
+    store = AuditStore(settings)
+    registry = load_registry(settings)
+    for stream in (single, shared):
+        started = time.perf_counter()
+        count = len(store.stream(stream))
+        read_rate = count / (time.perf_counter() - started)
+        started = time.perf_counter()
+        result = verify_stream(settings, stream, registry=registry)
+        verify_rate = result.entries / (time.perf_counter() - started)
+        assert result.ok, result.finding
+        report(f"verified entries ({count})", verify_rate, read_rate, "read only (Query)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--entries", type=int, default=1000)
+    parser.add_argument("--writers", type=int, default=20)
+    parser.add_argument("--dynamodb", choices=["moto", "dynamodb-local"], default="moto")
+    args = parser.parse_args()
+    with LocalBackend(dynamodb=args.dynamodb) as backend:
+        env = backend.provision(f"bench-{uuid.uuid4().hex[:8]}")
+        # Clients read credentials from the process environment; local servers take any.
+        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(variable, env.get(variable, "testing"))
+        settings = backend.settings(env)
+        print(f"backend: dynamodb={args.dynamodb} endpoint={settings.endpoint_url('dynamodb')}")
+        bench(settings, args.entries, args.writers)
+
+
+if __name__ == "__main__":
+    main()
