@@ -118,6 +118,8 @@ class RunnerProcess:
             with self._lock:
                 future = self._pool.submit(self._work, worker)
                 self._workers[task.key] = (worker, future)
+            # The agents table shows what this runner works on at once, not a beat later.
+            self.parts.registration.heartbeat(self.in_flight)
         finally:
             if not self._stopping.is_set() or envelope.type is not MessageType.TASK_AVAILABLE:
                 self.bus.ack("work", received)
@@ -132,6 +134,8 @@ class RunnerProcess:
         with self._lock:
             self._workers.pop(worker.key, None)
             self.results[worker.key] = result
+        if not self._stopping.is_set():
+            self.parts.registration.heartbeat(self.in_flight)
         return result
 
     def _healthy_again(self) -> bool:

@@ -1,0 +1,133 @@
+"""`bzzz runner` as an operator runs it: a subprocess, its exit code, its one line, its signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import (
+    FIXED_CALC,
+    REPO,
+    TEST_COMMAND,
+    calc_seed,
+    finish,
+    remote_branches,
+    run_command,
+    scenario,
+    wait_until,
+    write_file,
+)
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = f"{REPO}#1"
+SEED = calc_seed(f"test: {json.dumps(TEST_COMMAND)}\n")
+
+
+def _environment(env: dict[str, str]) -> dict[str, str]:
+    # The session's dummy AWS credentials and PATH come from os.environ; nothing of GitHub.
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "BZZZ_"))}
+    return {**base, **env, "PYTHONUNBUFFERED": "1"}
+
+
+def _runner(env: dict[str, str], **kwargs) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "runner"],
+        cwd=ROOT, env=_environment(env), text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"OLLAMA_HOST": "http://127.0.0.1:9"}, "no Ollama at http://127.0.0.1:9: "),
+        ({"BZZZ_MODEL": "missing:1b"}, "unknown model 'missing:1b' on Ollama at "),
+        (
+            {"DOCKER_HOST": "unix:///nonexistent/docker.sock"},
+            "no container engine at unix:///nonexistent/docker.sock",
+        ),
+        ({"GITHUB_TOKEN": None}, "GitHub credentials: GITHUB_TOKEN: missing credentials"),
+        ({"BZZZ_MODEL": None}, "configuration: BZZZ_MODEL: missing"),
+        ({"BZZZ_WORK_QUEUE_URL": None}, "configuration: BZZZ_WORK_QUEUE_URL: missing"),
+    ],
+    ids=["no-ollama", "unknown-model", "no-engine", "no-credentials", "no-model", "no-queue"],
+)
+def test_a_configuration_error_stops_the_runner_with_one_clear_line(runner_env, change, message):
+    env = {**runner_env, **{k: v for k, v in change.items() if v is not None}}
+    for variable in [k for k, v in change.items() if v is None]:
+        env.pop(variable)
+    process = _runner(env)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"bzzz runner: {message}"), lines[0]
+
+
+@pytest.mark.github_seed(SEED)
+def test_sigterm_releases_the_lease_of_a_task_that_does_not_finish_in_the_grace_period(
+    github, ollama_emulator, runner_env, create_task, aws_settings, docker_client
+):
+    from bzzz.lifecycle import Lifecycle
+    from bzzz.models import Agent
+
+    slow = [run_command(f"echo step {i}", delay=1) for i in range(30)]
+    ollama_emulator.set_scenario(scenario([write_file("calc.py", FIXED_CALC), *slow]))
+    process = _runner({**runner_env, "BZZZ_RUNNER_GRACE_SECONDS": "1"})
+    try:
+        create_task()
+        lifecycle = Lifecycle(aws_settings)
+        wait_until(lambda: lifecycle.get(KEY).state == "running", "the task to run")
+        wait_until(lambda: len(ollama_emulator.requests("/api/chat")) >= 2, "the agent at work")
+        assert Agent.get(runner_env["BZZZ_RUNNER_ID"]).current_tasks == [KEY]
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=90)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    task = lifecycle.get(KEY)
+    assert (task.state, task.lease_owner, task.reason) == ("queued", None, "runner shutting down")
+    assert "released, the task is requeued for another runner: runner shutting down" in err
+    assert list(remote_branches(github.git_url(REPO))) == ["main"]
+    with pytest.raises(Agent.DoesNotExist):
+        Agent.get(runner_env["BZZZ_RUNNER_ID"])
+    label = f"bzzz.runner={runner_env['BZZZ_RUNNER_ID']}"
+    assert docker_client.containers.list(all=True, filters={"label": label}) == []
+
+
+@pytest.mark.github_seed(SEED)
+def test_sigterm_lets_a_task_finish_within_the_grace_period(
+    github, ollama_emulator, runner_env, create_task, aws_settings
+):
+    from bzzz.lifecycle import Lifecycle
+
+    ollama_emulator.set_scenario(
+        scenario(
+            [
+                run_command("echo looking", delay=2),
+                write_file("calc.py", FIXED_CALC, delay=2),
+                finish("range(1, n) is now range(1, n + 1)."),
+            ]
+        )
+    )
+    process = _runner({**runner_env, "BZZZ_RUNNER_GRACE_SECONDS": "60"})
+    try:
+        create_task()
+        lifecycle = Lifecycle(aws_settings)
+        wait_until(lambda: lifecycle.get(KEY).state == "running", "the task to run")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=90)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    task = lifecycle.get(KEY)
+    assert task.state == "completed", task.reason
+    assert task.branch in remote_branches(github.git_url(REPO))
