@@ -54,6 +54,7 @@ def token_search(token: str) -> str:
 def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     github, ollama_emulator, runner_env, start_runner, create_task, aws_settings, tmp_path
 ):
+    from bzzz.bus import Bus
     from bzzz.lifecycle import Lifecycle
     from bzzz.models import Agent
 
@@ -116,3 +117,14 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     assert log.startswith("bzzz[bot]")
     runner.stop()
     assert runner.process.results[f"{REPO}#1"] == "completed"
+
+    # The status queue got the agent's steps as task.progress.
+    bus = Bus(aws_settings)
+    seen = []
+    while batch := bus.receive("status", wait_seconds=0):
+        seen += [m.envelope for m in batch]
+    steps = [e.data for e in seen if str(e.type) == "task.progress" and "iteration" in e.data]
+    assert steps and steps[0]["iteration"] == 1 and steps[0]["exit_code"] == 0
+    assert steps[0]["command"].startswith("T=$(echo ")
+    types = [str(e.type) for e in seen]
+    assert types[0] == "task.available" and types[-1] == "task.completed"
