@@ -74,11 +74,14 @@ class Agent:
         self.record = AgentRecord(task, model.name, trajectory_path, on_step)
         # Room kept free in num_ctx for the reply itself.
         self.reply_reserve = reply_reserve or min(2048, model.num_ctx // 4)
+        self.window = model.num_ctx
         self.red_finishes = 0
 
     def run(self) -> Outcome:
         info = self.model.info or self.model.check()
         self.use_tools = info.supports_tools
+        # Ollama silently caps num_ctx at the trained window; fit to what the model really sees.
+        self.window = min(self.model.num_ctx, info.context_length or self.model.num_ctx)
         self.tools = TOOLS if self.use_tools else None
         self.extra = len(json.dumps(self.tools)) // 3 if self.tools else 0  # tools are prompt too
         prompt = task_message(self.task, self.test_command)
@@ -108,7 +111,7 @@ class Agent:
         record = self.record
         self.clock.check(iterations=record.iteration, tokens=record.tokens)
         record.iteration += 1
-        sent = self.history.fit(self.model.num_ctx - self.reply_reserve, self.extra)
+        sent = self.history.fit(self.window - self.reply_reserve, self.extra)
         reply = self.model.chat(sent, tools=self.tools)
         record.tokens += reply.prompt_tokens + reply.completion_tokens
         self.history.calibrate(sent, reply.prompt_tokens, self.extra)
