@@ -26,3 +26,8 @@ bench: setup
 
 clean:
 	rm -rf .venv .bzzz .pytest_cache .mypy_cache .ruff_cache .aws-sam
+
+# The Lambda artifacts, built without a container (infra/lambda_build/Makefile).
+.PHONY: lambda-build
+lambda-build: setup
+	$(VENV)/sam build --build-dir .aws-sam/build
