@@ -1,0 +1,107 @@
+"""The agent's replies on the real parts: format errors fed back, file tools, the window.
+
+Same setting as test_agent.py: a Podman sandbox shared by the module, and the
+Ollama stand-in over HTTP playing scripted models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runner.sandbox import Sandbox
+from tests.integration import test_agent as shared
+from tests.integration.test_agent import (
+    BUGGY,
+    call,
+    make_agent,
+    model_spec,
+    scenario,
+    sent_messages,
+)
+
+pytestmark = pytest.mark.integration
+
+# The fixtures of test_agent.py: a sandbox per module, the demo repository reset per test.
+box = shared.box
+repo = shared.repo
+
+
+def test_format_error_is_fed_back_tools(ollama_emulator, repo: Sandbox, tmp_path: Path):
+    ollama_emulator.set_scenario(scenario(model_spec("chatty:7b", script=[
+        "I think the bug is in calc.py.",  # no tool call
+        {"tool_calls": [call("read_file", path="../../etc/passwd")]},  # outside /workspace
+        {"tool_calls": [call("write_file", path="x.py")]},  # missing argument
+        {"tool_calls": [call("finish", summary="done")]},
+    ])))  # fmt: skip
+    steps: list = []
+    outcome = make_agent(ollama_emulator, repo, "chatty:7b", tmp_path, steps=steps).run()
+
+    assert (outcome.kind, outcome.summary, outcome.iterations) == ("finished", "done", 4)
+    assert outcome.commands == []  # nothing reached the sandbox
+    last = sent_messages(ollama_emulator)[-1]
+    assert "called no tool" in last[3]["content"] and last[3]["role"] == "user"
+    tool_messages = [m for m in last if m["role"] == "tool"]
+    assert "outside /workspace" in tool_messages[0]["content"]
+    assert "'content' must be a string (missing)" in tool_messages[1]["content"]
+    assert [s.exit_code for s in steps] == [None, None, None]
+
+
+def test_format_error_is_fed_back_text(ollama_emulator, repo: Sandbox, tmp_path: Path):
+    ollama_emulator.set_scenario(scenario(model_spec("texty:7b", tools=False, script=[
+        "```bash\nls\n```\nand\n```bash\npwd\n```",
+        "Just thinking aloud.",
+        "BZZZ_DONE: nothing to do",
+    ])))  # fmt: skip
+    outcome = make_agent(ollama_emulator, repo, "texty:7b", tmp_path).run()
+
+    assert (outcome.kind, outcome.summary, outcome.iterations) == ("finished", "nothing to do", 3)
+    users = [m["content"] for m in sent_messages(ollama_emulator)[-1] if m["role"] == "user"]
+    assert "2 ```bash blocks" in users[1]
+    assert "no ```bash block" in users[2]
+
+
+def test_file_tools_stay_inside_the_workspace(ollama_emulator, repo: Sandbox, tmp_path: Path):
+    assert repo.run("ln -s /etc/passwd escape").ok
+    NOTE = 'it\'s "quoted" $HOME `x`\n'  # shell metacharacters must survive
+    bad_patch = "--- a/calc.py\n+++ b/calc.py\n@@ -1,1 +1,1 @@\n-no such line\n+x\n"
+    ollama_emulator.set_scenario(scenario(model_spec("filer:7b", script=[
+        {"tool_calls": [call("write_file", path="pkg/notes.md", content=NOTE)]},
+        {"tool_calls": [call("read_file", path="pkg/notes.md")]},
+        {"tool_calls": [call("read_file", path="escape")]},
+        {"tool_calls": [call("read_file", path="/etc/passwd")]},
+        {"tool_calls": [call("apply_patch", patch=bad_patch)]},
+        {"tool_calls": [call("read_file", path="missing.py")]},
+        {"tool_calls": [call("finish", summary="done")]},
+    ])))  # fmt: skip
+    outcome = make_agent(ollama_emulator, repo, "filer:7b", tmp_path).run()
+
+    assert outcome.kind == "finished"
+    told = [m["content"] for m in sent_messages(ollama_emulator)[-1] if m["role"] == "tool"]
+    assert told[0].startswith("wrote 24 bytes to pkg/notes.md")
+    assert told[1] == 'it\'s "quoted" $HOME `x`\n'
+    assert "refused: the path resolves outside /workspace" in told[2]
+    assert "root:" not in told[2]
+    assert "is outside /workspace" in told[3]
+    assert "error" in told[4] and "[exit code 1]" in told[4]
+    assert "No such file" in told[5] and "[exit code 1]" in told[5]
+    assert repo.run("cat calc.py").output == BUGGY  # the failed patch changed nothing
+    assert [c.exit_code for c in outcome.commands] == [0, 0, 2, 1, 1]
+
+
+def test_the_history_fits_the_trained_window_when_num_ctx_asks_for_more(
+    ollama_emulator, repo: Sandbox, tmp_path: Path
+):
+    script = [f"```bash\npython3 -c \"print('{c}' * 400)\"\n```" for c in "ABCDE"]
+    spec = {
+        **model_spec("short:1b", tools=False, script=[*script, "BZZZ_DONE: ok"]),
+        "context_length": 1024,
+    }
+    ollama_emulator.set_scenario({**scenario(spec), "context_overflow": "error"})
+    agent = make_agent(ollama_emulator, repo, "short:1b", tmp_path, num_ctx=8192, reply_reserve=256)
+    outcome = agent.run()
+
+    assert (outcome.kind, outcome.iterations) == ("finished", 6)  # no request overflowed
+    assert agent.model.info is not None and agent.model.info.context_length == 1024
+    assert "[observation of step 1 dropped: " in str(sent_messages(ollama_emulator)[-1])
