@@ -52,6 +52,14 @@ def metrics() -> Metrics:
     return Metrics(namespace=namespace, service=os.environ.get("POWERTOOLS_SERVICE_NAME", "bzzz"))
 
 
+@cache
+def adopt_library_logs() -> None:
+    """Send the `bzzz.*` loggers through Powertools' JSON handler, bound keys included (once)."""
+    from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+    copy_config_to_registered_loggers(source_logger=logger(), include={"bzzz"})
+
+
 def bind(*, task: str | None = None, delivery: str | None = None, **keys: Any) -> None:
     """Put `task`, `delivery` and any other keys on every following log line."""
     values = {"task": task, "delivery": delivery, **keys}

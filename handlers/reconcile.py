@@ -40,6 +40,7 @@ def _reconciler() -> Reconciler:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    obs.adopt_library_logs()
     obs.bind(execution=event.get("execution_id"), scheduled_time=event.get("scheduled_time"))
     try:
         summary = _reconciler().run().as_dict()

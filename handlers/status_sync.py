@@ -91,6 +91,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         process_partial_response,
     )
 
+    obs.adopt_library_logs()
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
     # A batch whose every record failed is answered like any other (all listed), rather
     # than by raising: the outcome in SQS is the same, and the reply says which failed.

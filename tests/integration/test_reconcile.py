@@ -199,3 +199,21 @@ def test_repos_come_from_hive_and_a_hive_outage_does_not_fail_the_run(
     # Hive is gone now: the run falls back to the registry and still succeeds.
     summary = _run()
     assert summary["hive_unavailable"] and summary["repos"] == 1 and summary["unchanged"] == 1
+
+
+def test_a_github_5xx_skips_the_repo_and_the_next_run_retries_it(aws_environ, github, monkeypatch):
+    from tests.events.receivers import FlakyProxy
+
+    proxy = FlakyProxy(upstream=github.base_url, method="GET", path_contains="/issues")
+    served = serve(proxy)
+    try:
+        _configure(monkeypatch, github, GITHUB_API_URL=proxy.url)
+        _register(REPO)
+        github.act("alice", REPO, 1, "label", label="bzzz-task")
+        failed = _run()
+        assert failed["errors"] == 1 and failed["created"] == 0 and not failed["rate_limited"]
+        assert Repo.get(REPO).issues_etag is None  # so the next run lists it again
+        retried = _run()
+        assert retried["errors"] == 0 and retried["created"] == 1
+    finally:
+        served.stop()
