@@ -18,62 +18,29 @@ the signed webhook, the issue comment mentioning the maintainers, the
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bzzz import aws, threads
 from bzzz.config import Settings
-from bzzz.errors import ConfigError, TransitionError
-from bzzz.escalation_notify import (
-    ESCALATED_LABEL,
-    comment_body,
-    maintainers,
-    post_webhook,
-)
+from bzzz.errors import TransitionError
+from bzzz.escalation_notify import ESCALATED_LABEL, comment_body, maintainers, post_webhook
+from bzzz.escalation_payload import build_payload, round_id
+from bzzz.escalation_policy import EscalationPolicy
 from bzzz.escalation_store import EscalationStore
 from bzzz.lifecycle import Lifecycle, Publisher
 from bzzz.messages import Envelope, MessageType
 
 if TYPE_CHECKING:
-    from bzzz.github import GitHubApi, IssueInfo
+    from bzzz.github import GitHubApi
     from bzzz.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
 CONTROL_PLANE = "control-plane"
-
-
-@dataclass(frozen=True)
-class EscalationPolicy:
-    help_timeout_seconds: float = 600.0  # a help request unanswered this long goes to humans
-    max_rounds: int = 3  # help requests on one thread before humans are asked at once
-    webhook_attempts: int = 3
-    webhook_backoff_seconds: float = 0.5
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> EscalationPolicy:
-        env = os.environ if environ is None else environ
-
-        def number(variable: str, default: float) -> float:
-            raw = env.get(variable, "").strip()
-            try:
-                value = float(raw) if raw else default
-            except ValueError:
-                raise ConfigError(variable, f"must be a number, got {raw!r}") from None
-            if value <= 0:
-                raise ConfigError(variable, f"must be above 0, got {raw}")
-            return value
-
-        return cls(
-            help_timeout_seconds=number("BZZZ_HELP_TIMEOUT_SECONDS", 600.0),
-            max_rounds=int(number("BZZZ_MAX_HELP_ROUNDS", 3)),
-        )
 
 
 class Escalations:
@@ -189,11 +156,11 @@ class Escalations:
         thread = threads.entries(task_key)
         url = self.settings.escalation_webhook_url
         if "webhook" not in done and url:
-            payload = _payload(info, task_key, help_request, number, reason, thread)
+            payload = build_payload(info, task_key, help_request, number, reason, thread)
             status = post_webhook(
                 url, payload,
                 secret=self._secrets.require("escalation_secret"),
-                idempotency_key=_round_id(task_key, number),
+                idempotency_key=round_id(task_key, number),
                 attempts=self.policy.webhook_attempts,
                 backoff=self.policy.webhook_backoff_seconds,
             )  # fmt: skip
@@ -211,45 +178,11 @@ class Escalations:
                 MessageType.HMMM_ESCALATED, CONTROL_PLANE, task_key,
                 {"round": number, "text": reason, "in_reply_to": help_request.id,
                  "trigger": str(help_request.data.get("trigger") or "help")[:200]},
-                id=_round_id(task_key, number),
+                id=round_id(task_key, number),
             )  # fmt: skip
             threads.record(self.settings, escalated)
             self._publisher.publish(escalated)
             self._store.step_done(task_key, number, "published")
-
-
-def _round_id(task_key: str, number: int) -> str:
-    """One id per thread round: the webhook's idempotency key and the message's dedup id."""
-    return hashlib.sha256(f"{task_key}|escalation|{number}".encode()).hexdigest()[:32]
-
-
-def _payload(
-    info: IssueInfo,
-    task_key: str,
-    help_request: Envelope,
-    number: int,
-    reason: str,
-    thread: list[threads.Entry],
-) -> dict[str, Any]:
-    repo, _, issue = task_key.rpartition("#")
-    history = [
-        {"seq": e.seq, "ts": e.ts, "sender": e.sender, "type": e.type, "text": e.text}
-        for e in thread
-    ]
-    return {
-        "task_id": task_key,
-        "task_title": info.title,
-        "escalation_agent": help_request.sender,
-        "reason": reason,
-        "question": str(help_request.data.get("text", "")),
-        "history": history,
-        "repo": repo,
-        "issue_number": int(issue),
-        "issue_url": info.html_url,
-        "round": number,
-        "thread": threads.render_details(thread),
-        "escalation_id": _round_id(task_key, number),
-    }
 
 
 def build_escalations(
