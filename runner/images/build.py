@@ -2,7 +2,8 @@
 
     python -m runner.images.build [--force]        # prints the image tag
 
-The image holds Debian bookworm (minbase), python3, git and ca-certificates,
+The image holds Debian bookworm (minbase), python3 with pytest (and `python`),
+git and ca-certificates,
 a non-root user `bzzz` (uid/gid 1000), workdir /workspace - the same content as
 runner/images/default/Dockerfile, which is for hosts with Docker and a registry.
 It is tagged `bzzz-sandbox:<definition hash>` and `bzzz-sandbox:latest`; the
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 REPOSITORY = "bzzz-sandbox"
 DEFAULT_IMAGE = f"{REPOSITORY}:latest"
 SUITE = "bookworm"
-PACKAGES = ("python3", "git", "ca-certificates")
+PACKAGES = ("python3", "python3-pytest", "python-is-python3", "git", "ca-certificates")
 UID = GID = 1000
 DOCKERFILE = Path(__file__).parent / "default" / "Dockerfile"
 # The `bzzz` user, appended to the root filesystem's files so the build needs no chroot.
