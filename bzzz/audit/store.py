@@ -167,8 +167,15 @@ class AuditStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise AuditStoreError(f"cannot append to {entry.stream}: {exc}") from exc
-            winner: Any = exc.response.get("Item")
-            return from_item(winner) if winner else self.tail(entry.stream)
+            found: Any = exc.response.get("Item")
+            winner = from_item(found) if found else self.tail(entry.stream)
+            if winner is None:
+                raise AuditStoreError(f"{entry.stream}: seq {entry.seq} taken, yet empty") from exc
+            # The SDK retries a write whose reply was lost; the retry then finds our
+            # own entry. That is a success, not a lost race (else we would append twice).
+            if winner.seq == entry.seq and winner.hash == entry.hash:
+                return None
+            return winner
         except BotoCoreError as exc:
             raise AuditStoreError(f"cannot append to {entry.stream}: {exc}") from exc
         return None

@@ -157,3 +157,16 @@ def test_bad_data_and_types_are_refused_before_any_write(aws_settings):
     with pytest.raises(AuditDataError, match="dotted"):
         log.append("octo/bad#1", "Run", {})
     assert AuditStore(aws_settings).stream("octo/bad#1") == []
+
+
+def test_a_retried_write_that_finds_its_own_entry_is_a_success(aws_settings):
+    """What the SDK does when a PutItem's reply is lost: the retry finds our entry."""
+    log = AuditLog(aws_settings, Signer.generate("agent-f"))
+    entry = log.append("octo/retry#1", "git.push", {"branch": "b"})
+    store = AuditStore(aws_settings)
+    assert store.put_new(entry) is None
+    rival = AuditLog(aws_settings, Signer.generate("agent-g"))._chain(
+        "octo/retry#1", "git.push", {"branch": "c"}, None
+    )
+    assert store.put_new(rival) == entry  # a real lost race names the winner
+    assert len(store.stream("octo/retry#1")) == 1
