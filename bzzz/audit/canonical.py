@@ -37,9 +37,40 @@ BODY_FIELDS = ("stream", "seq", "ts", "author", "type", "data", "prev_hash")
 def canonical(value: Any) -> bytes:
     """The RFC 8785 encoding of `value` as UTF-8 bytes; AuditDataError if it has none."""
     try:
-        return _encode(value, "data").encode("utf-8")
+        if _checked(value, "data"):
+            # Same bytes as _encode, several times faster: code point order equals
+            # UTF-16 order when no key has a character at or above U+D800.
+            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        else:
+            text = _encode(value, "data")
+        return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise AuditDataError(f"string is not valid Unicode (lone surrogate?): {exc}") from exc
+
+
+def _checked(value: Any, path: str) -> bool:
+    """Refuse what has no encoding; True when json.dumps(sort_keys=True) encodes it exactly."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        if abs(value) > _MAX_SAFE_INTEGER:
+            raise AuditDataError(f"{path}: integer {value} is outside ±(2**53-1); use a string")
+        return True
+    if isinstance(value, float):
+        raise AuditDataError(f"{path}: floats have no stable encoding; use an integer or string")
+    if isinstance(value, list | tuple):
+        return all([_checked(item, f"{path}[{i}]") for i, item in enumerate(value)])
+    if isinstance(value, dict):
+        plain = True
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise AuditDataError(f"{path}: object key {key!r} is not a string")
+            plain = _checked(item, f"{path}.{key}") and plain and max(key, default="") < "\ud800"
+        return plain
+    if isinstance(value, Mapping):
+        _encode(value, path)  # checks it; json.dumps does not take other mappings
+        return False
+    raise AuditDataError(f"{path}: {type(value).__name__} is not a JSON value")
 
 
 def _encode(value: Any, path: str) -> str:

@@ -87,3 +87,17 @@ def test_signer_round_trips_through_pem_and_raw_base64():
     from_raw = Signer.from_text("control-plane", base64.b64encode(raw).decode())
     assert from_raw.public_key == signer.public_key
     assert "PRIVATE" not in repr(signer)
+
+
+def test_fast_path_gives_the_same_bytes_as_the_reference_encoder():
+    from bzzz.audit.canonical import _encode
+
+    samples = [
+        {"z": [1, -2, None, True, False, "", "\x7f\u2028"], "a": {"é": "x", "E": {"b": []}}},
+        {"\uffff": 1, "\U0001f600": 2},  # needs UTF-16 order: takes the reference path
+        ["a", ("b", "c"), {"k": {"k": {"k": "v"}}}],
+        "tab\there",
+        0,
+    ]
+    for value in samples:
+        assert canonical(value) == _encode(value, "data").encode("utf-8"), value
