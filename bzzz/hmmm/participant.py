@@ -9,8 +9,8 @@ One inbox thread reads the runner's peer queue. Feedback answering one of our
 own messages wakes the author waiting for it; a plan or help request of another
 agent goes to the reviewer pool, a thread pool of its own (`reviewers` threads,
 at most `reviewers * 2` reviews queued; more are declined) so reviewing never
-takes a task slot. With no live peers the author does not wait at all; else it
-waits until every peer asked has answered, or `wait_seconds`.
+takes a task slot. The author asks the live peers with a free task slot; with
+none it does not wait at all, else until every one answered or `wait_seconds`.
 """
 
 from __future__ import annotations
@@ -104,7 +104,9 @@ class Participant:
         self, task: str, plan: str, *, issue: str = "", round: int = 1
     ) -> list[Feedback]:
         """Publish `hmmm.plan` and collect the live peers' feedback (no peers: no wait)."""
-        peers = {a.agent_id for a in agents.live_peers(self.agent_id)}
+        # Peers whose task slots are all taken are not asked: their model is busy
+        # with their own work, and the author would only wait for them.
+        peers = {a.agent_id for a in agents.live_peers(self.agent_id) if a.spare > 0}
         data: dict[str, Any] = {"round": round, "text": plan[:20000], "reviewers": sorted(peers)}
         if issue:
             data["issue"] = issue[:8000]

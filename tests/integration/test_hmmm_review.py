@@ -109,10 +109,11 @@ def test_three_runners_both_peers_review_and_approval_ends_the_rounds(runners):
     assert "regression test" not in discussion.plan
 
 
-def test_without_live_peers_the_author_does_not_wait(runners, aws_settings):
+def test_without_live_peers_with_a_free_slot_the_author_does_not_wait(runners, aws_settings):
     # An hour's wait would outlast the test timeout: finishing at all proves no wait.
     author, model = runners("runner-a", "author:7b", wait=3600)
     agents.register("runner-dead", models=["critic:7b"], ttl_seconds=-1)  # expired row
+    agents.register("runner-busy", models=["critic:7b"], capacity=1, current_tasks=["o/r#9"])
     discussion = review_plan(author, model, BRIEF)
     assert discussion.feedback == [] and discussion.rounds == 1
     assert [e.type for e in threads.entries(TASK)] == ["hmmm.plan"]
