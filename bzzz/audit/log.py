@@ -12,6 +12,7 @@ per append; a stale cache costs one lost race, never a fork.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import threading
@@ -28,6 +29,7 @@ from bzzz.config import Settings
 # `task.claim`, `command.run`, `hmmm.plan`: lowercase dotted names.
 _TYPE_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 _MAX_ATTEMPTS = 200
+_CACHED_STREAMS = 1024
 _BACKOFF_BASE = 0.002
 _BACKOFF_CAP = 0.2
 
@@ -58,16 +60,22 @@ class AuditLog:
             raise AuditDataError("stream must not be empty")
         if not _TYPE_PATTERN.fullmatch(type):
             raise AuditDataError(f"type {type!r} is not a dotted lowercase name like task.claim")
-        body_data = dict(data or {})
-        canonical(body_data)  # refuse bad data before any write
+        # Refuse bad data before any write; keep a private, JSON-normalised copy
+        # (tuples become lists) so the entry returned equals the entry read back.
+        body_data = json.loads(canonical(dict(data or {})))
         with self._lock:
-            tail = self._tails[stream] if stream in self._tails else self._store.tail(stream)
+            cached = stream in self._tails
+            tail = self._tails.get(stream)
+        if not cached:
+            tail = self._store.tail(stream)
         losses = 0
         while True:
             entry = self._chain(stream, type, body_data, tail)
             winner = self._store.put_new(entry)
             if winner is None:
                 with self._lock:
+                    if len(self._tails) >= _CACHED_STREAMS:
+                        self._tails.clear()  # a long-lived process writes to many tasks
                     self._tails[stream] = entry
                 return entry
             losses += 1
