@@ -9,8 +9,10 @@ runner's row is written to the agents table. Then it receives `task.available`
 while it has a free slot (capacity), claims each task through the state
 machine and acknowledges the message whether the claim was won or lost (the
 lease carries ownership, and the reconcile poll republishes a task whose lease
-expires). On stop it takes no more work, lets running tasks finish for
-`grace_seconds`, then stops the rest and releases their leases.
+expires). A task released because Ollama or the engine stopped answering
+pauses the claims until both answer again, so the task goes to another runner
+instead of coming straight back. On stop it takes no more work, lets running
+tasks finish for `grace_seconds`, then stops the rest and releases their leases.
 """
 
 from __future__ import annotations
@@ -105,25 +107,34 @@ class RunnerProcess:
 
     def _take(self, received: Received) -> None:
         envelope = received.envelope
+        if envelope.type is not MessageType.TASK_AVAILABLE:
+            self._ack(received)
+            return
+        if self._stopping.is_set():
+            return  # left on the queue: it becomes visible again for another runner
         try:
-            if envelope.type is not MessageType.TASK_AVAILABLE or self._stopping.is_set():
-                return
-            try:
-                task = self.lifecycle.claim(envelope.task, self.runner_id)
-            except TransitionError as lost:
-                log.info("%s: not claimed (%s)", envelope.task, lost.reason)
-                return
-            log.info("%s: claimed (attempt %s)", task.key, task.attempt)
-            worker = TaskWorker(self.ctx, task)
-            with self._lock:
-                future = self._pool.submit(self._work, worker)
-                self._workers[task.key] = (worker, future)
-            # The agents table shows what this runner works on at once, not a beat later.
-            self.parts.registration.heartbeat(self.in_flight)
-        finally:
-            if not self._stopping.is_set() or envelope.type is not MessageType.TASK_AVAILABLE:
-                self.bus.ack("work", received)
-            # Stopping: leave the message for another runner (it becomes visible again).
+            task = self.lifecycle.claim(envelope.task, self.runner_id)
+        except TransitionError as lost:
+            log.info("%s: not claimed (%s)", envelope.task, lost.reason)
+            self._ack(received)  # won or lost, the lease says who owns the task
+            return
+        except Exception as exc:  # the table unreachable: the message comes back later
+            log.warning("%s: claim failed, the message will come back: %s", envelope.task, exc)
+            return
+        self._ack(received)
+        log.info("%s: claimed (attempt %s)", task.key, task.attempt)
+        worker = TaskWorker(self.ctx, task)
+        with self._lock:
+            future = self._pool.submit(self._work, worker)
+            self._workers[task.key] = (worker, future)
+        # The agents table shows what this runner works on at once, not a beat later.
+        self.parts.registration.heartbeat(self.in_flight)
+
+    def _ack(self, received: Received) -> None:
+        try:
+            self.bus.ack("work", received)
+        except Exception as exc:  # a redelivery is harmless: the next claim is refused
+            log.warning("%s: ack failed: %s", received.envelope.task, exc)
 
     def _work(self, worker: TaskWorker) -> str:
         try:
