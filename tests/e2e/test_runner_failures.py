@@ -134,3 +134,45 @@ def test_ollama_going_away_releases_and_requeues_the_task(
     assert str(offered[0].envelope.type) == "task.available"
     assert lifecycle.get(KEY).state == "queued"
     runner.stop()
+
+
+@pytest.mark.github_seed(calc_seed("budgets: {iterations: many}\nbranch_prefix: agents/\n"))
+def test_asking_for_help_escalates_with_hmmm_help_and_a_bad_bzzz_yml_field_is_named(
+    github, ollama_emulator, start_runner, create_task, aws_settings
+):
+    from bzzz.bus import Bus
+    from bzzz.lifecycle import Lifecycle
+
+    question = "Should sum_to(0) be 0 or raise?"
+    ollama_emulator.set_scenario(
+        scenario(
+            [
+                write_file("NOTES.md", "sum_to(0): unclear\n"),
+                {"tool_calls": [{"name": "ask_for_help", "arguments": {"question": question}}]},
+            ]
+        )
+    )
+    runner = start_runner()
+    create_task()
+    lifecycle = Lifecycle(aws_settings)
+    task = wait_until(
+        lambda: (t := lifecycle.get(KEY)) and t.state not in ("queued", "claimed", "running") and t,
+        "the task to leave running",
+    )
+    assert task.state == "escalated"
+    assert question in task.reason
+    # The partial work is on a branch under the prefix .bzzz.yml set (its good field applies).
+    assert "agents/1-sum-to-n-leaves-out-n" in remote_branches(github.git_url(REPO))
+
+    bus = Bus(aws_settings)
+    helps = wait_until(
+        lambda: [m.envelope for m in bus.receive("escalation", wait_seconds=1)],
+        "hmmm.help on the escalation queue",
+    )
+    assert [(str(h.type), h.task, h.data["text"]) for h in helps] == [("hmmm.help", KEY, question)]
+
+    comments = github.client("alice").rest.issues.list_comments("acme", "calc", 1).json()
+    notes = [c["body"] for c in comments if ".bzzz.yml" in c["body"]]
+    assert len(notes) == 1 and "`budgets.iterations`: must be a whole number" in notes[0], notes
+    runner.stop()
+    assert runner.process.results[KEY] == "escalated"
