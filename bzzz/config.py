@@ -74,6 +74,10 @@ class Settings:
     allowed_users: frozenset[str] = frozenset()
     hive_url: str | None = None
     escalation_webhook_url: str | None = None
+    # A help request unanswered this long goes to humans; more rounds than this
+    # on one task go to humans at once.
+    help_timeout_seconds: int = 600
+    max_help_rounds: int = 3
     # Secrets Manager secret (JSON object) holding the secrets of bzzz.secrets,
     # for deployments; locally the secrets come from the environment.
     secrets_id: str | None = None
@@ -166,6 +170,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         hive_url=_url(env, "HIVE_URL"),
         escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,
+        help_timeout_seconds=_positive_int(env, "BZZZ_HELP_TIMEOUT_SECONDS", 600),
+        max_help_rounds=_positive_int(env, "BZZZ_MAX_HELP_ROUNDS", 3),
     )
 
 

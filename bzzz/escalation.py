@@ -204,5 +204,5 @@ def build_escalations(
         github=GitHubPicker(settings, store),
         publisher=publisher or Bus(settings),
         secrets=store,
-        policy=policy or EscalationPolicy.from_environ(),
+        policy=policy or EscalationPolicy.from_settings(settings),
     )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bzzz.errors import BzzzError
+from bzzz.errors import BzzzError, GitHubError
 from bzzz.threads import Entry, render_details
 
 if TYPE_CHECKING:
@@ -85,32 +85,21 @@ def post_webhook(
 
 def maintainers(api: GitHubApi, repo: str) -> list[str]:
     """Whom to mention: CODEOWNERS' owners when the repo has one, else admins and maintainers."""
-    gh = api._gh  # GitHubApi has no contents/collaborators helpers (yet); same client and errors
     for path in CODEOWNERS_PATHS:
         try:
-            reply = gh.request(
-                "GET", f"/repos/{repo}/contents/{path}",
-                headers={"Accept": "application/vnd.github.raw+json"},
-            )  # fmt: skip
-        except Exception as exc:  # 404 (no such file) or a stand-in without the endpoint
-            log.debug("no %s in %s: %s", path, repo, exc)
+            text = api.file_text(repo, path)
+        except GitHubError as exc:  # a failure to look is not a reason to stay silent
+            log.warning("reading %s of %s failed: %s", path, repo, exc)
             continue
-        owners = _codeowners(reply.text)
+        owners = _codeowners(text or "")
         if owners:
             return owners
     try:
-        reply = gh.request("GET", f"/repos/{repo}/collaborators", params={"per_page": 100})
-        people = reply.json()
-    except Exception as exc:
+        people = api.collaborators(repo)
+    except GitHubError as exc:
         log.warning("listing collaborators of %s failed: %s", repo, exc)
         return []
-    found = []
-    for person in people:
-        role = person.get("role_name") or ""
-        perms = person.get("permissions") or {}
-        if role in ("admin", "maintain") or perms.get("admin") or perms.get("maintain"):
-            found.append(str(person["login"]))
-    return found[:10]
+    return [login for login, role in people if role in ("admin", "maintain")][:10]
 
 
 def _codeowners(text: str) -> list[str]:

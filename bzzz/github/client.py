@@ -124,6 +124,43 @@ class GitHubApi:
         data = _json(reply)
         return str(data.get("role_name") or data.get("permission") or "none")
 
+    def collaborators(self, repo: str) -> list[tuple[str, str]]:
+        """(login, role) of the repo's collaborators, first 100."""
+        owner, name = _split(repo)
+        path = f"/repos/{quote(owner)}/{quote(name)}/collaborators"
+        reply = self._call(
+            f"collaborators of {repo}",
+            lambda: self._gh.request("GET", path, params={"per_page": 100}),
+        )
+        people: list[tuple[str, str]] = []
+        for person in _json(reply):
+            perms = person.get("permissions") or {}
+            role = person.get("role_name") or next(
+                (r for r in ("admin", "maintain", "push", "triage", "pull") if perms.get(r)), "none"
+            )
+            people.append((str(person["login"]), {"push": "write", "pull": "read"}.get(role, role)))
+        return people
+
+    # ----- contents -----------------------------------------------------------
+
+    def file_text(self, repo: str, path: str, ref: str | None = None) -> str | None:
+        """A file's text on the default branch (or `ref`), or None when it does not exist."""
+        owner, name = _split(repo)
+        url = f"/repos/{quote(owner)}/{quote(name)}/contents/{quote(path)}"
+        try:
+            reply = self._call(
+                f"{path} in {repo}",
+                lambda: self._gh.request(
+                    "GET",
+                    url,
+                    params={"ref": ref} if ref else None,
+                    headers={"Accept": "application/vnd.github.raw+json"},
+                ),
+            )
+        except GitHubNotFoundError:
+            return None
+        return str(reply.text)
+
     # ----- issues -----------------------------------------------------------
 
     def issue(self, repo: str, number: int) -> IssueInfo:

@@ -50,6 +50,14 @@ def test_comment_edit_react_and_labels(api):
     assert api.remove_label(REPO, 1, "bzzz:claimed") is False
 
 
+def test_collaborators_and_missing_files(api):
+    roles = dict(api.collaborators(REPO))
+    assert roles["alice"] == "admin"
+    assert roles["bob"] == "write"
+    assert roles["mallory"] == "read"
+    assert api.file_text(REPO, ".github/CODEOWNERS") is None
+
+
 def test_unknown_issue_is_a_typed_not_found(api):
     with pytest.raises(GitHubNotFoundError) as caught:
         api.issue(REPO, 999)
