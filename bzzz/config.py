@@ -76,7 +76,7 @@ class Settings:
     escalation_webhook_url: str | None = None
     # A help request unanswered this long goes to humans; more rounds than this
     # on one task go to humans at once.
-    help_timeout_seconds: int = 600
+    help_timeout_seconds: float = 600.0
     max_help_rounds: int = 3
     # Secrets Manager secret (JSON object) holding the secrets of bzzz.secrets,
     # for deployments; locally the secrets come from the environment.
@@ -108,6 +108,19 @@ def _endpoint(env: Mapping[str, str], service: str) -> str | None:
         if value:
             return value
     return None
+
+
+def _positive_number(env: Mapping[str, str], variable: str, default: float) -> float:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(variable, f"must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(variable, f"must be above 0, got {raw}")
+    return value
 
 
 def _positive_int(env: Mapping[str, str], variable: str, default: int) -> int:
@@ -170,7 +183,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         hive_url=_url(env, "HIVE_URL"),
         escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,
-        help_timeout_seconds=_positive_int(env, "BZZZ_HELP_TIMEOUT_SECONDS", 600),
+        help_timeout_seconds=_positive_number(env, "BZZZ_HELP_TIMEOUT_SECONDS", 600.0),
         max_help_rounds=_positive_int(env, "BZZZ_MAX_HELP_ROUNDS", 3),
     )
 
