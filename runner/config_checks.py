@@ -27,7 +27,7 @@ from runner.model import Model
 from runner.progress import TerminalDisplay
 from runner.registration import Registration
 from runner.sandbox import reap_orphans
-from runner.worker import WorkerContext
+from runner.worker_context import WorkerContext
 
 if TYPE_CHECKING:
     import docker

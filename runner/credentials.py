@@ -11,7 +11,7 @@ file, and the sandbox never sees it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bzzz.errors import ConfigError, GitHubError
 from bzzz.github import GitHubApi
@@ -73,9 +73,8 @@ class Credentials:
         )
         try:
             installation = app.rest.apps.get_repo_installation(owner, name).json()["id"]
-            reply = app.rest.apps.create_installation_access_token(
-                installation, repositories=[name], permissions=TASK_PERMISSIONS
-            )
+            body: Any = {"repositories": [name], "permissions": TASK_PERMISSIONS}
+            reply = app.rest.apps.create_installation_access_token(installation, data=body)
         except RequestFailed as exc:
             status = exc.response.status_code
             what = f"minting a token for {repo}: {exc.response.text[:200]}"

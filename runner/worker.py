@@ -17,52 +17,28 @@ import logging
 import re
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from bzzz.errors import TransitionError
 from runner.agent_types import Outcome, TaskBrief
 from runner.errors import EngineUnavailableError, ModelUnavailableError
 from runner.model import Model
-from runner.progress import ProgressReporter, TerminalDisplay
+from runner.progress import ProgressReporter
 from runner.result import TestResult
 from runner.sandbox import Sandbox, SandboxConfig
 from runner.worker_brief import task_brief
-from runner.worker_lease import LeaseKeeper
+from runner.worker_context import WorkerContext
+from runner.worker_lease import LeaseKeeper, TaskStopped
 from runner.worker_outcome import Delivery
 from runner.worker_trajectory import Trajectory
 from runner.workspace import Workspace, repository_info
 
 if TYPE_CHECKING:
-    import docker
-
-    from bzzz.config import Settings
-    from bzzz.lifecycle import Lifecycle, Publisher
     from bzzz.models import Task
-    from runner.config import RunnerSettings
-    from runner.credentials import Credentials
     from runner.repo_config import RepoConfig
 
 log = logging.getLogger(__name__)
-
-
-class TaskStopped(Exception):
-    """The task must stop now (lease lost, or the runner shutting down)."""
-
-
-@dataclass
-class WorkerContext:
-    """What every task of one runner shares."""
-
-    settings: Settings
-    runner: RunnerSettings
-    lifecycle: Lifecycle
-    publisher: Publisher
-    credentials: Credentials
-    docker: docker.DockerClient
-    model: Model
-    display: TerminalDisplay
-    # Set when Ollama or the engine stops answering: no claims until both answer again.
-    unhealthy: threading.Event = field(default_factory=threading.Event)
 
 
 class TaskWorker:
@@ -131,7 +107,7 @@ class TaskWorker:
                 outcome, test = self._work(workspace, brief, config)
                 keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
-                    return self._abandon()
+                    return self.abandon()
                 return delivery.deliver(outcome, test)
         except ModelUnavailableError as exc:
             keeper.stop()
@@ -144,7 +120,7 @@ class TaskWorker:
         except Exception as exc:
             keeper.stop()
             if self.stopped:
-                return self._abandon()
+                return self.abandon()
             log.exception("%s: the task failed", self.key)
             self.trajectory.record("error", error=repr(exc))
             return (delivery or Delivery(self, None, None, "", None)).fail(f"runner error: {exc}")
@@ -157,11 +133,12 @@ class TaskWorker:
     ) -> tuple[Outcome, TestResult | None]:
         from runner.agent import Agent
 
-        timeout = {"command_timeout": config.command_timeout} if config.command_timeout else {}
+        box = SandboxConfig(image=config.image or self.ctx.runner.sandbox_image)
+        if config.command_timeout:
+            box = replace(box, command_timeout=config.command_timeout)
         sandbox = Sandbox(
-            self.ctx.docker, workspace.path, runner_id=self.agent_id, task_key=self.key,
-            config=SandboxConfig(image=config.image or self.ctx.runner.sandbox_image, **timeout),
-        )  # fmt: skip
+            self.ctx.docker, workspace.path, runner_id=self.agent_id, task_key=self.key, config=box
+        )
         with self._lock:
             if self.stopped:
                 raise TaskStopped(self.stopped)
@@ -206,7 +183,15 @@ class TaskWorker:
         model.check()  # ModelNotFoundError fails the task with a clear reason
         return model
 
-    def _abandon(self) -> str:
+    def confirm_lease(self) -> None:
+        """One more heartbeat before anything leaves the host; TaskStopped when it is gone."""
+        try:
+            self.ctx.lifecycle.heartbeat(self.key, self.agent_id)
+        except TransitionError as exc:
+            self.stop(f"lease lost before pushing: {exc.reason}")
+            raise TaskStopped(self.stopped or "lease lost") from exc
+
+    def abandon(self) -> str:
         if self.shutdown:
             return self._release(self.stopped or "runner shutting down")
         self.trajectory.record("abandoned", reason=self.stopped)

@@ -21,6 +21,10 @@ from bzzz.lifecycle import Lifecycle
 log = logging.getLogger(__name__)
 
 
+class TaskStopped(Exception):  # control flow: raised into the agent's loop
+    """The task must stop now (lease lost, or the runner shutting down)."""
+
+
 class LeaseKeeper:
     def __init__(
         self,

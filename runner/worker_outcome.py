@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from bzzz.messages import Envelope, MessageType
 from runner.result import TestResult, branch_name, publish_branch, pull_body
+from runner.worker_lease import TaskStopped
 
 if TYPE_CHECKING:
     from bzzz.github import GitHubApi
@@ -80,6 +81,7 @@ class Delivery:
         if self.workspace is None or self.brief is None:
             return None
         branch = self._branch()
+        self.worker.confirm_lease()  # the keeper is stopped by now: ask once more
         if not publish_branch(self.workspace, branch, message):
             return None
         self.worker.trajectory.record("pushed", branch=branch)
@@ -122,6 +124,8 @@ class Delivery:
         branch = None
         try:
             branch = self._push(f"WIP: partial work on #{self.worker.task.number}\n\n{reason}")
+        except TaskStopped:
+            return self.worker.abandon()
         except Exception as exc:  # the failure must still be recorded
             log.warning("%s: pushing the partial branch failed: %s", self._key, exc)
         self.worker.trajectory.record("failed", reason=reason, branch=branch)

@@ -105,6 +105,3 @@ class Workspace:
         self.git(
             "push", "--quiet", "--force", "origin", f"HEAD:refs/heads/{branch}", with_token=True
         )
-
-    def diff_stat(self, base: str) -> str:
-        return self.git("diff", "--stat", f"origin/{base}", "HEAD")

@@ -1,0 +1,31 @@
+"""What every task of one runner shares: settings, clients, the display, the health flag."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import docker
+
+    from bzzz.config import Settings
+    from bzzz.lifecycle import Lifecycle, Publisher
+    from runner.config import RunnerSettings
+    from runner.credentials import Credentials
+    from runner.model import Model
+    from runner.progress import TerminalDisplay
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    runner: RunnerSettings
+    lifecycle: Lifecycle
+    publisher: Publisher
+    credentials: Credentials
+    docker: docker.DockerClient
+    model: Model
+    display: TerminalDisplay
+    # Set when Ollama or the engine stops answering: no claims until both answer again.
+    unhealthy: threading.Event = field(default_factory=threading.Event)
