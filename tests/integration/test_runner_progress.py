@@ -1,0 +1,58 @@
+"""Task progress: task.progress on the real bus at most once per interval, and the live line."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from runner.agent_types import Step
+from runner.progress import ProgressReporter, TerminalDisplay
+
+pytestmark = pytest.mark.integration
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_steps_are_published_at_most_once_per_interval_and_all_shown(aws_settings):
+    from bzzz.bus import Bus
+
+    bus = Bus(aws_settings)
+    clock, screen = Clock(), io.StringIO()
+    reporter = ProgressReporter(
+        bus, "runner-1", "acme/calc#1", interval=5.0, display=TerminalDisplay(screen), clock=clock
+    )
+    for iteration, at in enumerate((0.0, 1.0, 4.9, 5.0, 9.0, 10.5), start=1):
+        clock.now = 100.0 + at
+        reporter.step(Step(iteration, f"echo {iteration}", iteration % 2, "", 10 * iteration, at))
+    reporter.finish("done")
+
+    received = []
+    while batch := bus.receive("status", wait_seconds=0):
+        received += [m.envelope for m in batch]
+    data = [e.data for e in received if str(e.type) == "task.progress"]
+    assert [(d["iteration"], d["command"], d["exit_code"]) for d in data] == [
+        (1, "echo 1", 1),
+        (4, "echo 4", 0),
+        (6, "echo 6", 0),
+    ]
+    assert {d["state"] for d in data} == {"running"}
+    assert reporter.published == 3
+    # The terminal saw every step on one rewritten line, then the task's last line.
+    text = screen.getvalue()
+    assert all(f"#{n} 'echo {n}'" in text for n in range(1, 7))
+    assert text.count("\n") == 1 and text.rstrip("\r\x1b[2K").endswith("acme/calc#1: done\n")
+
+
+def test_the_display_writes_nothing_when_off():
+    screen = io.StringIO()
+    display = TerminalDisplay(screen, enabled=False)
+    display.show("acme/calc#1", "cloning")
+    display.done("acme/calc#1", "completed")
+    assert screen.getvalue() == ""
