@@ -7,6 +7,7 @@ them (`bench/webhook.py` measures both costs), so the import stays light.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from mangum import Mangum
@@ -27,6 +28,9 @@ def _route_logs_through_powertools() -> None:
 
     from handlers import observability as obs
 
+    # Powertools copies its config to registered top-level loggers only; the
+    # bzzz.* modules log through children that are created later, on first use.
+    logging.getLogger("bzzz")
     copy_config_to_registered_loggers(source_logger=obs.logger(), include={"bzzz"})
     _logging_ready = True
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -105,3 +108,30 @@ def test_ping_answers_200_without_recording(http_function: HttpFunction):
     )
 
     assert (reply["statusCode"], reply_json(reply)["reason"]) == (200, "pong")
+
+
+def test_log_lines_carry_the_delivery_and_task_and_metrics_go_out_as_emf(
+    http_function: HttpFunction,
+):
+    """In a fresh process, as on Lambda: stdout is what CloudWatch would receive."""
+    code = (
+        "import json, sys, types\n"
+        "import handlers.http as entry\n"
+        "from tests.events.http_api import labeled_event\n"
+        "reply = entry.handler(labeled_event(), types.SimpleNamespace(aws_request_id='r-1'))\n"
+        "print('STATUS', reply['statusCode'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+
+    lines = done.stdout.splitlines()
+    assert "STATUS 200" in lines
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    [outcome] = [r for r in records if r.get("message") == "delivery 200: task created"]
+    assert (outcome["delivery"], outcome["task"]) == (FIXTURE_DELIVERY, "acme/calc#1")
+    assert outcome["request_id"] == "r-1"
+    [emf] = [r for r in records if "_aws" in r]
+    names = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"WebhookDeliveries", "TasksCreated"} <= names
+    assert (emf["WebhookDeliveries"], emf["TasksCreated"]) == ([1.0], [1.0])
