@@ -135,4 +135,3 @@ def _alive(agent: Agent, now: float) -> bool:
     # TTL deletion lags by up to days; an expired row is already gone for us.
     expires = agent.expires_at
     return expires is None or expires.timestamp() > now
-
