@@ -4,7 +4,8 @@
 both write seq n: the loser gets the winner's entry back, chains onto it
 (new seq, prev_hash, hash, signature) and tries again. After two losses in a
 row it re-reads the tail instead of stepping one entry at a time, and it
-backs off with jitter so that 20 writers on one stream all get through.
+backs off with jitter so that 20 writers on one stream all get through. It
+gives up (AuditContentionError) when `timeout` seconds pass without a win.
 
 The last entry seen per stream is cached, so a lone writer pays one PutItem
 per append; a stale cache costs one lost race, never a fork.
@@ -28,10 +29,9 @@ from bzzz.config import Settings
 
 # `task.claim`, `command.run`, `hmmm.plan`: lowercase dotted names.
 _TYPE_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
-_MAX_ATTEMPTS = 200
 _CACHED_STREAMS = 1024
 _BACKOFF_BASE = 0.002
-_BACKOFF_CAP = 0.2
+_BACKOFF_CAP = 0.5
 
 
 class AuditLog:
@@ -44,10 +44,12 @@ class AuditLog:
         *,
         dynamodb: Any = None,
         clock: Callable[[], float] = time.time,
+        timeout: float = 30.0,
     ) -> None:
         self.signer = signer
         self._store = AuditStore(settings, dynamodb)
         self._clock = clock
+        self._timeout = timeout
         self._tails: dict[str, Entry | None] = {}
         self._lock = threading.Lock()
 
@@ -69,6 +71,7 @@ class AuditLog:
         if not cached:
             tail = self._store.tail(stream)
         losses = 0
+        deadline = time.monotonic() + self._timeout
         while True:
             entry = self._chain(stream, type, body_data, tail)
             winner = self._store.put_new(entry)
@@ -79,9 +82,10 @@ class AuditLog:
                     self._tails[stream] = entry
                 return entry
             losses += 1
-            if losses >= _MAX_ATTEMPTS:
+            if time.monotonic() > deadline:
                 raise AuditContentionError(
-                    f"gave up appending to {stream} after {losses} lost races"
+                    f"gave up appending to {stream} after {losses} lost races "
+                    f"in {self._timeout:g} s"
                 )
             tail = winner if losses < 2 else self._store.tail(stream)
             # Full-jitter exponential backoff (capped): writers that keep colliding
