@@ -159,3 +159,48 @@ def test_health_needs_no_key_and_openapi_references_our_schemas(http_function: H
     claim = doc["paths"]["/api/bzzz/projects/{id}/claim"]["post"]
     ref = claim["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert doc["components"]["schemas"][ref.rsplit("/", 1)[1]] == schemas.load("hive-claim.json")
+
+
+def test_agents_lists_only_live_runners(http_function: HttpFunction):
+    import time
+    from datetime import timedelta
+
+    from bzzz.models import Agent
+
+    now = time.time()
+    Agent(agent_id="gpu-1", capabilities={"python"}, models={"qwen2.5-coder"}, capacity=2,
+          current_tasks=["acme/calc#1"], last_seen=now,
+          expires_at=timedelta(seconds=120)).save()  # fmt: skip
+    # Past its TTL but not yet deleted (DynamoDB deletes expired rows lazily).
+    Agent(agent_id="gone", last_seen=now - 900, expires_at=timedelta(seconds=-60)).save()
+
+    status, body = _call(http_function, "GET", "/api/agents")
+
+    assert status == 200
+    [agent] = body["agents"]
+    schemas.validate("api-agent.json", agent)
+    assert (agent["agent_id"], agent["capacity"], agent["current_tasks"]) == (
+        "gpu-1",
+        2,
+        ["acme/calc#1"],
+    )
+
+
+def test_every_schema_reference_of_the_openapi_document_resolves(http_function: HttpFunction):
+    _, doc = _call(http_function, "GET", "/openapi.json", authorization=None)
+
+    def refs(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return own + [r for value in node.values() for r in refs(value)]
+        if isinstance(node, list):
+            return [r for item in node for r in refs(item)]
+        return []
+
+    local = {r for r in refs(doc["paths"]) if r.startswith("#/components/schemas/")}
+    assert local, "the paths reference no schema"
+    assert {r.rsplit("/", 1)[1] for r in local} <= set(doc["components"]["schemas"])
+    ids = {s.get("$id") for s in doc["components"]["schemas"].values()}
+    # Relative references inside the schemas (task-key.json, ...) resolve by $id.
+    nested = {r for r in refs(doc["components"]) if not r.startswith("#")}
+    assert {f"https://bzzz.dev/schemas/{r}" for r in nested} <= ids
