@@ -1,7 +1,8 @@
 """The runner's checks at start: each misconfiguration stops it with one clear message.
 
 Order: the environment (tables, queue, model name), the container engine and
-its sandbox image, the GitHub credentials, then Ollama and the model. The
+its sandbox image, the GitHub credentials, Ollama and the model, then the
+runner's row in the agents table (which proves the tables answer). The
 first failure raises RunnerStartError, whose message names what is wrong and
 how to fix it; `bzzz runner` prints it and exits 2.
 """
@@ -74,7 +75,7 @@ def _engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.DockerClie
 def _model(runner: RunnerSettings) -> Model:
     model = Model(runner.model, host=runner.ollama_host, num_ctx=runner.num_ctx)
     try:
-        info = model.check()
+        model.check()
     except ModelUnavailableError as exc:
         raise RunnerStartError(
             f"no Ollama at {runner.ollama_host}: start Ollama there or set OLLAMA_HOST ({exc})"
@@ -84,9 +85,6 @@ def _model(runner: RunnerSettings) -> Model:
             f"unknown model {runner.model!r} on Ollama at {runner.ollama_host}: "
             f"run `ollama pull {runner.model}` there or set BZZZ_MODEL to one it has"
         ) from exc
-    log.info(
-        "model %s: tools %s", info.name, "yes" if info.supports_tools else "no (text protocol)"
-    )
     return model
 
 
@@ -128,4 +126,10 @@ def start_parts(
         capacity=runner.capacity,
         heartbeat_seconds=runner.heartbeat_every(settings.lease_seconds),
     )
+    try:
+        registration.register()  # also proves the control plane's tables answer
+    except Exception as exc:
+        raise RunnerStartError(
+            f"cannot register in the agents table {settings.agents_table}: {exc}"
+        ) from exc
     return StartedParts(context, bus, registration)

@@ -72,10 +72,12 @@ class RunnerProcess:
 
     def run(self) -> None:
         registration = self.parts.registration
-        registration.register()
+        info = self.ctx.model.info
+        tools = "tools" if info is not None and info.supports_tools else "text protocol"
         log.info(
-            "runner %s ready: model %s at %s, capacity %d",
-            self.runner_id, self.ctx.runner.model, self.ctx.runner.ollama_host, self.capacity,
+            "runner %s ready: model %s (%s) at %s, capacity %d",
+            self.runner_id, self.ctx.runner.model, tools, self.ctx.runner.ollama_host,
+            self.capacity,
         )  # fmt: skip
         beat_every = self.ctx.runner.heartbeat_every(self.ctx.settings.lease_seconds)
         next_beat = time.monotonic() + beat_every

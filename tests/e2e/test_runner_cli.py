@@ -57,10 +57,22 @@ def _runner(env: dict[str, str], **kwargs) -> subprocess.Popen[str]:
         ({"GITHUB_TOKEN": None}, "GitHub credentials: GITHUB_TOKEN: missing credentials"),
         ({"BZZZ_MODEL": None}, "configuration: BZZZ_MODEL: missing"),
         ({"BZZZ_WORK_QUEUE_URL": None}, "configuration: BZZZ_WORK_QUEUE_URL: missing"),
+        ({"BZZZ_AGENTS_TABLE": "no-such"}, "cannot register in the agents table no-such: "),
     ],
-    ids=["no-ollama", "unknown-model", "no-engine", "no-credentials", "no-model", "no-queue"],
+    ids=[
+        "no-ollama",
+        "unknown-model",
+        "no-engine",
+        "no-credentials",
+        "no-model",
+        "no-queue",
+        "no-agents-table",
+    ],
 )
-def test_a_configuration_error_stops_the_runner_with_one_clear_line(runner_env, change, message):
+def test_a_configuration_error_stops_the_runner_with_one_clear_line(
+    ollama_emulator, runner_env, change, message
+):
+    ollama_emulator.set_scenario(scenario([finish("nothing to do")]))
     env = {**runner_env, **{k: v for k, v in change.items() if v is not None}}
     for variable in [k for k, v in change.items() if v is None]:
         env.pop(variable)
