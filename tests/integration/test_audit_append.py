@@ -7,18 +7,14 @@ import threading
 
 import pytest
 
-from bzzz import aws
 from bzzz.audit import (
     GENESIS,
-    KEYS_STREAM,
     AuditDataError,
-    AuditKeyError,
     AuditLog,
     Signer,
     audit_listener,
     audit_view,
     publish_public_key,
-    verify_all,
     verify_stream,
 )
 from bzzz.audit.store import AuditStore
@@ -120,43 +116,6 @@ def test_lifecycle_transitions_through_the_listener_verify(aws_settings):
     # ...until it publishes its key in the keys stream.
     publish_public_key(aws_settings, control)
     assert verify_stream(aws_settings, key, secrets=SecretStore(aws_settings, {})).ok
-
-
-def test_publishing_is_idempotent_and_refuses_a_second_key(aws_settings):
-    runner = Signer.generate("agent-b")
-    db = aws.client("dynamodb", aws_settings)
-    db.put_item(
-        TableName=aws_settings.agents_table,
-        Item={"agent_id": {"S": "agent-b"}, "last_seen": {"N": "1"}, "expires_at": {"N": "9"}},
-    )
-    publish_public_key(aws_settings, runner)
-    publish_public_key(aws_settings, runner)
-    assert len(AuditStore(aws_settings).stream(KEYS_STREAM)) == 1
-    row = db.get_item(TableName=aws_settings.agents_table, Key={"agent_id": {"S": "agent-b"}})
-    assert row["Item"]["public_key"]["S"] == runner.public_key
-    with pytest.raises(AuditKeyError, match="new agent id"):
-        publish_public_key(aws_settings, Signer.generate("agent-b"))
-    # A runner without an agents row yet gets no half-made row.
-    publish_public_key(aws_settings, Signer.generate("agent-c"))
-    assert "Item" not in db.get_item(
-        TableName=aws_settings.agents_table, Key={"agent_id": {"S": "agent-c"}}
-    )
-    assert all(report.ok for report in verify_all(aws_settings))
-
-
-def test_agents_row_key_alone_is_trusted(aws_settings):
-    runner = Signer.generate("agent-d")
-    aws.client("dynamodb", aws_settings).put_item(
-        TableName=aws_settings.agents_table,
-        Item={
-            "agent_id": {"S": "agent-d"},
-            "public_key": {"S": runner.public_key},
-            "last_seen": {"N": "1"},
-            "expires_at": {"N": "9"},
-        },
-    )
-    AuditLog(aws_settings, runner).append("octo/rows#1", "git.push", {"branch": "b"})
-    assert verify_stream(aws_settings, "octo/rows#1").ok
 
 
 def test_bad_data_and_types_are_refused_before_any_write(aws_settings):

