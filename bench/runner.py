@@ -65,7 +65,13 @@ def scenario(steps: int, delay: float) -> dict[str, Any]:
         }
         for n in range(steps)
     ]
-    model = {"name": MODEL, "capabilities": ["completion", "tools"], "script": script}
+    plan = {"when": {"system_contains": "numbered plan"}, "reply": "1. Look around."}  # HMMM
+    model = {
+        "name": MODEL,
+        "capabilities": ["completion", "tools"],
+        "rules": [plan],
+        "script": script,
+    }
     return {"version": "0.12.6", "models": [model]}
 
 

@@ -15,6 +15,8 @@ read at import time.
     BZZZ_HEARTBEAT_SECONDS       lease heartbeat period (default: a third of the lease)
     BZZZ_SANDBOX_IMAGE           default sandbox image (default bzzz-sandbox:latest)
     BZZZ_RUNNER_PROGRESS         "tty" (default: when stderr is a terminal), "off"
+    BZZZ_HMMM                    "off" skips the plan review with peers (default on)
+    BZZZ_HMMM_WAIT_SECONDS       how long an author waits for peers' feedback (default 120)
     GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY   (bzzz.secrets)
 """
 
@@ -43,6 +45,8 @@ class RunnerSettings:
     sandbox_image: str = "bzzz-sandbox:latest"
     terminal_progress: bool = False
     capabilities: frozenset[str] = frozenset({"python", "git", "sandbox"})
+    hmmm: bool = True
+    hmmm_wait_seconds: float = 120.0
 
     def with_overrides(self, **changes: object) -> RunnerSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -89,4 +93,6 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
         heartbeat_seconds=_number(env, "BZZZ_HEARTBEAT_SECONDS", 1.0) if heartbeat else None,
         sandbox_image=env.get("BZZZ_SANDBOX_IMAGE", "").strip() or "bzzz-sandbox:latest",
         terminal_progress=progress_mode == "tty" or (progress_mode != "off" and os.isatty(2)),
+        hmmm=env.get("BZZZ_HMMM", "").strip().lower() not in ("off", "0", "false", "no"),
+        hmmm_wait_seconds=_number(env, "BZZZ_HMMM_WAIT_SECONDS", 120.0),
     )

@@ -132,4 +132,14 @@ def start_parts(
         raise RunnerStartError(
             f"cannot register in the agents table {settings.agents_table}: {exc}"
         ) from exc
+    if runner.hmmm:  # after the agent row: a sweep must not take the queue for an orphan
+        from runner.hmmm import start_participant
+
+        try:
+            context.participant = start_participant(
+                settings, runner.runner_id, bus, model, wait_seconds=runner.hmmm_wait_seconds
+            )
+        except Exception as exc:
+            registration.deregister()
+            raise RunnerStartError(f"cannot create the HMMM peer queue: {exc}") from exc
     return StartedParts(context, bus, registration)

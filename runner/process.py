@@ -102,8 +102,10 @@ class RunnerProcess:
                     self._take(received)
             self._drain()
         finally:
-            registration.deregister()
             self._pool.shutdown(wait=True)
+            if self.ctx.participant is not None:
+                self.ctx.participant.stop()
+            registration.deregister()
 
     # ----- one message --------------------------------------------------------
 

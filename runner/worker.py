@@ -27,7 +27,7 @@ from runner.model import Model
 from runner.progress import ProgressReporter
 from runner.result import TestResult
 from runner.sandbox import Sandbox, SandboxConfig
-from runner.worker_brief import task_brief
+from runner.worker_brief import discuss_plan, task_brief
 from runner.worker_context import WorkerContext
 from runner.worker_lease import LeaseKeeper, TaskStopped
 from runner.worker_outcome import Delivery
@@ -97,6 +97,8 @@ class TaskWorker:
                     api, self.key, str(self.task.repo), int(self.task.number),
                     self.ctx.settings.allowed_users,
                 )  # fmt: skip
+                self.progress.stage("planning")
+                brief = discuss_plan(self.ctx.participant, self.ctx.model, brief)
                 self.trajectory.record("task", brief=brief, runner=self.agent_id)
                 clone_url, base = repository_info(self.ctx.settings.github_api_url, token)
                 self.progress.stage("cloning")

@@ -1,4 +1,4 @@
-"""What the agent is told: the issue and the comments of people with write access.
+"""What the agent is told: the issue, the comments of writers, and the plan its peers reviewed.
 
 A comment by anyone else (a drive-by account, a read-only user) could steer
 the agent into anything, so it is left out; so is hidden HTML (comments,
@@ -7,8 +7,18 @@ the agent into anything, so it is left out; so is hidden HTML (comments,
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING
+
 from bzzz.github import GitHubApi, is_writer, strip_hidden_html
 from runner.agent_types import TaskBrief
+from runner.errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from bzzz.hmmm import Participant
+    from runner.model import Model
+
+log = logging.getLogger(__name__)
 
 
 def task_brief(
@@ -27,3 +37,23 @@ def task_brief(
         key=key, repo=repo, number=number, title=issue.title,
         body=strip_hidden_html(issue.body), comments=comments,
     )  # fmt: skip
+
+
+def discuss_plan(participant: Participant | None, model: Model, brief: TaskBrief) -> TaskBrief:
+    """The brief with the plan and the peers' feedback (HMMM); unchanged when HMMM is off.
+
+    The review is advice: when it fails for any reason but Ollama being away, the
+    agent starts without it rather than the task failing.
+    """
+    if participant is None:
+        return brief
+    from runner.hmmm import review_plan, with_discussion
+
+    try:
+        discussion = review_plan(participant, model, brief)
+    except ModelUnavailableError:
+        raise
+    except Exception as exc:
+        log.warning("%s: plan review skipped: %s", brief.key, exc)
+        return brief
+    return with_discussion(brief, discussion)

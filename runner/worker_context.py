@@ -1,4 +1,4 @@
-"""What every task of one runner shares: settings, clients, the display, the health flag."""
+"""What every task of one runner shares: settings, clients, HMMM, the display, health."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import docker
 
     from bzzz.config import Settings
+    from bzzz.hmmm import Participant
     from bzzz.lifecycle import Lifecycle, Publisher
     from runner.config import RunnerSettings
     from runner.credentials import Credentials
@@ -27,5 +28,6 @@ class WorkerContext:
     docker: docker.DockerClient
     model: Model
     display: TerminalDisplay
+    participant: Participant | None = None  # HMMM: None when BZZZ_HMMM=off
     # Set when Ollama or the engine stops answering: no claims until both answer again.
     unhealthy: threading.Event = field(default_factory=threading.Event)

@@ -30,6 +30,7 @@ TEST_COMMAND = (
     "python3 -B -c 'import test_calc as t; t.test_sum_to_three(); t.test_sum_to_zero(); "
     'print("2 passed")\''
 )
+PLAN = "1. Make the loop in sum_to include n.\n2. Run the tests."
 FIXED_CALC = '''"""A tiny calculator."""
 
 
@@ -58,6 +59,9 @@ def scenario(script: list[Any], fallback: Any = None, tools: bool = True) -> dic
         "context_length": 32768,
         "default_num_ctx": 8192,
         "capabilities": ["completion", "tools"] if tools else ["completion"],
+        # The plan the runner asks for before the agent starts (HMMM): a rule, so it
+        # never uses up a step of the script.
+        "rules": [{"when": {"system_contains": "numbered plan"}, "reply": PLAN}],
         "script": script,
     }
     if fallback is not None:

@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import (
     FIXED_CALC,
+    PLAN,
     REPO,
     TEST_COMMAND,
     calc_seed,
@@ -82,6 +83,9 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     row = Agent.get(runner_env["BZZZ_RUNNER_ID"])
     assert row.models == {runner_env["BZZZ_MODEL"]}
     assert row.capacity == 1
+
+    # The agent's prompt held the plan it wrote before starting (no peers: no review).
+    assert PLAN.splitlines()[0] in json.dumps(ollama_emulator.last_seen_messages())
 
     # The token was nowhere the agent could look, and git's remote holds none.
     trajectory = next(Path(runner_env["BZZZ_STATE_DIR"], "trajectories").glob("*.jsonl"))
