@@ -128,6 +128,7 @@ class TaskWorker:
             return (delivery or Delivery(self, None, None, "", None)).fail(f"runner error: {exc}")
         finally:
             self.progress.finish(self.trajectory.path.name)
+            self.trajectory.keep_diff(workdir)
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _work(

@@ -70,7 +70,8 @@ class Delivery:
         if outcome.kind == "help":
             return self._escalate(outcome)
         reason = outcome.reason or outcome.summary or outcome.kind
-        return self.fail(f"{outcome.kind}: {reason}")
+        # No agent step ran (a setup command failed): the tree holds no work to keep.
+        return self.fail(f"{outcome.kind}: {reason}", push=outcome.iterations > 0)
 
     def _branch(self) -> str:
         assert self.brief is not None
@@ -120,10 +121,11 @@ class Delivery:
         log.info("%s: escalated, the agent asked for help", self._key)
         return "escalated"
 
-    def fail(self, reason: str) -> str:
+    def fail(self, reason: str, *, push: bool = True) -> str:
         branch = None
         try:
-            branch = self._push(f"WIP: partial work on #{self.worker.task.number}\n\n{reason}")
+            if push:
+                branch = self._push(f"WIP: partial work on #{self.worker.task.number}\n\n{reason}")
         except TaskStopped:
             return self.worker.abandon()
         except Exception as exc:  # the failure must still be recorded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -92,6 +93,14 @@ def test_a_stolen_lease_stops_the_task_and_pushes_nothing(
     assert github.client("alice").rest.pulls.list("acme", "calc").json() == []
     assert _containers_of(docker_client, runner_env["BZZZ_RUNNER_ID"]) == []
     runner.stop()
+
+    # Thrown away, not lost: the runner's trajectory keeps the steps and the final diff.
+    folder = Path(runner_env["BZZZ_STATE_DIR"], "trajectories")
+    events = [json.loads(line) for line in next(folder.glob("*.jsonl")).read_text().splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "task" and "abandoned" in kinds and "step" in kinds
+    diff = next(e["diff"] for e in events if e["event"] == "final_diff")
+    assert "+    for i in range(1, n + 1):" in diff
 
 
 @pytest.mark.github_seed(SEED)
