@@ -76,6 +76,14 @@ def test_an_app_token_is_minted_for_the_one_repository_and_never_written_to_git(
     ).stdout  # fmt: skip
     assert f"refs/heads/{branch}" in heads
 
+    # The same token reads roles and the issue and opens the draft PR, as the App's bot.
+    api = credentials.api(token)
+    assert (api.role("acme/calc", "bob"), api.role("acme/calc", "mallory")) == ("write", "read")
+    assert api.issue("acme/calc", 1).title == "sum_to(n) leaves out n"
+    url = api.open_draft_pull("acme/calc", branch, base, "Fix sum_to (#1)", "Fixes #1")
+    pull = github.client("alice").rest.pulls.get("acme", "calc", int(url.rsplit("/", 1)[1]))
+    assert (pull.json()["user"]["login"], pull.json()["draft"]) == ("bzzz[bot]", True)
+
 
 def test_without_the_token_git_cannot_push_and_the_error_hides_the_token(github, tmp_path):
     settings = _settings(github, None)
