@@ -139,3 +139,22 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     assert steps[0]["command"].startswith("T=$(echo ")
     types = [str(e.type) for e in seen]
     assert types[0] == "task.available" and types[-1] == "task.completed"
+
+
+def test_a_restarted_runner_removes_its_sandboxes_from_an_earlier_life(
+    runner_env, start_runner, docker_client, sandbox_image, ollama_emulator, tmp_path
+):
+    from runner.sandbox import Sandbox, SandboxConfig
+
+    ollama_emulator.set_scenario(scenario([finish("nothing")]))
+    label = f"bzzz.runner={runner_env['BZZZ_RUNNER_ID']}"
+    (tmp_path / "old").mkdir()
+    left = Sandbox(
+        docker_client, tmp_path / "old", runner_id=runner_env["BZZZ_RUNNER_ID"],
+        task_key=f"{REPO}#9", config=SandboxConfig(image=sandbox_image),
+    ).start()  # fmt: skip
+    before = docker_client.containers.list(all=True, filters={"label": label})
+    assert [c.name for c in before] == [left.container.name]
+    runner = start_runner()
+    assert docker_client.containers.list(all=True, filters={"label": label}) == []
+    runner.stop()
