@@ -15,6 +15,7 @@ layer answers 503.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bzzz import aws
 from bzzz.config import Settings
-from bzzz.errors import ConfigError
+from bzzz.errors import ConfigError, InputError
 from bzzz.intake_comments import CommentEvents
 from bzzz.intake_deliveries import Claim, Deliveries
 from bzzz.intake_installations import InstallationEvents
@@ -37,6 +38,10 @@ from bzzz.webhooks import Context, GitHubFactory, Outcome, Router, WebhookEvent
 if TYPE_CHECKING:
     from bzzz.github import GitHubApi
     from bzzz.secrets import SecretStore
+
+log = logging.getLogger(__name__)
+# What a handler raises on a payload of a shape it did not foresee.
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
 
 
 class Intake:
@@ -87,6 +92,12 @@ class Intake:
             return Outcome(409, "this delivery is being handled right now; redeliver later")
         try:
             outcome = handler(Context(event, self._github_factory))
+        except _SHAPE_ERRORS as exc:
+            # A payload shape no handler expected: the sender's problem (400), never
+            # a 5xx; logged with its traceback, since it may also be our bug.
+            self.deliveries.forget(event.id)
+            log.exception("delivery %s (%s): payload not understood", event.id, event.key)
+            raise InputError("payload", f"not understood ({type(exc).__name__}: {exc})") from exc
         except BaseException:
             self.deliveries.forget(event.id)
             raise

@@ -53,9 +53,11 @@ def require_json(request: Request) -> None:
 
 
 def _task_of(payload: dict[str, Any]) -> str | None:
-    repo = (payload.get("repository") or {}).get("full_name")
-    number = (payload.get("issue") or {}).get("number")
-    return f"{repo}#{number}" if repo and isinstance(number, int) else None
+    """The task key to log with, when the payload names one (any shape may arrive)."""
+    repo, issue = payload.get("repository"), payload.get("issue")
+    name = repo.get("full_name") if isinstance(repo, dict) else None
+    number = issue.get("number") if isinstance(issue, dict) else None
+    return f"{name}#{number}" if isinstance(name, str) and isinstance(number, int) else None
 
 
 async def github_webhook(request: Request) -> Response:

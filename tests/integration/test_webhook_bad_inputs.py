@@ -95,9 +95,20 @@ BAD_INPUTS = [
         400,
         "payload.issue.number",
     ),
+    (
+        "issue as a list",
+        webhook_event(_payload(lambda p: p.update(issue=[1]))),
+        400,
+        "payload.issue.number",
+    ),
 ]
 
 IGNORED = [
+    (
+        "label as a bare string",
+        webhook_event(_payload(lambda p: p.update(label="bzzz-task"))),
+        "not the summon label",
+    ),
     (
         "unknown event",
         webhook_event({"action": "created", "starred_at": None}, event="star"),
