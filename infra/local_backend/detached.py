@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 # Substrings of a server's command line; a pid whose command line has none of
 # them was reused by another process and must not be signalled.
-_SERVER_MARKERS = ("moto.server", "DynamoDBLocal")
+_SERVER_MARKERS = ("moto.server", "local_backend.moto_server", "DynamoDBLocal")
 
 
 def state_file() -> Path:

@@ -121,7 +121,16 @@ def _start(name: str, command: list[str], port: int, log_dir: Path | None) -> Se
 def start_moto(log_dir: Path | None = None) -> ServerProcess:
     """moto server (every service) on a free loopback port."""
     port = free_port()
-    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    # Our launcher: moto with DynamoDB requests serialized (see moto_server.py).
+    command = [
+        sys.executable,
+        "-m",
+        "infra.local_backend.moto_server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     return _start("moto", command, port, log_dir)
 
 

@@ -294,7 +294,7 @@ def bzzz(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def alive(pid: int) -> bool:
     return (
         Path(f"/proc/{pid}/cmdline").exists()
-        and b"moto.server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        and b"moto_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
     )
 
 
