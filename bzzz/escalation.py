@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bzzz import aws, threads
+from bzzz.audit.wiring import control_plane_listeners
 from bzzz.config import Settings
 from bzzz.errors import TransitionError
 from bzzz.escalation_notify import ESCALATED_LABEL, comment_body, maintainers, post_webhook
@@ -64,7 +65,9 @@ class Escalations:
         self._store = store or EscalationStore(settings)
         self._clock = clock
         self._sqs = sqs
-        self._lifecycle = Lifecycle(settings, publisher=publisher)
+        self._lifecycle = Lifecycle(
+            settings, publisher=publisher, listeners=control_plane_listeners(settings, secrets)
+        )
 
     # ----- messages ---------------------------------------------------------------
 

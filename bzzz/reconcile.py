@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from bzzz import aws
+from bzzz.audit.wiring import control_plane_listeners
 from bzzz.config import Settings
 from bzzz.errors import GitHubError, GitHubRateLimitError
 from bzzz.hive import HiveClient, HiveError, hive_from_settings
@@ -80,7 +81,13 @@ class Reconciler:
         self._hive = hive
         self._clock = clock
         self._db = dynamodb or aws.client("dynamodb", settings)
-        self._lifecycle = Lifecycle(settings, publisher=publisher, clock=clock, dynamodb=self._db)
+        self._lifecycle = Lifecycle(
+            settings,
+            publisher=publisher,
+            clock=clock,
+            dynamodb=self._db,
+            listeners=control_plane_listeners(settings),
+        )
         # Twice the lease: long enough that a runner between receiving and claiming is not raced.
         self._stuck_seconds = stuck_seconds or 2.0 * settings.lease_seconds
 

@@ -1,4 +1,4 @@
-"""`bzzz audit show|verify`: read a task's audit stream, check every chain and signature.
+"""`bzzz audit show|verify|keygen`: read a task's audit stream, check every chain and signature.
 
 Exit status of `verify`: 0 when every checked stream verifies; 1 when any has
 a finding (the first bad entry and why is printed) or the stream is empty;
@@ -35,6 +35,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     target.add_argument("task", nargs="?", help="task key owner/repo#number")
     target.add_argument("--all", action="store_true", help="every stream in the table")
     verify.set_defaults(func=_guarded(_verify))
+    keygen = commands.add_parser(
+        "keygen", help="make a control-plane signing key (for BZZZ_AUDIT_SIGNING_KEY)"
+    )
+    keygen.set_defaults(func=_guarded(_keygen))
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    """Print a new Ed25519 key as PKCS#8 PEM on stdout and its public key on stderr."""
+    from bzzz.audit import CONTROL_PLANE, Signer
+
+    signer = Signer.generate(CONTROL_PLANE)
+    sys.stdout.write(signer.pem().decode("ascii"))
+    print(f"# public key: {signer.public_key}", file=sys.stderr)
+    return 0
 
 
 def _guarded(command: _Command) -> _Command:
