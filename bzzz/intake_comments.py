@@ -11,7 +11,7 @@ from typing import Any
 
 from bzzz.config import Settings
 from bzzz.errors import GitHubError, TransitionError
-from bzzz.github import is_writer, strip_hidden_html
+from bzzz.github import is_ours, is_writer, strip_hidden_html
 from bzzz.intake_issues import cancel, deferred, role_of
 from bzzz.intake_threads import HUMAN_INPUT, Threads
 from bzzz.lifecycle import Lifecycle
@@ -54,6 +54,8 @@ class CommentEvents:
             return Outcome.ignored("comment by a bot")
         comment = ctx.payload.get("comment")
         comment = comment if isinstance(comment, dict) else {}
+        if is_ours(comment.get("body")):
+            return Outcome.ignored("Bzzz's own comment")
         text = strip_hidden_html(str(comment.get("body") or ""))
         repo, number, sender = ctx.repo(), ctx.issue_number(), ctx.sender()
         key = task_key(repo, number)

@@ -7,6 +7,15 @@ failure comes out as a `GitHubError` subclass.
 
 from bzzz.github.client import Comment, GitHubApi, IssueInfo
 from bzzz.github.permissions import WRITE_ROLES, is_writer
-from bzzz.github.text import strip_hidden_html
+from bzzz.github.text import is_ours, marked, strip_hidden_html
 
-__all__ = ["WRITE_ROLES", "Comment", "GitHubApi", "IssueInfo", "is_writer", "strip_hidden_html"]
+__all__ = [
+    "WRITE_ROLES",
+    "Comment",
+    "GitHubApi",
+    "IssueInfo",
+    "is_ours",
+    "is_writer",
+    "marked",
+    "strip_hidden_html",
+]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from bzzz.errors import GitHubError, GitHubNotFoundError, GitHubRateLimitError
+from bzzz.github.text import marked
 
 if TYPE_CHECKING:
     from githubkit import GitHub
@@ -221,7 +222,7 @@ class GitHubApi:
         owner, name = _split(repo)
         reply = self._call(
             f"commenting on {repo}#{number}",
-            lambda: self._gh.rest.issues.create_comment(owner, name, number, body=body),
+            lambda: self._gh.rest.issues.create_comment(owner, name, number, body=marked(body)),
         )
         return _comment(_json(reply))
 
@@ -229,7 +230,7 @@ class GitHubApi:
         owner, name = _split(repo)
         reply = self._call(
             f"editing comment {comment_id} in {repo}",
-            lambda: self._gh.rest.issues.update_comment(owner, name, comment_id, body=body),
+            lambda: self._gh.rest.issues.update_comment(owner, name, comment_id, body=marked(body)),
         )
         return _comment(_json(reply))
 

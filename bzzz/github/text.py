@@ -20,3 +20,18 @@ def strip_hidden_html(text: str | None) -> str:
         return ""
     without_comments = _COMMENT.sub("", text)
     return _HIDDEN_ELEMENT.sub("", without_comments).strip()
+
+
+# Every comment Bzzz posts carries this hidden mark (GitHubApi.comment adds it),
+# so that the webhook never mistakes Bzzz's own words for a human's when the
+# control plane posts with a person's token rather than as an App (bot).
+OWN_MARK = "<!-- bzzz -->"
+
+
+def marked(body: str) -> str:
+    return body if "<!-- bzzz" in body else f"{body}\n\n{OWN_MARK}"
+
+
+def is_ours(body: str | None) -> bool:
+    """True for a comment Bzzz wrote (any `<!-- bzzz…` mark, e.g. the status comment's)."""
+    return bool(body) and "<!-- bzzz" in str(body)

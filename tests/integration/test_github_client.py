@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bzzz.errors import GitHubError, GitHubNotFoundError, GitHubRateLimitError
-from bzzz.github import GitHubApi, is_writer, strip_hidden_html
+from bzzz.github import GitHubApi, is_ours, is_writer, strip_hidden_html
 
 REPO = "acme/calc"
 
@@ -41,8 +41,11 @@ def test_labelled_issues_use_etags_and_spend_no_rate_limit_when_unchanged(api, g
 def test_comment_edit_react_and_labels(api):
     comment = api.comment(REPO, 1, "status: queued")
     edited = api.edit_comment(REPO, comment.id, "status: claimed")
-    assert edited.id == comment.id and edited.body == "status: claimed"
-    assert [c.body for c in api.comments(REPO, 1)][-1] == "status: claimed"
+    assert edited.id == comment.id
+    # Every comment Bzzz posts carries its hidden mark, so the webhook can tell it apart.
+    assert is_ours(comment.body) and is_ours(edited.body)
+    assert strip_hidden_html(edited.body) == "status: claimed"
+    assert [c.body for c in api.comments(REPO, 1)][-1] == edited.body
     api.react(REPO, 1, "eyes")
     api.add_labels(REPO, 1, ["bzzz:claimed"])
     assert "bzzz:claimed" in api.issue(REPO, 1).labels
@@ -76,6 +79,11 @@ def test_spent_rate_limit_is_a_typed_error_with_retry_after(api, github):
     with pytest.raises(GitHubRateLimitError) as caught:
         api.issue(REPO, 1)
     assert caught.value.retry_after > 0
+
+
+def test_a_persons_comment_is_not_ours():
+    assert not is_ours("Please also handle n = 0.")
+    assert not is_ours(None)
 
 
 def test_hidden_html_is_stripped():

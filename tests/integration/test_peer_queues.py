@@ -7,7 +7,7 @@ import time
 from bzzz import aws
 from bzzz.bus import Bus
 from bzzz.messages import Envelope, MessageType
-from bzzz.peer_queues import PeerQueues, queue_name
+from bzzz.peer_queues import PeerQueues, queue_name, stack_prefix
 
 
 def _all(queues: PeerQueues, queue, expected: int, timeout: float = 10.0) -> list[Envelope]:
@@ -21,7 +21,9 @@ def _all(queues: PeerQueues, queue, expected: int, timeout: float = 10.0) -> lis
 
 
 def _queue_names(settings) -> set[str]:
-    urls = aws.client("sqs", settings).list_queues().get("QueueUrls", [])
+    # By prefix: the session's server holds every test's queues, past ListQueues' page.
+    prefix = stack_prefix(settings)
+    urls = aws.client("sqs", settings).list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])
     return {url.rsplit("/", 1)[-1] for url in urls}
 
 
