@@ -26,6 +26,19 @@ BOT_NAME = "bzzz[bot]"
 BOT_EMAIL = "bzzz[bot]@users.noreply.github.com"
 
 
+# Caches and build leftovers of running tests, never committed by the bot.
+BUILD_DEBRIS = (
+    "__pycache__/",
+    "*.py[cod]",
+    ".pytest_cache/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    "node_modules/",
+    ".tox/",
+    "*.egg-info/",
+)
+
+
 class GitError(BzzzError):
     """A git command on the host failed; the message holds its output (never the token)."""
 
@@ -87,6 +100,12 @@ class Workspace:
             "clone", "--quiet", "--single-branch", "--branch", branch, url, str(self.path),
             with_token=True, cwd=self.path.parent,
         )  # fmt: skip
+        # What running code leaves behind is not part of the change, whatever the
+        # repository's own .gitignore says; info/exclude is local and never pushed.
+        exclude = self.path / ".git" / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with exclude.open("a", encoding="utf-8") as file:
+            file.write("\n".join(BUILD_DEBRIS) + "\n")
 
     def changed(self) -> bool:
         """True when the agent left any change (tracked or new, ignored files aside)."""
