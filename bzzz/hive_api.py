@@ -124,6 +124,13 @@ class HiveApi:
             raise NotFoundError("key", f"no task {key}")
         return task_view(task)
 
+    def task_audit(self, key: str) -> dict[str, Any]:
+        """The task's audit stream and whether it verifies; 404 for an unknown task."""
+        from bzzz.audit import audit_view
+
+        self.task(key)
+        return audit_view(self._settings, key)
+
     def agents(self) -> dict[str, Any]:
         now = self._clock()
         live = [a for a in Agent.scan(limit=LIST_LIMIT) if _alive(a, now)]

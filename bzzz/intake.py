@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bzzz import aws
+from bzzz.audit.wiring import control_plane_listeners
 from bzzz.config import Settings
 from bzzz.errors import ConfigError, InputError
 from bzzz.intake_comments import CommentEvents
@@ -59,7 +60,11 @@ class Intake:
         self._publisher = publisher
         self._github_factory = github_factory
         self.lifecycle = lifecycle or Lifecycle(
-            settings, publisher=publisher, dynamodb=db, clock=clock
+            settings,
+            publisher=publisher,
+            dynamodb=db,
+            clock=clock,
+            listeners=control_plane_listeners(settings),
         )
         self.deliveries = Deliveries(settings, db, clock)
         self.router = Router()

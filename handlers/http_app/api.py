@@ -92,6 +92,10 @@ def task(request: Request, services: Services) -> Any:
     return services.hive.task(unquote(request.path_params["key"]))
 
 
+def task_audit(request: Request, services: Services) -> Any:
+    return services.hive.task_audit(unquote(request.path_params["key"]))
+
+
 def agents(request: Request, services: Services) -> Any:
     return services.hive.agents()
 

@@ -38,6 +38,8 @@ def create_app(services: Services | None = None) -> Starlette:
         Route("/api/bzzz/projects/{id}/claim", api.authorized(api.claim), methods=["POST"]),
         Route("/api/bzzz/projects/{id}/status", api.authorized(api.status), methods=["PUT"]),
         Route("/api/tasks", api.authorized(api.tasks), methods=["GET"]),
+        # Before the bare key: a key is a path (it holds '/'), so order decides.
+        Route("/api/tasks/{key:path}/audit", api.authorized(api.task_audit), methods=["GET"]),
         Route("/api/tasks/{key:path}", api.authorized(api.task), methods=["GET"]),
         Route("/api/agents", api.authorized(api.agents), methods=["GET"]),
         Route("/health", api.health, methods=["GET"]),

@@ -21,6 +21,7 @@ SCHEMAS = {
     "TaskKey": "task-key.json",
     "Agent": "api-agent.json",
     "WebhookOutcome": "webhook-outcome.json",
+    "AuditStream": "api-audit.json",
 }
 
 
@@ -138,6 +139,16 @@ def document() -> dict[str, Any]:
         },
         "/api/tasks/{key}": {
             "get": _op("One task", _json(_ref("Task"), "The task"), 400, 401, 404, parameters=key)
+        },
+        "/api/tasks/{key}/audit": {
+            "get": _op(
+                "A task's audit stream, verified",
+                _json(_ref("AuditStream"), "The stream and the verdict"),
+                400,
+                401,
+                404,
+                parameters=key,
+            )
         },
         "/api/agents": {"get": _op("Live agents", _json(_list("agents", "Agent"), "Agents"), 401)},
         "/health": {"get": {"summary": "Liveness", "security": [], "responses": {"200": up}}},

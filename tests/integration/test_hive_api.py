@@ -204,3 +204,29 @@ def test_every_schema_reference_of_the_openapi_document_resolves(http_function: 
     # Relative references inside the schemas (task-key.json, ...) resolve by $id.
     nested = {r for r in refs(doc["components"]) if not r.startswith("#")}
     assert {f"https://bzzz.dev/schemas/{r}" for r in nested} <= ids
+
+
+def test_a_tasks_audit_stream_is_served_and_verifies(
+    http_function: HttpFunction, monkeypatch: pytest.MonkeyPatch
+):
+    from urllib.parse import quote
+
+    from bzzz.audit import CONTROL_PLANE, Signer, publish_public_key
+
+    signer = Signer.generate(CONTROL_PLANE)
+    monkeypatch.setenv("BZZZ_AUDIT_SIGNING_KEY", signer.pem().decode())
+    publish_public_key(http_function.settings, signer)
+    assert http_function(labeled_event())["statusCode"] == 200  # the webhook creates the task
+
+    status, body = _call(http_function, "GET", f"/api/tasks/{quote('acme/calc#1', safe='')}/audit")
+
+    assert status == 200
+    schemas.validate("api-audit.json", body)
+    assert body["verified"] is True and body["finding"] is None
+    assert [(e["seq"], e["type"], e["author"]) for e in body["entries"]] == [
+        (1, "task.create", CONTROL_PLANE)
+    ]
+    status, missing = _call(
+        http_function, "GET", f"/api/tasks/{quote('acme/calc#9', safe='')}/audit"
+    )
+    assert status == 404 and missing["field"] == "key"
