@@ -95,6 +95,21 @@ def _timeline(stack: object) -> str:
     return "timeout"
 
 
+def _show_audit(stack: object) -> None:
+    """The task's audit stream: who did what, hash-chained and signed; then its verdict."""
+    from bzzz.audit import read_stream, verify_stream
+    from infra.demo.stack import ISSUE, REPO
+
+    settings = stack.settings  # type: ignore[attr-defined]
+    key = f"{REPO}#{ISSUE}"
+    _say("\n== the audit log")
+    for entry in read_stream(settings, key):
+        _say(f"  {entry['seq']:>3}  {entry['author']:<14} {entry['type']:<15} {entry['hash'][:12]}")
+    report = verify_stream(settings, key)
+    verdict = "verified" if report.finding is None else f"BAD: {report.finding}"
+    _say(f"  {report.entries} entries, {verdict}")
+
+
 def _show_result(stack: object) -> None:
     import httpx
 
@@ -109,6 +124,7 @@ def _show_result(stack: object) -> None:
     if status:
         _say("== the issue's status comment")
         _say(strip_hidden_html(status[-1]))
+    _show_audit(stack)
     if not pulls:
         _say("no pull request was opened")
         return

@@ -15,6 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bzzz.audit import (
+    AuditError,
+    AuditLog,
+    audit_listener,
+    load_or_create_key,
+    publish_public_key,
+)
 from bzzz.bus import Bus
 from bzzz.config import Settings, load_settings
 from bzzz.errors import ConfigError
@@ -116,9 +123,16 @@ def start_parts(
         )
     bind(settings)
     bus = Bus(settings)
-    lifecycle = Lifecycle(settings, publisher=bus)
+    # The runner signs its audit entries with its own key, made at first start.
+    try:
+        signer = load_or_create_key(runner.state_dir / "audit-key.pem", runner.runner_id)
+    except AuditError as exc:
+        raise RunnerStartError(f"audit key: {exc}") from exc
+    audit = AuditLog(settings, signer)
+    lifecycle = Lifecycle(settings, publisher=bus, listeners=[audit_listener(audit)])
     display = TerminalDisplay(enabled=runner.terminal_progress)
     context = WorkerContext(settings, runner, lifecycle, bus, credentials, client, model, display)
+    context.audit = audit
     registration = Registration(
         runner.runner_id,
         capabilities=runner.capabilities,
@@ -132,6 +146,10 @@ def start_parts(
         raise RunnerStartError(
             f"cannot register in the agents table {settings.agents_table}: {exc}"
         ) from exc
+    try:
+        publish_public_key(settings, signer)  # after the row exists: it shows the key too
+    except AuditError as exc:
+        raise RunnerStartError(f"audit key of {runner.runner_id}: {exc}") from exc
     if runner.hmmm:  # after the agent row: a sweep must not take the queue for an orphan
         from runner.hmmm import start_participant
 

@@ -20,6 +20,7 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from bzzz.audit import digest
 from bzzz.errors import TransitionError
 from runner.agent_types import Outcome, TaskBrief
 from runner.errors import EngineUnavailableError, ModelUnavailableError
@@ -72,8 +73,30 @@ class TaskWorker:
             except Exception as exc:
                 log.warning("%s: removing the sandbox failed: %s", self.key, exc)
 
+    def note(self, entry_type: str, data: dict[str, Any]) -> None:
+        """Append to the task's audit stream (signed with this runner's key).
+
+        A failed append is logged, not fatal: the trajectory keeps the same facts.
+        """
+        if self.ctx.audit is None:
+            return
+        try:
+            self.ctx.audit.append(self.key, entry_type, data)
+        except Exception as exc:
+            log.error("%s: audit append of %s failed: %s", self.key, entry_type, exc)
+
     def _on_step(self, step: Any) -> None:
         self.trajectory.record("step", step=step)
+        if step.exit_code is not None:
+            self.note(
+                "command.run",
+                {
+                    "command": step.action[:2000],
+                    "exit_code": int(step.exit_code),
+                    "output_sha256": digest(step.output_excerpt),
+                    "iteration": int(step.iteration),
+                },
+            )
         if self.stopped:
             raise TaskStopped(self.stopped)
         self.progress.step(step)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import docker
 
+    from bzzz.audit import AuditLog
     from bzzz.config import Settings
     from bzzz.hmmm import Participant
     from bzzz.lifecycle import Lifecycle, Publisher
@@ -29,5 +30,6 @@ class WorkerContext:
     model: Model
     display: TerminalDisplay
     participant: Participant | None = None  # HMMM: None when BZZZ_HMMM=off
+    audit: AuditLog | None = None  # the runner's signed audit log (its own key)
     # Set when Ollama or the engine stops answering: no claims until both answer again.
     unhealthy: threading.Event = field(default_factory=threading.Event)

@@ -86,6 +86,7 @@ class Delivery:
         if not publish_branch(self.workspace, branch, message):
             return None
         self.worker.trajectory.record("pushed", branch=branch)
+        self.worker.note("git.push", {"branch": branch, "remote": "origin"})
         return branch
 
     def _complete(self, outcome: Outcome, test: TestResult | None) -> str:
@@ -99,6 +100,7 @@ class Delivery:
             brief.repo, branch, self.base, f"{brief.title} (#{brief.number})", body
         )
         self.worker.trajectory.record("pull_request", url=url, branch=branch)
+        self.worker.note("pr.opened", {"url": url, "branch": branch, "draft": True})
         self.worker.ctx.lifecycle.complete(self._key, self.worker.agent_id, url, branch)
         log.info("%s: completed, draft pull request %s", self._key, url)
         return "completed"
