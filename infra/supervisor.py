@@ -5,6 +5,7 @@
 | API Gateway HTTP API → HttpFunction     | the same ASGI app under uvicorn              |
 | EventBridge Scheduler → ReconcileFunction | `Reconciler.run()` on a timer              |
 | status queue → StatusSyncFunction       | `Bus.drain("status", StatusSync.handle)`     |
+| escalation queue + schedule → EscalationFunction | `escalate_now()`: drain, sweep, orphans  |
 
 The app is made by `app_factory(settings)` (default: handlers.http_app's
 `create_app`), so a caller can serve another app or none. `reconcile_now()`
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bzzz.bus import Bus, DrainResult
     from bzzz.config import Settings
+    from bzzz.escalation import Escalations
     from bzzz.reconcile import Reconciler, ReconcileSummary
     from bzzz.status_sync import StatusSync
 
@@ -57,6 +59,7 @@ class Supervisor:
         drain_every: float = 1.0,
     ) -> None:
         from bzzz.bus import Bus
+        from bzzz.escalation import build_escalations
         from bzzz.reconcile import build_reconciler
         from bzzz.status_sync import build_status_sync
 
@@ -69,6 +72,7 @@ class Supervisor:
         self.reconciler: Reconciler = build_reconciler(settings)
         self.status_sync: StatusSync = build_status_sync(settings)
         self.bus: Bus = Bus(settings)
+        self.escalations: Escalations = build_escalations(settings)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._server: Any = None
@@ -91,6 +95,17 @@ class Supervisor:
         with self._drain_lock:
             return self.bus.drain("status", self.status_sync.handle, retry_delay_seconds=1)
 
+    def escalate_now(self) -> DrainResult:
+        """One round of the escalation function: its queue, then its schedule's sweep."""
+        from bzzz.agents import live_agents
+        from bzzz.peer_queues import PeerQueues
+
+        with self._drain_lock:
+            result = self.bus.drain("escalation", self.escalations.handle, retry_delay_seconds=1)
+            self.escalations.sweep()
+            PeerQueues(self.settings).remove_orphans(a.agent_id for a in live_agents())
+        return result
+
     # ----- the loops ---------------------------------------------------------------
 
     def start(self) -> Supervisor:
@@ -98,6 +113,7 @@ class Supervisor:
             self._start_http(self._app_factory(self.settings))
         self._spawn("reconcile", self.reconcile_now, self._reconcile_every, first=0.0)
         self._spawn("status-sync", self.drain_now, self._drain_every, first=0.0)
+        self._spawn("escalation", self.escalate_now, max(self._drain_every, 5.0), first=1.0)
         return self
 
     def _start_http(self, app: Any) -> None:
