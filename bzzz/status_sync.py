@@ -37,6 +37,7 @@ from bzzz.reconcile_github import GitHubFor, GitHubPicker
 from bzzz.status_render import STATUS_LABELS, StatusView, render
 from bzzz.status_sync_hive import report_to_hive
 from bzzz.status_sync_store import Row, StatusStore, SyncConflictError
+from bzzz.threads import render_thread
 
 if TYPE_CHECKING:
     from bzzz.secrets import SecretStore
@@ -98,6 +99,9 @@ class StatusSync:
             github.react(task.repo, number, "eyes")
             new["reacted"] = outcome.reacted = True
         body = render(self._view(row), new["progress"])
+        thread = render_thread(task.key)  # the plan review and help, collapsed (HMMM)
+        if thread:
+            body = f"{body}\n\n{thread}"
         digest = hashlib.sha256(body.encode()).hexdigest()
         if row.comment_id is None:
             new["comment_id"] = self._post(github, row, body)

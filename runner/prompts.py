@@ -8,9 +8,8 @@ context (peer feedback, a human's reply).
 
 from __future__ import annotations
 
-import re
-
 from bzzz.github.text import strip_hidden_html
+from bzzz.hmmm.triggers import looks_stuck as looks_stuck  # one definition, shared with HMMM
 from runner.agent_types import TaskBrief
 
 DONE_MARKER = "BZZZ_DONE:"
@@ -49,17 +48,6 @@ pass, reply without a code block and with one line `{DONE_MARKER} <short summary
 change>`. If you cannot continue without a human, reply with one line `{HELP_MARKER} <one \
 precise question>`."""
 )
-
-# The original Bzzz escalated when a model's free text said it was stuck or wanted a human.
-_STUCK = re.compile(
-    r"\b(stuck|help|human|escalat\w*|clarification needed|manual intervention)\b", re.IGNORECASE
-)
-
-
-def looks_stuck(text: str) -> str | None:
-    """The first stuck trigger in `text` (lower-cased), or None."""
-    found = _STUCK.search(text or "")
-    return found.group(1).lower() if found else None
 
 
 def system_prompt(tools: bool) -> str:
