@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handlers import observability as obs
-from handlers.status_sync import sqs_api_message
+from handlers.sqs_batch import envelope_of, process_fifo_batch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -40,18 +40,10 @@ def _parts() -> tuple[Escalations, Bus]:
 
 
 def _record(record: SQSRecord) -> None:
-    from bzzz.bus import parse_message
-    from bzzz.errors import MessageError
-
     escalations, bus = _parts()
-    message = sqs_api_message(record)
-    obs.bind(message=record.message_id)
-    try:
-        envelope = parse_message(message["Body"], message["MessageAttributes"])
-    except MessageError as exc:
-        bus.dead_letter("escalation", message, str(exc))
+    envelope = envelope_of(record, bus, "escalation")
+    if envelope is None:
         return
-    obs.bind(task=envelope.task, envelope=envelope.id)
     outcome = escalations.handle(envelope)
     obs.logger().info("escalation handled", extra={"outcome": outcome})
 
@@ -68,19 +60,9 @@ def _scheduled() -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.batch import (
-        SqsFifoPartialProcessor,
-        process_partial_response,
-    )
-
-    try:
-        if "Records" not in event:
+    if "Records" not in event:
+        try:
             return _scheduled()
-        processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-        processor.raise_on_entire_batch_failure = False
-        return process_partial_response(
-            event=event, record_handler=_record, processor=processor, context=context
-        )
-    finally:
-        obs.unbind("task", "envelope", "message")
-        obs.flush()
+        finally:
+            obs.flush()
+    return process_fifo_batch(event, context, _record)

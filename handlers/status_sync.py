@@ -1,12 +1,6 @@
 """Lambda entry point: a batch of SQS records from the status queue → status sync.
 
-Powertools' FIFO batch processor reports partial batch failures: a record whose
-sync raises is listed in `batchItemFailures` (SQS redelivers it with backoff and
-dead-letters it after `maxReceiveCount`), and so are the later records of the
-same task, which keeps each task's updates in order; other tasks go on. A
-record that is not a valid envelope can never succeed: it is moved to the
-dead-letter queue at once (as `Bus.receive` does locally) and reported as
-handled.
+Partial batch failures and invalid records as every SQS function: handlers/sqs_batch.py.
 """
 
 from __future__ import annotations
@@ -14,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handlers import observability as obs
+from handlers.sqs_batch import envelope_of, process_fifo_batch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -37,37 +32,12 @@ def _parts() -> tuple[StatusSync, Bus]:
     return _built[1], _built[2]
 
 
-def sqs_api_message(record: SQSRecord) -> dict[str, Any]:
-    """A Lambda SQS record in the shape SQS's ReceiveMessage API returns (Bus's shape)."""
-    raw = record.raw_event
-    attributes = {
-        name: {"DataType": value.get("dataType", "String"), "StringValue": value["stringValue"]}
-        for name, value in (raw.get("messageAttributes") or {}).items()
-        if "stringValue" in value
-    }
-    return {
-        "MessageId": raw["messageId"],
-        "ReceiptHandle": raw["receiptHandle"],
-        "Body": raw.get("body", ""),
-        "Attributes": raw.get("attributes") or {},
-        "MessageAttributes": attributes,
-    }
-
-
 def _record(record: SQSRecord) -> None:
-    from bzzz.bus import parse_message
-    from bzzz.errors import MessageError
-
     sync, bus = _parts()
-    message = sqs_api_message(record)
-    obs.bind(message=record.message_id)
-    try:
-        envelope = parse_message(message["Body"], message["MessageAttributes"])
-    except MessageError as exc:
-        bus.dead_letter("status", message, str(exc))
+    envelope = envelope_of(record, bus, "status")
+    if envelope is None:
         obs.count(obs.SYNC_DEAD_LETTERED)
         return
-    obs.bind(task=envelope.task, envelope=envelope.id)
     try:
         outcome = sync.handle(envelope)
     except Exception:
@@ -86,20 +56,5 @@ def _record(record: SQSRecord) -> None:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.batch import (
-        SqsFifoPartialProcessor,
-        process_partial_response,
-    )
-
     obs.adopt_library_logs()
-    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-    # A batch whose every record failed is answered like any other (all listed), rather
-    # than by raising: the outcome in SQS is the same, and the reply says which failed.
-    processor.raise_on_entire_batch_failure = False
-    try:
-        return process_partial_response(
-            event=event, record_handler=_record, processor=processor, context=context
-        )
-    finally:
-        obs.unbind("task", "envelope", "message")
-        obs.flush()
+    return process_fifo_batch(event, context, _record)
