@@ -41,7 +41,7 @@ from runner.agent_types import (
 from runner.budgets import BudgetClock, Budgets, LoopDetector
 from runner.errors import ModelResponseError, SandboxError
 from runner.history import History
-from runner.prompts import system_prompt, task_message
+from runner.prompts import looks_stuck, system_prompt, task_message
 from runner.text_protocol import observation, parse_reply
 from runner.tools import TOOLS, ToolBox
 
@@ -99,7 +99,7 @@ class Agent:
         except Submitted as exc:
             return record.end("finished", exc.summary)
         except AskedForHelp as exc:
-            return record.end("help", "asked for help", question=exc.question)
+            return record.end("help", "asked for help", question=exc.question, reason=exc.trigger)
         except LimitsExceeded as exc:
             return record.end("budget", exc.reason, reason=exc.reason, limit=exc.kind)
         except (SandboxError, ModelResponseError) as exc:
@@ -117,11 +117,16 @@ class Agent:
         self.history.calibrate(sent, reply.prompt_tokens, self.extra)
         self.history.add(record.iteration, assistant_message(reply))
         if self.use_tools:
+            if not reply.tool_calls:
+                _raise_if_stuck(reply.content)
             return self._tool_calls(reply)
         try:
             command = parse_reply(reply.content).command  # or AskedForHelp, FormatError
         except Submitted as done:
             return self._finish(done.summary)
+        except FormatError:
+            _raise_if_stuck(reply.content)
+            raise
         result = self._run(command)
         self._observe(observation(result.observation()))
         self._done(command, result, command)
@@ -185,3 +190,11 @@ class Agent:
         else:
             message = {"role": "user", "content": text}
         self.history.add(self.record.iteration, message, observation=True)
+
+
+def _raise_if_stuck(text: str | None) -> None:
+    """A reply that does nothing but says it is stuck is a help request (the original
+    Bzzz's triggers: stuck, help, human, escalate, clarification needed, ...)."""
+    trigger = looks_stuck(text)
+    if trigger is not None:
+        raise AskedForHelp((text or "").strip()[:4000], trigger=f"stuck: {trigger}")

@@ -76,9 +76,12 @@ class Submitted(AgentSignal):
 
 
 class AskedForHelp(AgentSignal):
-    def __init__(self, question: str) -> None:
+    """The model asked for help: through the tool or marker, or its words said it is stuck."""
+
+    def __init__(self, question: str, trigger: str = "ask_for_help") -> None:
         super().__init__(question)
         self.question = question
+        self.trigger = trigger
 
 
 class LimitsExceeded(AgentSignal):

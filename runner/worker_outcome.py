@@ -9,6 +9,7 @@ error     -> the same as budget
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bzzz.messages import Envelope, MessageType
@@ -68,8 +69,12 @@ class Delivery:
         if outcome.kind == "finished":
             return self._complete(outcome, test)
         if outcome.kind == "help":
-            return self._escalate(outcome)
+            return self._escalate(outcome, outcome.reason or "ask_for_help")
         reason = outcome.reason or outcome.summary or outcome.kind
+        if outcome.kind == "budget" and outcome.limit == "loop":
+            # Going in circles is a reason to ask peers and humans, not to give up (HMMM).
+            question = f"I am going in circles ({reason}). How should I approach this?"
+            return self._escalate(replace(outcome, question=question), "loop")
         # No agent step ran (a setup command failed): the tree holds no work to keep.
         return self.fail(f"{outcome.kind}: {reason}", push=outcome.iterations > 0)
 
@@ -105,13 +110,13 @@ class Delivery:
         log.info("%s: completed, draft pull request %s", self._key, url)
         return "completed"
 
-    def _escalate(self, outcome: Outcome) -> str:
+    def _escalate(self, outcome: Outcome, trigger: str) -> str:
         question = (outcome.question or outcome.summary or "the agent asked for help").strip()
         branch = self._push(f"WIP: partial work on #{self.worker.task.number} (asked for help)")
         data = {
             "round": int(self.worker.task.attempt),
             "text": question[:20000],
-            "trigger": "ask_for_help",
+            "trigger": trigger[:200],
         }
         self.worker.ctx.publisher.publish(
             Envelope(
@@ -120,7 +125,7 @@ class Delivery:
         )
         reason = f"asked for help: {question}" + (f" (partial work on {branch})" if branch else "")
         self.worker.ctx.lifecycle.escalate(self._key, self.worker.agent_id, reason[:1000])
-        log.info("%s: escalated, the agent asked for help", self._key)
+        log.info("%s: escalated (%s)", self._key, trigger)
         return "escalated"
 
     def fail(self, reason: str, *, push: bool = True) -> str:

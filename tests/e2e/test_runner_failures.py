@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 
 KEY = f"{REPO}#1"
 SEED = calc_seed(f"test: {json.dumps(TEST_COMMAND)}\n")
+SMALL_BUDGET_SEED = calc_seed(f"test: {json.dumps(TEST_COMMAND)}\nbudgets: {{iterations: 4}}\n")
 
 
 def _containers_of(docker_client, runner_id: str) -> list[str]:
@@ -32,13 +33,41 @@ def _containers_of(docker_client, runner_id: str) -> list[str]:
     return [c.name for c in found]
 
 
-@pytest.mark.github_seed(SEED)
+@pytest.mark.github_seed(SMALL_BUDGET_SEED)
 def test_a_model_that_never_finishes_fails_the_task_with_the_partial_branch_pushed(
     github, ollama_emulator, start_runner, create_task, aws_settings
 ):
     from bzzz.lifecycle import Lifecycle
 
-    # Some work, then the same command for ever: the loop detector ends it.
+    # Some work, then a new command every time (no loop): only the budget ends it.
+    steps = [write_file("NOTES.md", "sum_to: the loop bound looks off\n")]
+    steps += [run_command(f"echo {n}") for n in range(1, 10)]
+    ollama_emulator.set_scenario(scenario(steps))
+    runner = start_runner()
+    create_task()
+    lifecycle = Lifecycle(aws_settings)
+    task = wait_until(
+        lambda: (t := lifecycle.get(KEY)) and t.state not in ("queued", "claimed", "running") and t,
+        "the task to end",
+    )
+    assert task.state == "failed"
+    assert task.reason.startswith("budget: iteration budget spent")
+    assert task.branch == "bzzz/1-sum-to-n-leaves-out-n"
+    assert task.branch in remote_branches(github.git_url(REPO))
+    assert github.client("alice").rest.pulls.list("acme", "calc").json() == []
+    runner.stop()
+    assert runner.process.results[KEY] == "failed"
+
+
+@pytest.mark.github_seed(SEED)
+def test_a_model_going_in_circles_asks_for_help(
+    github, ollama_emulator, start_runner, create_task, aws_settings
+):
+    from bzzz.bus import Bus
+    from bzzz.lifecycle import Lifecycle
+
+    # Some work, then the same command for ever: the loop detector ends it, and a loop
+    # is a reason to ask peers and humans (HMMM), with the partial work pushed.
     ollama_emulator.set_scenario(
         scenario([write_file("NOTES.md", "sum_to: the loop bound looks off\n")], run_command("ls"))
     )
@@ -46,16 +75,19 @@ def test_a_model_that_never_finishes_fails_the_task_with_the_partial_branch_push
     create_task()
     lifecycle = Lifecycle(aws_settings)
     task = wait_until(
-        lambda: (t := lifecycle.get(KEY)) and t.state in ("failed", "completed") and t,
+        lambda: (t := lifecycle.get(KEY)) and t.state not in ("queued", "claimed", "running") and t,
         "the task to end",
     )
-    assert task.state == "failed"
-    assert task.reason.startswith("budget: loop detected")
-    assert task.branch == "bzzz/1-sum-to-n-leaves-out-n"
-    assert task.branch in remote_branches(github.git_url(REPO))
-    assert github.client("alice").rest.pulls.list("acme", "calc").json() == []
+    assert task.state == "escalated"
+    assert "going in circles" in task.reason
+    assert "bzzz/1-sum-to-n-leaves-out-n" in remote_branches(github.git_url(REPO))
+    helps = wait_until(
+        lambda: [m.envelope for m in Bus(aws_settings).receive("escalation", wait_seconds=1)],
+        "hmmm.help on the escalation queue",
+    )
+    assert [(str(h.type), h.data["trigger"]) for h in helps] == [("hmmm.help", "loop")]
     runner.stop()
-    assert runner.process.results[KEY] == "failed"
+    assert runner.process.results[KEY] == "escalated"
 
 
 @pytest.mark.github_seed(SEED)

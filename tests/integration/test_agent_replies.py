@@ -105,3 +105,15 @@ def test_the_history_fits_the_trained_window_when_num_ctx_asks_for_more(
     assert (outcome.kind, outcome.iterations) == ("finished", 6)  # no request overflowed
     assert agent.model.info is not None and agent.model.info.context_length == 1024
     assert "[observation of step 1 dropped: " in str(sent_messages(ollama_emulator)[-1])
+
+
+@pytest.mark.parametrize("tools", [True, False], ids=["tools", "text"])
+def test_a_reply_that_only_says_it_is_stuck_is_a_help_request(
+    ollama_emulator, repo: Sandbox, tmp_path: Path, tools: bool
+):
+    words = "I am stuck: the issue does not say what sum_to(-1) should return."
+    ollama_emulator.set_scenario(scenario(model_spec("stuck:7b", tools=tools, script=[words])))
+    outcome = make_agent(ollama_emulator, repo, "stuck:7b", tmp_path).run()
+
+    assert (outcome.kind, outcome.question, outcome.reason) == ("help", words, "stuck: stuck")
+    assert outcome.iterations == 1
