@@ -1,4 +1,4 @@
-"""What the agent is told: the issue, the comments of writers, and the plan its peers reviewed.
+"""What the agent is told: the issue, writers' comments, the task's thread, the reviewed plan.
 
 A comment by anyone else (a drive-by account, a read-only user) could steer
 the agent into anything, so it is left out; so is hidden HTML (comments,
@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bzzz.github import GitHubApi, is_writer, strip_hidden_html
+from bzzz.threads import thread_context
 from runner.agent_types import TaskBrief
 from runner.errors import ModelUnavailableError
 
@@ -36,6 +37,9 @@ def task_brief(
     return TaskBrief(
         key=key, repo=repo, number=number, title=issue.title,
         body=strip_hidden_html(issue.body), comments=comments,
+        # An earlier attempt's plans, peers' feedback, help requests and the humans'
+        # replies: read before this attempt publishes its own plan.
+        extra_context=thread_context(key),
     )  # fmt: skip
 
 
