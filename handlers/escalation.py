@@ -15,28 +15,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handlers import observability as obs
-from handlers.sqs_batch import envelope_of, process_fifo_batch
+from handlers.sqs_batch import envelope_of, per_settings, process_fifo_batch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from bzzz.bus import Bus
     from bzzz.config import Settings
     from bzzz.escalation import Escalations
 
-_built: tuple[Settings, Escalations, Bus] | None = None
 
-
-def _parts() -> tuple[Escalations, Bus]:
-    global _built
-    from bzzz.bus import Bus
-    from bzzz.config import get_settings
+def _build(settings: Settings) -> Escalations:
     from bzzz.escalation import build_escalations
 
-    settings = get_settings()
-    if _built is None or _built[0] is not settings:
-        _built = (settings, build_escalations(settings), Bus(settings))
-    return _built[1], _built[2]
+    return build_escalations(settings)
+
+
+_parts = per_settings(_build)
 
 
 def _record(record: SQSRecord) -> None:

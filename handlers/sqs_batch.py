@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     from bzzz.bus import Bus
+    from bzzz.config import Settings
     from bzzz.messages import Envelope
 
 
@@ -38,6 +39,23 @@ def sqs_api_message(record: SQSRecord) -> dict[str, Any]:
         "Attributes": raw.get("attributes") or {},
         "MessageAttributes": attributes,
     }
+
+
+def per_settings[T](build: Callable[[Settings], T]) -> Callable[[], tuple[T, Bus]]:
+    """`build(settings)` and a Bus, made once per Settings: a warm Lambda reuses them,
+    and a test that changes the environment (a new Settings) gets new ones."""
+    built: list[tuple[Settings, T, Bus]] = []
+
+    def parts() -> tuple[T, Bus]:
+        from bzzz.bus import Bus
+        from bzzz.config import get_settings
+
+        settings = get_settings()
+        if not built or built[0][0] is not settings:
+            built[:] = [(settings, build(settings), Bus(settings))]
+        return built[0][1], built[0][2]
+
+    return parts
 
 
 def envelope_of(record: SQSRecord, bus: Bus, queue: str) -> Envelope | None:

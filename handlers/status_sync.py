@@ -8,28 +8,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handlers import observability as obs
-from handlers.sqs_batch import envelope_of, process_fifo_batch
+from handlers.sqs_batch import envelope_of, per_settings, process_fifo_batch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from bzzz.bus import Bus
     from bzzz.config import Settings
     from bzzz.status_sync import StatusSync
 
-_built: tuple[Settings, StatusSync, Bus] | None = None
 
-
-def _parts() -> tuple[StatusSync, Bus]:
-    global _built
-    from bzzz.bus import Bus
-    from bzzz.config import get_settings
+def _build(settings: Settings) -> StatusSync:
     from bzzz.status_sync import build_status_sync
 
-    settings = get_settings()
-    if _built is None or _built[0] is not settings:
-        _built = (settings, build_status_sync(settings), Bus(settings))
-    return _built[1], _built[2]
+    return build_status_sync(settings)
+
+
+_parts = per_settings(_build)
 
 
 def _record(record: SQSRecord) -> None:
