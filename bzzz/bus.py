@@ -79,6 +79,12 @@ class Bus:
         self, queue: str, *, max_messages: int = 10, wait_seconds: int = 0
     ) -> list[Received]:
         """Receive up to `max_messages` valid envelopes; dead-letter the invalid ones."""
+        return self._receive(queue, max_messages, wait_seconds)[0]
+
+    def _receive(
+        self, queue: str, max_messages: int, wait_seconds: int
+    ) -> tuple[list[Received], list[str]]:
+        """(valid envelopes, ids of the messages dead-lettered for failing validation)."""
         url = self._settings.queue_url(queue)
         try:
             reply = self._sqs.receive_message(
@@ -91,12 +97,14 @@ class Bus:
         except (ClientError, BotoCoreError) as exc:
             raise BusError(f"receiving from the {queue} queue failed: {exc}") from exc
         accepted: list[Received] = []
+        rejected: list[str] = []
         for message in reply.get("Messages", []):
             system = message.get("Attributes", {})
             try:
                 envelope = parse_message(message["Body"], message.get("MessageAttributes", {}))
             except MessageError as exc:
                 self.dead_letter(queue, message, str(exc))
+                rejected.append(message["MessageId"])
                 continue
             accepted.append(
                 Received(
@@ -106,7 +114,7 @@ class Bus:
                     receive_count=int(system.get("ApproximateReceiveCount", "1")),
                 )
             )
-        return accepted
+        return accepted, rejected
 
     def ack(self, queue: str, received: Received) -> None:
         self._sqs.delete_message(
@@ -168,8 +176,9 @@ class Bus:
         """Handle every available message of `queue` (the local stand-in for a Lambda trigger)."""
         result = DrainResult()
         for _ in range(max_batches):
-            batch = self.receive(queue)
-            if not batch:
+            batch, rejected = self._receive(queue, 10, 0)
+            result.rejected.extend(rejected)
+            if not batch and not rejected:
                 break
             for received in batch:
                 try:
