@@ -156,27 +156,25 @@ class Lifecycle:
         return self._write("complete", key, spec, agent, now)
 
     def fail(self, key: str, agent: str, reason: str, branch: str | None = None) -> Task:
-        now = self._now()
-        spec = UpdateSpec.for_rule(RULES["fail"], owner=agent, now=now)
-        spec.put("reason", reason)
-        spec.put_optional("branch", branch)
-        spec.clear_lease()
-        return self._write("fail", key, spec, agent, now)
+        return self._let_go("fail", key, agent, reason, branch)
 
     def escalate(self, key: str, agent: str, reason: str) -> Task:
-        now = self._now()
-        spec = UpdateSpec.for_rule(RULES["escalate"], owner=agent, now=now)
-        spec.put("reason", reason)
-        spec.clear_lease()
-        return self._write("escalate", key, spec, agent, now)
+        return self._let_go("escalate", key, agent, reason)
 
     def release(self, key: str, agent: str, reason: str) -> Task:
         """The owner gives the task back (shutdown, model host gone): same attempt."""
+        return self._let_go("release", key, agent, reason)
+
+    def _let_go(
+        self, transition: str, key: str, agent: str, reason: str, branch: str | None = None
+    ) -> Task:
+        """The owner ends its lease, saying why (fail, escalate, release)."""
         now = self._now()
-        spec = UpdateSpec.for_rule(RULES["release"], owner=agent, now=now)
+        spec = UpdateSpec.for_rule(RULES[transition], owner=agent, now=now)
         spec.put("reason", reason)
+        spec.put_optional("branch", branch)
         spec.clear_lease()
-        return self._write("release", key, spec, agent, now)
+        return self._write(transition, key, spec, agent, now)
 
     def requeue(self, key: str, reason: str) -> Task:
         """Back to queued: an escalated task a human answered, or an expired lease.
