@@ -97,6 +97,14 @@ def wait_until(check: Callable[[], Any], what: str, timeout: float = 90.0) -> An
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def wait_for_end(lifecycle: Any, key: str, what: str = "the task to end") -> Any:
+    """The task once it has left queued/claimed/running."""
+    return wait_until(
+        lambda: (t := lifecycle.get(key)) and t.state not in ("queued", "claimed", "running") and t,
+        what,
+    )
+
+
 def remote_branches(git_url: str) -> dict[str, str]:
     """Branch -> commit on the stand-in, as `git ls-remote` sees them (no credentials needed)."""
     out = subprocess.run(

@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     remote_branches,
     run_command,
     scenario,
+    wait_for_end,
     wait_until,
     write_file,
 )
@@ -46,10 +47,7 @@ def test_a_model_that_never_finishes_fails_the_task_with_the_partial_branch_push
     runner = start_runner()
     create_task()
     lifecycle = Lifecycle(aws_settings)
-    task = wait_until(
-        lambda: (t := lifecycle.get(KEY)) and t.state not in ("queued", "claimed", "running") and t,
-        "the task to end",
-    )
+    task = wait_for_end(lifecycle, KEY, "the task to end")
     assert task.state == "failed"
     assert task.reason.startswith("budget: iteration budget spent")
     assert task.branch == "bzzz/1-sum-to-n-leaves-out-n"
@@ -74,10 +72,7 @@ def test_a_model_going_in_circles_asks_for_help(
     runner = start_runner()
     create_task()
     lifecycle = Lifecycle(aws_settings)
-    task = wait_until(
-        lambda: (t := lifecycle.get(KEY)) and t.state not in ("queued", "claimed", "running") and t,
-        "the task to end",
-    )
+    task = wait_for_end(lifecycle, KEY, "the task to end")
     assert task.state == "escalated"
     assert "going in circles" in task.reason
     assert "bzzz/1-sum-to-n-leaves-out-n" in remote_branches(github.git_url(REPO))
@@ -196,10 +191,7 @@ def test_asking_for_help_escalates_with_hmmm_help_and_a_bad_bzzz_yml_field_is_na
     runner = start_runner()
     create_task()
     lifecycle = Lifecycle(aws_settings)
-    task = wait_until(
-        lambda: (t := lifecycle.get(KEY)) and t.state not in ("queued", "claimed", "running") and t,
-        "the task to leave running",
-    )
+    task = wait_for_end(lifecycle, KEY, "the task to leave running")
     assert task.state == "escalated"
     assert question in task.reason
     # The partial work is on a branch under the prefix .bzzz.yml set (its good field applies).
