@@ -16,7 +16,6 @@ Starts the local backend itself (moto unless told otherwise).
 from __future__ import annotations
 
 import argparse
-import os
 import threading
 import time
 import uuid
@@ -138,11 +137,7 @@ def main() -> None:
     parser.add_argument("--dynamodb", choices=["moto", "dynamodb-local"], default="moto")
     args = parser.parse_args()
     with LocalBackend(dynamodb=args.dynamodb) as backend:
-        env = backend.provision(f"bench-{uuid.uuid4().hex[:8]}")
-        # Clients read credentials from the process environment; local servers take any.
-        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            os.environ.setdefault(variable, env.get(variable, "testing"))
-        settings = backend.settings(env)
+        _, settings = backend.use(f"bench-{uuid.uuid4().hex[:8]}")
         print(f"backend: dynamodb={args.dynamodb} endpoint={settings.endpoint_url('dynamodb')}")
         bench(settings, args.entries, args.writers)
 

@@ -14,7 +14,6 @@ Runs against AWS_ENDPOINT_URL when set, else starts the local backend itself.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import threading
@@ -131,9 +130,7 @@ def main() -> None:
     parser.add_argument("--dynamodb", choices=["moto", "dynamodb-local"], default="moto")
     args = parser.parse_args()
     with LocalBackend(dynamodb=args.dynamodb) as backend:
-        env = backend.provision(f"bench-{uuid.uuid4().hex[:8]}")
-        os.environ.update(env)  # credentials and endpoints, as `bzzz local env` gives a shell
-        settings = backend.settings(env)
+        _, settings = backend.use(f"bench-{uuid.uuid4().hex[:8]}")
         print(f"backend: dynamodb={args.dynamodb} endpoint={settings.endpoint_url('dynamodb')}")
         print(f"{args.claimers} claimers x {args.tasks} tasks, every claimer tries every task")
         bench(settings, args.claimers, args.tasks)

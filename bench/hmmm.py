@@ -14,7 +14,6 @@ the thread rows.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -109,12 +108,7 @@ def main() -> None:
     parser.add_argument("--peers", default="1,2,4")
     args = parser.parse_args()
     with LocalBackend() as backend, start_in_thread(SCENARIO) as ollama:
-        env = backend.provision(f"bench-{uuid.uuid4().hex[:8]}")
-        os.environ.update(env)  # credentials and endpoints, as `bzzz local env` gives a shell
-        settings = backend.settings(env)
-        from bzzz.models import bind
-
-        bind(settings)
+        _, settings = backend.use(f"bench-{uuid.uuid4().hex[:8]}")
         print(f"backend: moto at {settings.endpoint_url('sqs')}; models: Ollama stand-in")
         figures("baseline: publish -> peer queue", baseline(settings, args.rounds))
         for peers in (int(p) for p in args.peers.split(",")):

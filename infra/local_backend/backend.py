@@ -118,6 +118,20 @@ class LocalBackend:
 
         return load_settings(env)
 
+    def use(self, stack_name: str | None = None) -> tuple[dict[str, str], Settings]:
+        """Provision a stack and make this process use it, as `eval $(bzzz local env)` does
+        for a shell: its environment goes into os.environ (AWS clients read credentials
+        there) and the table models are bound. Returns (environment, settings)."""
+        import os
+
+        from bzzz.models import bind
+
+        env = self.provision(stack_name)
+        os.environ.update(env)
+        settings = self.settings(env)
+        bind(settings)
+        return env, settings
+
     def detach(self) -> list[ServerProcess]:
         """Leave the servers running past this process (their pids are the caller's to keep)."""
         for server in self.servers:
