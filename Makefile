@@ -15,6 +15,7 @@ lint: setup
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
+	$(VENV)/lint-imports --no-cache
 	$(VENV)/cfn-lint template.yaml
 	$(VENV)/sam validate --lint --region us-east-1 --template template.yaml
 

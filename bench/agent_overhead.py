@@ -1,6 +1,6 @@
 """The agent loop's own cost per iteration, excluding the model's and the command's time.
 
-Runs the real loop (runner.agent.Agent) for N iterations against the Ollama
+Runs the real loop (runner.agent.loop.Agent) for N iterations against the Ollama
 stand-in over HTTP, whose model answers instantly with `run_command("true")`,
 in a real sandbox. Every model call and every sandbox command is timed where
 the agent makes it; what is left of the wall time, divided by N, is the
@@ -26,12 +26,12 @@ from typing import Any
 
 from infra.container_engine import container_engine
 from infra.ollama_emulator.server import start_in_thread
-from runner.agent import Agent
-from runner.agent_types import TaskBrief
-from runner.budgets import Budgets
-from runner.images.build import ensure_default_image
-from runner.model import Model, ModelReply
-from runner.sandbox import CommandResult, Sandbox, SandboxConfig, reap_orphans
+from runner.agent.budgets import Budgets
+from runner.agent.loop import Agent
+from runner.agent.model import Model, ModelReply
+from runner.agent.types import TaskBrief
+from runner.sandbox.container import CommandResult, Sandbox, SandboxConfig, reap_orphans
+from runner.sandbox.images.build import ensure_default_image
 
 RUNNER_ID = "bench-agent"
 SCENARIO = {

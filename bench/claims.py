@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from bzzz import aws
 from bzzz.config import Settings
 from bzzz.errors import TransitionError
-from bzzz.lifecycle import Lifecycle
+from bzzz.tasks.lifecycle import Lifecycle
 from infra.local_backend import LocalBackend
 
 

@@ -28,12 +28,12 @@ from bzzz import agents
 from bzzz.bus import Bus
 from bzzz.config import Settings
 from bzzz.hmmm import Participant
+from bzzz.hmmm.peer_queues import PeerQueues
 from bzzz.messages import Envelope, MessageType
-from bzzz.peer_queues import PeerQueues
 from infra.local_backend import LocalBackend
 from infra.ollama_emulator import start_in_thread
+from runner.agent.model import Model
 from runner.hmmm import make_reviewer
-from runner.model import Model
 
 SCENARIO = {
     "models": [

@@ -38,9 +38,9 @@ import httpx
 import yaml
 
 from bzzz.bus import Bus
-from bzzz.lifecycle import Lifecycle
-from bzzz.models import bind
 from bzzz.secrets import SecretStore
+from bzzz.store.models import bind
+from bzzz.tasks.lifecycle import Lifecycle
 from infra.container_engine import container_engine
 from infra.github_emulator import DEMO_SEED, GitHubEmulator
 from infra.github_emulator import start_in_thread as github_in_thread
@@ -48,10 +48,10 @@ from infra.github_emulator.seed import load_seed
 from infra.local_backend import LocalBackend
 from infra.ollama_emulator.server import start_in_thread as ollama_in_thread
 from runner.credentials import Credentials
-from runner.images.build import ensure_default_image
+from runner.git.workspace import Workspace, repository_info
 from runner.repo_config import load_repo_config
-from runner.sandbox import Sandbox, SandboxConfig, reap_orphans
-from runner.workspace import Workspace, repository_info
+from runner.sandbox.container import Sandbox, SandboxConfig, reap_orphans
+from runner.sandbox.images.build import ensure_default_image
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO, MODEL, RUNNER_ID = "acme/calc", "bench:7b", "bench-runner"

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infra.container_engine import container_engine, podman_env
-from runner.images.build import ensure_default_image
-from runner.sandbox import Sandbox, reap_orphans
+from runner.sandbox.container import Sandbox, reap_orphans
+from runner.sandbox.images.build import ensure_default_image
 
 RUNNER_ID = "bench-sandbox"
 
@@ -74,7 +74,7 @@ def main() -> None:
         removals: list[float] = []
 
         def sandbox_ready() -> None:
-            from runner.sandbox import SandboxConfig
+            from runner.sandbox.container import SandboxConfig
 
             box = Sandbox(
                 client, repo, runner_id=RUNNER_ID, task_key="bench/repo#1",

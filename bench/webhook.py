@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 SECRET = "bench-secret"
 FIRST_DELIVERY_MODULES = [
-    "handlers.http", "bzzz.intake", "bzzz.bus", "bzzz.secrets", "bzzz.hive_api",
+    "handlers.http", "bzzz.intake.handling", "bzzz.bus", "bzzz.secrets", "bzzz.hive.server",
     "bzzz.github.client", "githubkit", "aws_lambda_powertools.logging",
     "aws_lambda_powertools.metrics",
 ]  # fmt: skip

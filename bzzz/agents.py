@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bzzz.models import Agent
+from bzzz.store.models import Agent
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,80 @@
 """A task's discussion thread (HMMM): read it, add to it, show it, hand it to the next agent.
 
 Rows are `ThreadMessage`s keyed by the task key, in sequence order; appends go
-through `bzzz.intake_threads.Threads` (a conditional put per sequence number),
-the same path the webhook uses for a human's reply. Control items of the
+through `Threads.append` (a conditional put per sequence number), the same
+path the webhook uses for a human's reply. Control items of the
 escalation handler live under other partition keys (`<task>!…`), never here.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+import json
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from bzzz import aws
 from bzzz.config import Settings
-from bzzz.intake_threads import HUMAN_INPUT, Threads
 from bzzz.messages import Envelope
-from bzzz.models import ThreadMessage
+from bzzz.store.models import ThreadMessage
 
 _EXCERPT = 1500
+
+HUMAN_INPUT = "human.input"
+_ATTEMPTS = 5
+
+
+class Threads:
+    def __init__(
+        self, settings: Settings, dynamodb: Any, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._table = settings.threads_table
+        self._db = dynamodb
+        self._clock = clock
+
+    def last_seq(self, thread: str) -> int:
+        reply = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="thread = :t",
+            ExpressionAttributeValues={":t": {"S": thread}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        items = reply.get("Items") or []
+        return int(items[0]["seq"]["N"]) if items else 0
+
+    def append(self, thread: str, sender: str, kind: str, data: dict[str, Any]) -> int:
+        """Append one message at the next sequence number; return that number.
+
+        The put is conditioned on the slot being free, so two writers racing for
+        the same number cannot overwrite each other: the loser takes the next one.
+        """
+        seq = self.last_seq(thread) + 1
+        for _ in range(_ATTEMPTS):
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item={
+                        "thread": {"S": thread},
+                        "seq": {"N": str(seq)},
+                        "ts": {"N": str(round(self._clock(), 3))},
+                        "sender": {"S": sender},
+                        "type": {"S": kind},
+                        "data": {"S": json.dumps(data)},
+                    },
+                    ConditionExpression="attribute_not_exists(seq)",
+                )
+                return seq
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                seq = self.last_seq(thread) + 1
+        raise RuntimeError(f"thread {thread}: no free sequence number after {_ATTEMPTS} tries")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
     from bzzz.agents import live_agents
     from bzzz.config import load_settings
     from bzzz.errors import ConfigError
-    from bzzz.models import bind
+    from bzzz.store.models import bind
 
     try:
         bind(load_settings())

@@ -1,4 +1,4 @@
-"""`bzzz control-plane`: run the control plane's functions locally (infra/supervisor.py).
+"""`bzzz control-plane`: run the control plane's functions locally (cli/supervisor.py).
 
 Needs a stack (`bzzz local up`, then the printed exports) and the GitHub
 settings (`GITHUB_API_URL`, `GITHUB_TOKEN` or an app, `BZZZ_WEBHOOK_SECRET`).
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _run(args: argparse.Namespace) -> int:
     from bzzz.config import get_settings
     from bzzz.errors import BzzzError
-    from infra.supervisor import Supervisor, default_app
+    from cli.supervisor import Supervisor, default_app
 
     try:
         settings = get_settings()

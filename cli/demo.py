@@ -44,7 +44,7 @@ def _demo(args: argparse.Namespace) -> int:
         # The control plane logs JSON and emits EMF metrics, as on Lambda: not for this screen.
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    from infra.demo.stack import DemoStack
+    from cli.demo_stack import DemoStack
 
     with tempfile.TemporaryDirectory(prefix="bzzz-demo-") as state:
         stack = DemoStack(Path(state), say=_say)
@@ -71,9 +71,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _timeline(stack: object) -> str:
     """Print each change of the task (state, owner, attempt) until it ends."""
-    from bzzz.lifecycle import Lifecycle
-    from bzzz.states import TERMINAL, State
-    from infra.demo.stack import ISSUE, REPO
+    from bzzz.tasks.lifecycle import Lifecycle
+    from bzzz.tasks.states import TERMINAL, State
+    from cli.demo_stack import ISSUE, REPO
 
     lifecycle = Lifecycle(stack.settings)  # type: ignore[attr-defined]
     key = f"{REPO}#{ISSUE}"
@@ -98,7 +98,7 @@ def _timeline(stack: object) -> str:
 def _show_audit(stack: object) -> None:
     """The task's audit stream: who did what, hash-chained and signed; then its verdict."""
     from bzzz.audit import read_stream, verify_stream
-    from infra.demo.stack import ISSUE, REPO
+    from cli.demo_stack import ISSUE, REPO
 
     settings = stack.settings  # type: ignore[attr-defined]
     key = f"{REPO}#{ISSUE}"
@@ -114,7 +114,7 @@ def _show_result(stack: object) -> None:
     import httpx
 
     from bzzz.github import strip_hidden_html
-    from infra.demo.stack import ISSUE, REPO
+    from cli.demo_stack import ISSUE, REPO
 
     base = stack.github.base_url  # type: ignore[attr-defined]
     stack.supervisor.drain_now()  # type: ignore[attr-defined]

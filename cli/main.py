@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.runner",
     "cli.audit",
     "cli.agents",
+    "cli.images",
 )
 
 

@@ -1,7 +1,7 @@
 """Lambda entry point: the escalation queue's SQS batches, and the schedule that keeps time.
 
 SQS event: each record is one `hmmm.help` / `hmmm.feedback` for
-`bzzz.escalation`. Powertools' FIFO batch processor reports partial batch
+`bzzz.escalation.handler`. Powertools' FIFO batch processor reports partial batch
 failures: a record whose handling raises (the webhook refused after its
 retries, GitHub down) is listed in `batchItemFailures`, and so are the later
 records of the same task; SQS redelivers them with backoff and moves them to
@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     from bzzz.config import Settings
-    from bzzz.escalation import Escalations
+    from bzzz.escalation.handler import Escalations
 
 
 def _build(settings: Settings) -> Escalations:
-    from bzzz.escalation import build_escalations
+    from bzzz.escalation.handler import build_escalations
 
     return build_escalations(settings)
 
@@ -44,7 +44,7 @@ def _record(record: SQSRecord) -> None:
 
 def _scheduled() -> dict[str, Any]:
     from bzzz.agents import live_agents
-    from bzzz.peer_queues import PeerQueues
+    from bzzz.hmmm.peer_queues import PeerQueues
 
     escalations, _ = _parts()
     resent = escalations.sweep()

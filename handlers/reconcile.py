@@ -13,7 +13,7 @@ from handlers import observability as obs
 
 if TYPE_CHECKING:
     from bzzz.config import Settings
-    from bzzz.reconcile import Reconciler
+    from bzzz.reconcile.poll import Reconciler
 
 _built: tuple[Settings, Reconciler] | None = None
 
@@ -31,7 +31,7 @@ def _reconciler() -> Reconciler:
     """Made on first use and kept while the settings are the same (a warm Lambda)."""
     global _built
     from bzzz.config import get_settings
-    from bzzz.reconcile import build_reconciler
+    from bzzz.reconcile.poll import build_reconciler
 
     settings = get_settings()
     if _built is None or _built[0] is not settings:

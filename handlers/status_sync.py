@@ -14,11 +14,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     from bzzz.config import Settings
-    from bzzz.status_sync import StatusSync
+    from bzzz.status.sync import StatusSync
 
 
 def _build(settings: Settings) -> StatusSync:
-    from bzzz.status_sync import build_status_sync
+    from bzzz.status.sync import build_status_sync
 
     return build_status_sync(settings)
 

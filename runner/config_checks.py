@@ -25,17 +25,17 @@ from bzzz.audit import (
 from bzzz.bus import Bus
 from bzzz.config import Settings, load_settings
 from bzzz.errors import ConfigError
-from bzzz.lifecycle import Lifecycle
-from bzzz.models import bind
 from bzzz.secrets import SecretStore
+from bzzz.store.models import bind
+from bzzz.tasks.lifecycle import Lifecycle
+from runner.agent.model import Model
 from runner.config import RunnerSettings, load_runner_settings
 from runner.credentials import Credentials
 from runner.errors import ModelNotFoundError, ModelUnavailableError, RunnerStartError
-from runner.model import Model
-from runner.progress import TerminalDisplay
 from runner.registration import Registration
-from runner.sandbox import reap_orphans
-from runner.worker_context import WorkerContext
+from runner.sandbox.container import reap_orphans
+from runner.worker.context import WorkerContext
+from runner.worker.progress import TerminalDisplay
 
 if TYPE_CHECKING:
     import docker
@@ -55,7 +55,7 @@ class StartedParts:
 def _engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.DockerClient:
     import docker
 
-    from runner.images.build import DEFAULT_IMAGE, ensure_default_image
+    from runner.sandbox.images.build import DEFAULT_IMAGE, ensure_default_image
 
     base_url = env.get("DOCKER_HOST", "").strip() or DEFAULT_DOCKER_HOST
     try:
@@ -80,7 +80,7 @@ def _engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.DockerClie
 
 
 def _model(runner: RunnerSettings) -> Model:
-    model = Model(runner.model, host=runner.ollama_host, num_ctx=runner.num_ctx)
+    model = Model(runner.agent.model, host=runner.ollama_host, num_ctx=runner.num_ctx)
     try:
         model.check()
     except ModelUnavailableError as exc:
@@ -89,8 +89,8 @@ def _model(runner: RunnerSettings) -> Model:
         ) from exc
     except ModelNotFoundError as exc:
         raise RunnerStartError(
-            f"unknown model {runner.model!r} on Ollama at {runner.ollama_host}: "
-            f"run `ollama pull {runner.model}` there or set BZZZ_MODEL to one it has"
+            f"unknown model {runner.agent.model!r} on Ollama at {runner.ollama_host}: "
+            f"run `ollama pull {runner.agent.model}` there or set BZZZ_MODEL to one it has"
         ) from exc
     return model
 
@@ -136,7 +136,7 @@ def start_parts(
     registration = Registration(
         runner.runner_id,
         capabilities=runner.capabilities,
-        models={runner.model},
+        models={runner.agent.model},
         capacity=runner.capacity,
         heartbeat_seconds=runner.heartbeat_every(settings.lease_seconds),
     )

@@ -4,7 +4,7 @@ With a GitHub App configured (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY) each
 task gets an installation token minted for its repository alone (an hour at
 most, GitHub's limit), so a leaked token reaches nothing else. Without one the
 configured GITHUB_TOKEN is used as it is. Either way the token stays on the
-host: git gets it per command as an HTTP header (runner.workspace), never in a
+host: git gets it per command as an HTTP header (runner.git.workspace), never in a
 file, and the sandbox never sees it.
 """
 

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 from bzzz.hmmm import Discussion, Feedback, Participant, Reviewer, discuss
 from bzzz.hmmm.feedback import Verdict
 from bzzz.messages import Envelope, MessageType
-from runner.prompts import task_message
+from runner.agent.prompts import task_message
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from bzzz.config import Settings
-    from bzzz.lifecycle import Publisher
-    from runner.agent_types import TaskBrief
-    from runner.model import Model
+    from bzzz.tasks.lifecycle import Publisher
+    from runner.agent.model import Model
+    from runner.agent.types import TaskBrief
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 
 from bzzz.bus import Bus, Received
 from bzzz.errors import TransitionError
-from bzzz.lifecycle import Lifecycle
 from bzzz.messages import MessageType
+from bzzz.tasks.lifecycle import Lifecycle
 from runner.config_checks import StartedParts, start_parts
-from runner.worker import TaskWorker
+from runner.worker.task_worker import TaskWorker
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from bzzz.models import Agent
+from bzzz.store.models import Agent
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from runner.budgets import Budgets
+from runner.agent.budgets import Budgets
 
 FILENAME = ".bzzz.yml"
 MAX_BYTES = 64_000

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bzzz.audit.log import AuditLog
-    from bzzz.lifecycle import Listener
-    from bzzz.models import Task
+    from bzzz.store.models import Task
+    from bzzz.tasks.lifecycle import Listener
 
 
 def transition_data(transition: str, task: Task, actor: str) -> dict[str, Any]:

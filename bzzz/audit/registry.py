@@ -33,7 +33,7 @@ from bzzz.audit.store import AuditStore, Entry
 from bzzz.config import Settings
 from bzzz.secrets import SecretStore
 
-CONTROL_PLANE = "control-plane"  # the same id as bzzz.lifecycle.CONTROL_PLANE
+CONTROL_PLANE = "control-plane"  # the same id as bzzz.tasks.lifecycle.CONTROL_PLANE
 KEYS_STREAM = "bzzz:keys"
 KEY_REGISTERED = "key.registered"
 

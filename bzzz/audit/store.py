@@ -1,6 +1,6 @@
 """The audit table through the raw DynamoDB client: items to entries and back.
 
-Items use the attribute layout of `bzzz.models.AuditEntry` (`data` is a JSON
+Items use the attribute layout of `bzzz.store.models.AuditEntry` (`data` is a JSON
 string, as PynamoDB's JSONAttribute stores it), so the model reads them too.
 Reads are consistent: a verifier must see every acknowledged append.
 """

@@ -16,7 +16,7 @@ from bzzz.secrets import SecretStore
 
 if TYPE_CHECKING:
     from bzzz.config import Settings
-    from bzzz.lifecycle import Listener
+    from bzzz.tasks.lifecycle import Listener
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from typing import Any
 from bzzz import agents, threads
 from bzzz.config import Settings
 from bzzz.hmmm.feedback import Feedback
-from bzzz.lifecycle import Publisher
+from bzzz.hmmm.peer_queues import PeerQueue, PeerQueues
 from bzzz.messages import Envelope, MessageType
-from bzzz.peer_queues import PeerQueue, PeerQueues
+from bzzz.tasks.lifecycle import Publisher
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bzzz.config import Settings
-    from bzzz.hive_api import HiveApi
-    from bzzz.intake import Intake
+    from bzzz.hive.server import HiveApi
+    from bzzz.intake.handling import Intake
     from bzzz.secrets import SecretStore
 
 
@@ -28,10 +28,10 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Services:
         from bzzz.bus import Bus
-        from bzzz.hive_api import HiveApi
-        from bzzz.intake import Intake, github_factory
-        from bzzz.models import bind
+        from bzzz.hive.server import HiveApi
+        from bzzz.intake.handling import Intake, github_factory
         from bzzz.secrets import SecretStore
+        from bzzz.store.models import bind
 
         bind(settings)
         secrets = SecretStore(settings, environ)

@@ -1,4 +1,4 @@
-"""POST /github/webhook: the transport rules, then one call into `bzzz.intake`.
+"""POST /github/webhook: the transport rules, then one call into `bzzz.intake.handling`.
 
 Order of refusals: wrong content type (415), body over the limit (413), bad
 or missing signature (401, checked on the raw bytes before anything is

@@ -124,7 +124,7 @@ class LocalBackend:
         there) and the table models are bound. Returns (environment, settings)."""
         import os
 
-        from bzzz.models import bind
+        from bzzz.store.models import bind
 
         env = self.provision(stack_name)
         os.environ.update(env)

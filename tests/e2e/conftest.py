@@ -176,7 +176,7 @@ def start_runner(
 @pytest.fixture
 def create_task(aws_settings: Any) -> Callable[..., Any]:
     from bzzz.bus import Bus
-    from bzzz.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Lifecycle
 
     def create(number: int = 1, title: str = "sum_to(n) leaves out n") -> Any:
         lifecycle = Lifecycle(aws_settings, publisher=Bus(aws_settings))

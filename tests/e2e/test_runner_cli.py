@@ -88,8 +88,8 @@ def test_a_configuration_error_stops_the_runner_with_one_clear_line(
 def test_sigterm_releases_the_lease_of_a_task_that_does_not_finish_in_the_grace_period(
     github, ollama_emulator, runner_env, create_task, aws_settings, docker_client
 ):
-    from bzzz.lifecycle import Lifecycle
-    from bzzz.models import Agent
+    from bzzz.store.models import Agent
+    from bzzz.tasks.lifecycle import Lifecycle
 
     slow = [run_command(f"echo step {i}", delay=1) for i in range(30)]
     ollama_emulator.set_scenario(scenario([write_file("calc.py", FIXED_CALC), *slow]))
@@ -119,7 +119,7 @@ def test_sigterm_releases_the_lease_of_a_task_that_does_not_finish_in_the_grace_
 def test_sigterm_lets_a_task_finish_within_the_grace_period(
     github, ollama_emulator, runner_env, create_task, aws_settings
 ):
-    from bzzz.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Lifecycle
 
     ollama_emulator.set_scenario(
         scenario(

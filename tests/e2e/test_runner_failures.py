@@ -38,7 +38,7 @@ def _containers_of(docker_client, runner_id: str) -> list[str]:
 def test_a_model_that_never_finishes_fails_the_task_with_the_partial_branch_pushed(
     github, ollama_emulator, start_runner, create_task, aws_settings
 ):
-    from bzzz.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Lifecycle
 
     # Some work, then a new command every time (no loop): only the budget ends it.
     steps = [write_file("NOTES.md", "sum_to: the loop bound looks off\n")]
@@ -62,7 +62,7 @@ def test_a_model_going_in_circles_asks_for_help(
     github, ollama_emulator, start_runner, create_task, aws_settings
 ):
     from bzzz.bus import Bus
-    from bzzz.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Lifecycle
 
     # Some work, then the same command for ever: the loop detector ends it, and a loop
     # is a reason to ask peers and humans (HMMM), with the partial work pushed.
@@ -90,7 +90,7 @@ def test_a_stolen_lease_stops_the_task_and_pushes_nothing(
     github, ollama_emulator, runner_env, start_runner, create_task, aws_settings, docker_client
 ):
     from bzzz import aws
-    from bzzz.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Lifecycle
 
     # The fix lands at once, then slow steps keep the task busy until the lease is gone.
     slow = [run_command(f"echo step {i}", delay=0.5) for i in range(40)]
@@ -135,7 +135,7 @@ def test_ollama_going_away_releases_and_requeues_the_task(
     github, runner_env, start_runner, create_task, aws_settings, caplog
 ):
     from bzzz.bus import Bus
-    from bzzz.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Lifecycle
     from infra.ollama_emulator.server import start_in_thread
 
     caplog.set_level(logging.INFO)
@@ -177,7 +177,7 @@ def test_asking_for_help_escalates_with_hmmm_help_and_a_bad_bzzz_yml_field_is_na
     github, ollama_emulator, start_runner, create_task, aws_settings
 ):
     from bzzz.bus import Bus
-    from bzzz.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Lifecycle
 
     question = "Should sum_to(0) be 0 or raise?"
     ollama_emulator.set_scenario(

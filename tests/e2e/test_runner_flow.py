@@ -56,8 +56,8 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     github, ollama_emulator, runner_env, start_runner, create_task, aws_settings, tmp_path
 ):
     from bzzz.bus import Bus
-    from bzzz.lifecycle import Lifecycle
-    from bzzz.models import Agent
+    from bzzz.store.models import Agent
+    from bzzz.tasks.lifecycle import Lifecycle
 
     token = runner_env["GITHUB_TOKEN"]
     ollama_emulator.set_scenario(
@@ -144,7 +144,7 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
 def test_a_restarted_runner_removes_its_sandboxes_from_an_earlier_life(
     runner_env, start_runner, docker_client, sandbox_image, ollama_emulator, tmp_path
 ):
-    from runner.sandbox import Sandbox, SandboxConfig
+    from runner.sandbox.container import Sandbox, SandboxConfig
 
     ollama_emulator.set_scenario(scenario([finish("nothing")]))
     label = f"bzzz.runner={runner_env['BZZZ_RUNNER_ID']}"

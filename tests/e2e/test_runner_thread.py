@@ -30,8 +30,8 @@ def test_the_next_attempt_sees_the_help_request_and_the_human_reply(
 ):
     from bzzz import aws
     from bzzz.bus import Bus
-    from bzzz.intake_threads import HUMAN_INPUT, Threads
-    from bzzz.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Lifecycle
+    from bzzz.threads import HUMAN_INPUT, Threads
 
     help_call = {"tool_calls": [{"name": "ask_for_help", "arguments": {"question": QUESTION}}]}
     ollama_emulator.set_scenario(
@@ -42,7 +42,7 @@ def test_the_next_attempt_sees_the_help_request_and_the_human_reply(
     lifecycle = Lifecycle(aws_settings, publisher=Bus(aws_settings))
     wait_until(lambda: (t := lifecycle.get(KEY)) and t.state == "escalated", "the escalation")
     # The escalation function takes the runner's hmmm.help into the thread (as in AWS).
-    from bzzz.escalation import build_escalations
+    from bzzz.escalation.handler import build_escalations
 
     drained = Bus(aws_settings).drain("escalation", build_escalations(aws_settings).handle)
     assert drained.handled == 1

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from runner.agent import Agent
-from runner.agent_types import TaskBrief
-from runner.budgets import Budgets
-from runner.model import Model
-from runner.sandbox import Sandbox, SandboxConfig
+from runner.agent.budgets import Budgets
+from runner.agent.loop import Agent
+from runner.agent.model import Model
+from runner.agent.types import TaskBrief
+from runner.sandbox.container import Sandbox, SandboxConfig
 from tests.fixtures.containers import TEST_RUNNER_ID
 
 pytestmark = pytest.mark.integration

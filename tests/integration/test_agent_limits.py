@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from runner.budgets import Budgets
+from runner.agent.budgets import Budgets
+from runner.agent.model import Model
 from runner.errors import ModelNotFoundError, ModelUnavailableError
-from runner.model import Model
-from runner.sandbox import Sandbox
+from runner.sandbox.container import Sandbox
 from tests.integration import test_agent as shared
 from tests.integration.test_agent import (
     TEST_COMMAND,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.sandbox import Sandbox
+from runner.sandbox.container import Sandbox
 from tests.integration import test_agent as shared
 from tests.integration.test_agent import (
     BUGGY,

@@ -18,8 +18,8 @@ from bzzz.audit import (
     verify_stream,
 )
 from bzzz.audit.store import AuditStore
-from bzzz.lifecycle import Lifecycle
 from bzzz.secrets import SecretStore
+from bzzz.tasks.lifecycle import Lifecycle
 from tests.fixtures.aws import unique_stack_name
 
 WRITERS = 20

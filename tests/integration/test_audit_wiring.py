@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bzzz.audit import CONTROL_PLANE, Signer, publish_public_key, verify_stream
 from bzzz.audit.wiring import control_plane_listeners
-from bzzz.lifecycle import Lifecycle
 from bzzz.secrets import SecretStore
+from bzzz.tasks.lifecycle import Lifecycle
 
 
 def test_without_a_key_there_is_no_listener(aws_settings):

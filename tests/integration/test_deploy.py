@@ -58,7 +58,7 @@ def test_the_built_entry_points_import_from_the_artifact_alone(built):
         [str(built / "StatusSyncFunction"), str(built / "DependenciesLayer" / "python")]
     )
     code = (
-        "import handlers.reconcile, handlers.status_sync, bzzz.reconcile, bzzz.status_sync;"
+        "import handlers.reconcile, handlers.status_sync, bzzz.reconcile.poll, bzzz.status.sync;"
         "from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor;"
         "import githubkit, sys;"
         "files = [getattr(m, '__file__', None) or '' for m in list(sys.modules.values())];"

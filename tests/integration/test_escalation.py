@@ -19,11 +19,11 @@ from starlette.routing import Route
 from bzzz import aws, threads
 from bzzz.bus import Bus
 from bzzz.config import get_settings
-from bzzz.escalation_notify import ESCALATED_LABEL, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
+from bzzz.escalation.notify import ESCALATED_LABEL, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
 from bzzz.github import GitHubApi
-from bzzz.lifecycle import Lifecycle
 from bzzz.messages import Envelope, MessageType
-from bzzz.models import Task, bind
+from bzzz.store.models import Task, bind
+from bzzz.tasks.lifecycle import Lifecycle
 from handlers import escalation as escalation_handler
 from tests.events import scheduler_event, sqs_event
 from tests.events.receivers import serve

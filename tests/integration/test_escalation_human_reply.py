@@ -15,14 +15,14 @@ import pytest
 
 from bzzz import threads
 from bzzz.bus import Bus
-from bzzz.escalation import Escalations
-from bzzz.escalation_policy import EscalationPolicy
+from bzzz.escalation.handler import Escalations
+from bzzz.escalation.policy import EscalationPolicy
 from bzzz.github import GitHubApi
-from bzzz.lifecycle import Lifecycle
 from bzzz.messages import Envelope, MessageType
 from bzzz.secrets import SecretStore
-from runner.agent_types import TaskBrief
-from runner.prompts import task_message
+from bzzz.tasks.lifecycle import Lifecycle
+from runner.agent.prompts import task_message
+from runner.agent.types import TaskBrief
 from tests.events.http_api import FIXTURE_SECRET
 from tests.events.http_function import ServedApp, served_app
 
@@ -54,7 +54,7 @@ def test_a_writers_reply_requeues_the_task_and_reaches_the_next_prompt(
     lifecycle.claim(KEY, "runner-a")
     plan = Envelope(MessageType.HMMM_PLAN, "runner-a", KEY, {"round": 1, "text": "1. Fix range"})
     threads.record(settings, plan)
-    # What the runner does when its agent asks for help (runner/worker_outcome.py).
+    # What the runner does when its agent asks for help (runner/worker/outcome.py).
     Bus(settings).publish(
         Envelope(MessageType.HMMM_HELP, "runner-a", KEY, {"round": 1, "text": QUESTION})
     )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bzzz import schemas
-from bzzz.lifecycle import Lifecycle
+from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import api_event, labeled_event, reply_json, webhook_event
 from tests.events.http_function import API_KEY as KEY
 from tests.events.http_function import HttpFunction, http_function
@@ -165,7 +165,7 @@ def test_agents_lists_only_live_runners(http_function: HttpFunction):
     import time
     from datetime import timedelta
 
-    from bzzz.models import Agent
+    from bzzz.store.models import Agent
 
     now = time.time()
     Agent(agent_id="gpu-1", capabilities={"python"}, models={"qwen2.5-coder"}, capacity=2,

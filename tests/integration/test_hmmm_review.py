@@ -12,12 +12,12 @@ import pytest
 
 from bzzz import agents, threads
 from bzzz.bus import Bus
+from bzzz.hmmm.peer_queues import queue_name
 from bzzz.messages import Envelope, MessageType
-from bzzz.peer_queues import queue_name
-from runner.agent_types import TaskBrief
+from runner.agent.model import Model
+from runner.agent.prompts import task_message
+from runner.agent.types import TaskBrief
 from runner.hmmm import review_plan, start_participant, with_discussion
-from runner.model import Model
-from runner.prompts import task_message
 
 TASK = "octo/calc#7"
 BRIEF = TaskBrief(TASK, "octo/calc", 7, "average() is wrong", "average([2, 4, 6]) returns 6.")

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from bzzz.lifecycle import Lifecycle
-from bzzz.models import Repo, ThreadMessage
+from bzzz.store.models import Repo, ThreadMessage
+from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import FIXTURE_SECRET
 from tests.events.http_function import API_KEY, ServedApp, served_app
 from tests.fixtures.github import GitHubHandle

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bzzz.errors import LeaseLostError, TaskNotFoundError, TransitionError
-from bzzz.lifecycle import Lifecycle
-from bzzz.states import RULES, State
+from bzzz.tasks.lifecycle import Lifecycle
+from bzzz.tasks.states import RULES, State
 
 
 class Clock:

@@ -236,7 +236,7 @@ def test_sns_fans_out_to_the_queues_whose_filter_matches(aws_env: dict[str, str]
 
 
 def test_aws_settings_binds_the_models_to_the_tests_stack(aws_settings):
-    from bzzz.models import Agent
+    from bzzz.store.models import Agent
 
     Agent(agent_id="a-1", last_seen=1, expires_at=timedelta(hours=1)).save()
     assert Agent.Meta.table_name == aws_settings.agents_table

@@ -6,8 +6,8 @@ import time
 
 from bzzz import aws
 from bzzz.bus import Bus
+from bzzz.hmmm.peer_queues import PeerQueues, queue_name, stack_prefix
 from bzzz.messages import Envelope, MessageType
-from bzzz.peer_queues import PeerQueues, queue_name, stack_prefix
 
 
 def _all(queues: PeerQueues, queue, expected: int, timeout: float = 10.0) -> list[Envelope]:

@@ -11,9 +11,9 @@ import yaml
 from bzzz.bus import Bus
 from bzzz.config import get_settings
 from bzzz.github import GitHubApi
-from bzzz.lifecycle import Lifecycle
-from bzzz.models import Repo, Task, bind
-from bzzz.reconcile import build_reconciler
+from bzzz.reconcile.poll import build_reconciler
+from bzzz.store.models import Repo, Task, bind
+from bzzz.tasks.lifecycle import Lifecycle
 from handlers import reconcile as reconcile_handler
 from infra.github_emulator import DEMO_SEED
 from tests.events import scheduler_event

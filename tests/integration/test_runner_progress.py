@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from runner.agent_types import Step
-from runner.progress import ProgressReporter, TerminalDisplay
+from runner.agent.types import Step
+from runner.worker.progress import ProgressReporter, TerminalDisplay
 
 pytestmark = pytest.mark.integration
 

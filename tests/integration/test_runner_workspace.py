@@ -17,8 +17,8 @@ from bzzz.config import Settings
 from bzzz.errors import ConfigError
 from bzzz.secrets import SecretStore
 from runner.credentials import Credentials
-from runner.result import branch_name, publish_branch
-from runner.workspace import GitError, Workspace, repository_info
+from runner.git.publish import branch_name, publish_branch
+from runner.git.workspace import GitError, Workspace, repository_info
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from runner.errors import ImageNotFoundError, SandboxGoneError
-from runner.sandbox import RUNNER_LABEL, TASK_LABEL, Sandbox, SandboxConfig, reap_orphans
+from runner.sandbox.container import RUNNER_LABEL, TASK_LABEL, Sandbox, SandboxConfig, reap_orphans
 from tests.fixtures.containers import TEST_RUNNER_ID
 
 pytestmark = pytest.mark.integration

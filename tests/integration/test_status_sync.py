@@ -9,10 +9,10 @@ from bzzz import aws
 from bzzz.bus import ERROR_ATTRIBUTE, Bus
 from bzzz.config import get_settings
 from bzzz.github import GitHubApi
-from bzzz.lifecycle import Lifecycle
 from bzzz.messages import Envelope, MessageType
-from bzzz.models import Task, bind
-from bzzz.status_render import MARKER
+from bzzz.status.render import MARKER
+from bzzz.store.models import Task, bind
+from bzzz.tasks.lifecycle import Lifecycle
 from handlers import status_sync as status_handler
 from tests.events import sqs_event
 from tests.events.receivers import FlakyProxy, HiveReceiver, serve

@@ -11,9 +11,9 @@ import pytest
 
 from bzzz.config import get_settings
 from bzzz.github import GitHubApi
-from bzzz.models import Repo, Task, bind
-from bzzz.status_render import MARKER
-from infra.supervisor import Supervisor
+from bzzz.status.render import MARKER
+from bzzz.store.models import Repo, Task, bind
+from cli.supervisor import Supervisor
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bzzz import aws
-from bzzz.lifecycle import Lifecycle
-from bzzz.models import Delivery
+from bzzz.store.models import Delivery
+from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import labeled_payload, reply_json, webhook_event
 from tests.events.http_function import HttpFunction, http_function
 from tests.events.receivers import FlakyProxy, serve

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bzzz.bus import Bus
-from bzzz.lifecycle import Lifecycle
-from bzzz.models import Delivery
+from bzzz.store.models import Delivery
+from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import (
     FIXTURE_DELIVERY,
     labeled_event,

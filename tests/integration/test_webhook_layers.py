@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bzzz.errors import InputError
-from bzzz.intake_comments import command_of
+from bzzz.intake.comments import command_of
 from bzzz.webhooks import Context, Outcome, Router, WebhookEvent, parse, sign, verify
 
 BODY = b'{"action": "labeled", "zen": "Design for failure."}'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.agent_types import LimitsExceeded
-from runner.budgets import BudgetClock, Budgets, LoopDetector
+from runner.agent.budgets import BudgetClock, Budgets, LoopDetector
+from runner.agent.types import LimitsExceeded
 
 
 def test_each_budget_stops_with_its_kind():

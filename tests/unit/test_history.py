@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.history import History, raw_tokens
+from runner.agent.history import History, raw_tokens
 
 SYSTEM = "You are a careful engineer."
 TASK = "Issue o/r#1: fix average()."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.budgets import Budgets
+from runner.agent.budgets import Budgets
 from runner.repo_config import RepoConfig, load_repo_config, parse_repo_config
 
 FULL = """

@@ -2,7 +2,7 @@ import pytest
 
 from bzzz import schemas
 from bzzz.errors import InputError
-from bzzz.taskkeys import parse_task_key, task_key
+from bzzz.tasks.keys import parse_task_key, task_key
 
 
 def test_round_trip():

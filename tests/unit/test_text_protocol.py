@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from runner.agent_types import AskedForHelp, FormatError, Submitted
-from runner.prompts import looks_stuck
-from runner.text_protocol import parse_reply
+from runner.agent.prompts import looks_stuck
+from runner.agent.text_protocol import parse_reply
+from runner.agent.types import AskedForHelp, FormatError, Submitted
 
 
 def test_one_bash_block_is_the_command():

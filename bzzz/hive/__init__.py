@@ -1,0 +1,3 @@
+"""Hive: the client of an existing Hive (`client`) and the Hive-compatible API
+we serve ourselves (`server`, `views`).
+"""

@@ -1,0 +1,113 @@
+"""`issues` deliveries: the summon label creates a task, its removal or closing cancels it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bzzz.config import Settings
+from bzzz.errors import GitHubError, TaskNotFoundError, TransitionError
+from bzzz.github import is_writer
+from bzzz.store.models import Task
+from bzzz.tasks.keys import task_key
+from bzzz.tasks.lifecycle import Lifecycle
+from bzzz.tasks.states import State
+from bzzz.webhooks import Context, Outcome, Router
+
+REFUSAL = (
+    "Thanks for the interest, @{login}! Only people with write access to this repository "
+    "can hand an issue to Bzzz, so no agent will pick this up. A maintainer can add the "
+    "`{label}` label to start one."
+)
+
+Announce = Callable[[Task], None]
+
+
+def deferred(what: str, exc: GitHubError) -> Outcome:
+    """GitHub failed us mid-decision: decide nothing, keep the delivery redeliverable.
+
+    The reconcile poll sees the same issue on its next run, so nothing is lost;
+    answering 202 (not 5xx) keeps GitHub's failure view for our own faults.
+    """
+    retry = f" (retry after {exc.retry_after:.0f}s)" if hasattr(exc, "retry_after") else ""
+    return Outcome(202, f"{what} deferred: {exc}{retry}; the reconcile poll decides", final=False)
+
+
+def role_of(ctx: Context, repo: str, login: str) -> str:
+    return ctx.github().role(repo, login)
+
+
+class IssueEvents:
+    def __init__(self, settings: Settings, lifecycle: Lifecycle, announce: Announce) -> None:
+        self._settings = settings
+        self._lifecycle = lifecycle
+        self._announce = announce
+
+    def register(self, router: Router) -> None:
+        router.on("issues.labeled")(self.labeled)
+        router.on("issues.unlabeled")(self.unlabeled)
+        router.on("issues.closed")(self.closed)
+        router.on("issues")(self.other)
+
+    def _is_summon(self, ctx: Context) -> bool:
+        label = ctx.payload.get("label")
+        name = label.get("name") if isinstance(label, dict) else None
+        return isinstance(name, str) and name.lower() == self._settings.summon_label.lower()
+
+    def labeled(self, ctx: Context) -> Outcome:
+        if not self._is_summon(ctx):
+            return Outcome.ignored("not the summon label")
+        issue: dict[str, Any] = ctx.payload.get("issue") or {}
+        repo, number, sender = ctx.repo(), ctx.issue_number(), ctx.sender()
+        if "pull_request" in issue:
+            return Outcome.ignored("label on a pull request: Bzzz takes issues only")
+        if issue.get("state") == "closed":
+            return Outcome.ignored("the issue is closed")
+        try:
+            role = role_of(ctx, repo, sender)
+        except GitHubError as exc:
+            return deferred(f"permission check of {sender}", exc)
+        key = task_key(repo, number)
+        if not is_writer(role, sender, self._settings.allowed_users):
+            self._refuse(ctx, repo, number, sender)
+            return Outcome.ignored(f"{sender} has role {role!r}, not write: no task", key)
+        task, created = self._lifecycle.create(repo, number, str(issue.get("title") or ""))
+        if created:
+            return Outcome.done("task created", key, created=True)
+        if task.state == State.QUEUED.value:
+            # Publishing is at-least-once: announce again in case the first one was lost.
+            self._announce(task)
+            return Outcome.done("task already queued; announced again", key)
+        return Outcome.done(f"task already {task.state}", key)
+
+    def _refuse(self, ctx: Context, repo: str, number: int, login: str) -> None:
+        body = REFUSAL.format(login=login, label=self._settings.summon_label)
+        try:
+            ctx.github().comment(repo, number, body)
+        except GitHubError as exc:
+            ctx.logger.warning("could not post the refusal comment: %s", exc)
+
+    def unlabeled(self, ctx: Context) -> Outcome:
+        if not self._is_summon(ctx):
+            return Outcome.ignored("not the summon label")
+        return self._cancel(ctx, f"summon label removed by {ctx.sender()}")
+
+    def closed(self, ctx: Context) -> Outcome:
+        return self._cancel(ctx, f"issue closed by {ctx.sender()}")
+
+    def other(self, ctx: Context) -> Outcome:
+        return Outcome.ignored(f"issues.{ctx.event.action} needs nothing from Bzzz")
+
+    def _cancel(self, ctx: Context, reason: str) -> Outcome:
+        key = task_key(ctx.repo(), ctx.issue_number())
+        return cancel(self._lifecycle, key, reason, f"github:{ctx.sender()}")
+
+
+def cancel(lifecycle: Lifecycle, key: str, reason: str, actor: str) -> Outcome:
+    try:
+        lifecycle.cancel(key, reason, actor=actor)
+    except TaskNotFoundError:
+        return Outcome.ignored("no task for this issue", key)
+    except TransitionError as exc:
+        return Outcome.ignored(f"task already {exc.state}", key)
+    return Outcome.done("task cancelled", key)

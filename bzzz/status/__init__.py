@@ -1,0 +1,3 @@
+"""Status sync: mirror every task message onto the issue (one status comment,
+labels, reaction) and onto Hive.
+"""

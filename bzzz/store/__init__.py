@@ -1,0 +1,3 @@
+"""Persistence: the PynamoDB models of every table, their binding to settings,
+and the conditional-write helpers.
+"""

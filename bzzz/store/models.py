@@ -1,0 +1,182 @@
+"""PynamoDB models of every table in template.yaml.
+
+Table names and the endpoint are not known at import time, so the models are
+bound to a `Settings` by `bind()` before first use (the cached `get_settings()`
+path does this for you through `bzzz.store.tables()`).
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from bzzz.config import Settings
+
+
+class _ByState(GlobalSecondaryIndex["Task"]):
+    class Meta:
+        index_name = "by-state"
+        projection = AllProjection()
+
+    state = UnicodeAttribute(hash_key=True)
+    lease_expires_at = NumberAttribute(range_key=True)
+
+
+class _ByRepo(GlobalSecondaryIndex["Task"]):
+    class Meta:
+        index_name = "by-repo"
+        projection = AllProjection()
+
+    repo = UnicodeAttribute(hash_key=True)
+    number = NumberAttribute(range_key=True)
+
+
+class Task(Model):
+    """One issue's task. Its key is `owner/repo#number`."""
+
+    class Meta:
+        table_name = "unbound-tasks"
+
+    key = UnicodeAttribute(hash_key=True)
+    repo = UnicodeAttribute()
+    number = NumberAttribute()
+    title = UnicodeAttribute(default="")
+    state = UnicodeAttribute()
+    lease_owner = UnicodeAttribute(null=True)
+    # Epoch seconds; 0 when nobody holds a lease, so every task is in by-state.
+    lease_expires_at = NumberAttribute(default=0)
+    attempt = NumberAttribute(default=1)
+    version = NumberAttribute(default=0)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    pr_url = UnicodeAttribute(null=True)
+    branch = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    # Status sync's mirror on the issue (bzzz.status.sync): the id of the one
+    # status comment (negative while a sync holds the right to post it), and
+    # what the comment, labels and reaction show, so a replay changes nothing.
+    status_comment_id = NumberAttribute(null=True)
+    status_shown = JSONAttribute(null=True)
+
+    by_state = _ByState()
+    by_repo = _ByRepo()
+
+
+class Agent(Model):
+    """A live runner; the row expires by TTL when its heartbeats stop."""
+
+    class Meta:
+        table_name = "unbound-agents"
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    capabilities = UnicodeSetAttribute(default=set)
+    models = UnicodeSetAttribute(default=set)
+    capacity = NumberAttribute(default=1)
+    current_tasks = ListAttribute(of=UnicodeAttribute, default=list)
+    public_key = UnicodeAttribute(null=True)
+    last_seen = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+class Delivery(Model):
+    """A webhook delivery already handled, kept for de-duplication until its TTL."""
+
+    class Meta:
+        table_name = "unbound-deliveries"
+
+    delivery_id = UnicodeAttribute(hash_key=True)
+    event = UnicodeAttribute()
+    received_at = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+class _ByProjectId(GlobalSecondaryIndex["Repo"]):
+    class Meta:
+        index_name = "by-project-id"
+        projection = AllProjection()
+
+    project_id = NumberAttribute(hash_key=True)
+
+
+class Repo(Model):
+    """A repository Bzzz serves: the registry behind the Hive-compatible API."""
+
+    class Meta:
+        table_name = "unbound-repos"
+
+    full_name = UnicodeAttribute(hash_key=True)
+    project_id = NumberAttribute()
+    owner = UnicodeAttribute()
+    name = UnicodeAttribute()
+    git_url = UnicodeAttribute()
+    default_branch = UnicodeAttribute(default="main")
+    enabled = NumberAttribute(default=1)
+    private = NumberAttribute(default=0)
+    installation_id = NumberAttribute(null=True)
+    # ETag of the last summon-label issue listing, for conditional polling.
+    issues_etag = UnicodeAttribute(null=True)
+    updated_at = NumberAttribute()
+
+    by_project_id = _ByProjectId()
+
+
+class ThreadMessage(Model):
+    """One message of a task's discussion thread (HMMM), in order."""
+
+    class Meta:
+        table_name = "unbound-threads"
+
+    thread = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    ts = NumberAttribute()
+    sender = UnicodeAttribute()
+    type = UnicodeAttribute()
+    data = JSONAttribute(default=dict)
+
+
+class AuditEntry(Model):
+    """One entry of a per-task, hash-chained, signed audit stream."""
+
+    class Meta:
+        table_name = "unbound-audit"
+
+    stream = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    ts = NumberAttribute()
+    author = UnicodeAttribute()
+    type = UnicodeAttribute()
+    data = JSONAttribute(default=dict)
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    signature = UnicodeAttribute()
+
+
+ALL_MODELS: dict[str, type[Model]] = {
+    "tasks_table": Task,
+    "agents_table": Agent,
+    "deliveries_table": Delivery,
+    "repos_table": Repo,
+    "threads_table": ThreadMessage,
+    "audit_table": AuditEntry,
+}
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at the settings' tables, region and endpoint."""
+    for attribute, model in ALL_MODELS.items():
+        meta = model.Meta
+        meta.table_name = getattr(settings, attribute)
+        meta.region = settings.region
+        meta.host = settings.endpoint_url("dynamodb")
+        meta.max_pool_connections = 64
+        # PynamoDB caches its connection on the class; drop it so the new
+        # endpoint and table name take effect.
+        model._connection = None

@@ -1,0 +1,159 @@
+"""The whole local stack of `bzzz demo`, started in order and stopped in reverse.
+
+local AWS backend -> GitHub stand-in (seeded) -> control plane (supervisor:
+HTTP app under uvicorn, reconcile, status sync) -> model (a real Ollama when
+OLLAMA_HOST answers with the model, else the Ollama stand-in) -> container
+engine and sandbox image -> one runner. Everything runs on loopback and is
+stopped by `close()`, also after a failure half-way.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from infra.github_emulator import DEMO_SEED
+
+REPO = "acme/calc"
+ISSUE = 1
+MODEL = os.environ.get("BZZZ_MODEL", "qwen2.5-coder:7b")
+SCENARIO = Path(__file__).with_name("demo_scenario.yaml")
+BOT = "bzzz-bot"
+
+
+def demo_seed(bot_token: str) -> dict[str, Any]:
+    """The demo world plus the bot account Bzzz acts as and the repo's `.bzzz.yml`."""
+    seed = copy.deepcopy(yaml.safe_load(DEMO_SEED.read_text()))
+    seed["users"].append({"login": BOT, "token": bot_token, "name": "Bzzz", "type": "User"})
+    repo = seed["repos"][0]
+    repo["collaborators"][BOT] = "write"
+    repo["files"][".bzzz.yml"] = "test: python -m pytest -q\nbudgets: {iterations: 12}\n"
+    return seed
+
+
+def real_ollama() -> str | None:
+    """OLLAMA_HOST when a real Ollama answers there with the model, else None."""
+    host = os.environ.get("OLLAMA_HOST", "").strip()
+    if not host:
+        return None
+    url = host if host.startswith("http") else f"http://{host}"
+    try:
+        tags = httpx.get(f"{url.rstrip('/')}/api/tags", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    names = {m.get("name") for m in tags.get("models", [])}
+    return url if MODEL in names else None
+
+
+class DemoStack:
+    def __init__(self, state_dir: Path, say: Any = print) -> None:
+        self.state_dir = state_dir
+        self.say = say
+        self._exit = ExitStack()
+        self.env: dict[str, str] = {}
+
+    def start(self) -> DemoStack:
+        from bzzz.audit import CONTROL_PLANE, Signer, publish_public_key
+        from bzzz.store.models import bind
+        from cli.supervisor import Supervisor
+        from infra.github_emulator import GitHubEmulator, start_in_thread
+        from infra.local_backend import LocalBackend
+
+        backend = self._exit.enter_context(LocalBackend(stack_name="bzzz-demo"))
+        self.env = backend.start()
+        self.say(f"local AWS backend: {', '.join(s.url for s in backend.servers) or 'external'}")
+        bot_token = f"ghp_{secrets.token_hex(16)}"
+        self.github = start_in_thread(GitHubEmulator.from_seed(demo_seed(bot_token)))
+        self._exit.callback(self.github.stop)
+        self.say(f"GitHub stand-in: {self.github.base_url} (repo {REPO}, issue #{ISSUE})")
+        signer = Signer.generate(CONTROL_PLANE)
+        self.env.update(
+            GITHUB_API_URL=self.github.base_url,
+            GITHUB_TOKEN=bot_token,
+            BZZZ_WEBHOOK_SECRET=secrets.token_hex(16),
+            BZZZ_API_KEY=secrets.token_hex(16),
+            BZZZ_AUDIT_SIGNING_KEY=signer.pem().decode("ascii"),
+            BZZZ_STATE_DIR=str(self.state_dir),
+        )
+        # The control plane reads its configuration and secrets from the environment.
+        os.environ.update(self.env)
+        self.settings = backend.settings(self.env)
+        bind(self.settings)
+        publish_public_key(self.settings, signer)
+        supervisor = Supervisor(self.settings, reconcile_every=30.0, drain_every=0.5).start()
+        self._exit.callback(supervisor.stop)
+        self.supervisor = supervisor
+        httpx.put(
+            f"{self.github.base_url}/_emulator/webhook",
+            json={
+                "url": f"{supervisor.url}/github/webhook",
+                "secret": self.env["BZZZ_WEBHOOK_SECRET"],
+            },
+        ).raise_for_status()
+        self.say(f"control plane: {supervisor.url} (webhook, Hive API, reconcile, status sync)")
+        self._start_model()
+        self._start_runner()
+        return self
+
+    def _start_model(self) -> None:
+        host = real_ollama()
+        if host is None:
+            from infra.ollama_emulator import start_in_thread
+
+            stand_in = start_in_thread(SCENARIO)
+            self._exit.callback(stand_in.stop)
+            host = stand_in.base_url
+            self.say(f"model: {MODEL} on the Ollama stand-in {host} (scripted)")
+        else:
+            self.say(f"model: {MODEL} on the real Ollama at {host}")
+        self.env.update(OLLAMA_HOST=host, BZZZ_MODEL=MODEL)
+
+    def _start_runner(self) -> None:
+        from infra.container_engine import container_engine
+        from runner.process import RunnerProcess
+        from runner.sandbox.images.build import ensure_default_image
+
+        engine = self._exit.enter_context(container_engine())
+        image = ensure_default_image(engine.client(), log=self.say)
+        self.say(f"container engine: {engine.kind} at {engine.base_url}; sandbox image {image}")
+        self.env.update(
+            DOCKER_HOST=engine.env()["DOCKER_HOST"],
+            BZZZ_SANDBOX_IMAGE=image,
+            BZZZ_RUNNER_ID="demo-runner",
+            BZZZ_RUNNER_PROGRESS="off",
+            BZZZ_PROGRESS_SECONDS="1",
+        )
+        self.runner = RunnerProcess.from_environment(self.env)
+        thread = threading.Thread(target=self.runner.run, name="runner", daemon=True)
+        thread.start()
+
+        def stop_runner() -> None:
+            self.runner.stop()
+            thread.join(60)
+
+        self._exit.callback(stop_runner)
+        self.say("runner: demo-runner, capacity 1")
+
+    def label(self) -> None:
+        """Alice, a maintainer, labels the issue: GitHub sends the webhook."""
+        httpx.post(
+            f"{self.github.base_url}/_emulator/act",
+            json={
+                "as": "alice",
+                "repo": REPO,
+                "number": ISSUE,
+                "action": "label",
+                "label": "bzzz-task",
+            },
+        ).raise_for_status()
+
+    def close(self) -> None:
+        self._exit.close()

@@ -1,0 +1,74 @@
+"""What the model is told: the system prompt (tools or text protocol) and the task message.
+
+The task message carries the issue's title and body, the comments of writers
+(the caller filters authors; this module strips hidden HTML once more, since
+an HTML comment is invisible on GitHub but not to the model), and any extra
+context (peer feedback, a human's reply).
+"""
+
+from __future__ import annotations
+
+from bzzz.github.text import strip_hidden_html
+from bzzz.hmmm.triggers import looks_stuck as looks_stuck  # one definition, shared with HMMM
+from runner.agent.types import TaskBrief
+
+DONE_MARKER = "BZZZ_DONE:"
+HELP_MARKER = "BZZZ_HELP:"
+
+_COMMON = """You are Bzzz, a software engineer fixing a GitHub issue in the repository checked out \
+at /workspace (your working directory). You work inside a locked-down Linux sandbox without \
+network access: each command runs in a fresh `bash -lc` in /workspace, has a time limit, and \
+its output is cut to its head and tail when long. Make the smallest change that resolves the \
+issue, and run the tests before you finish. Do not commit or push: that is done for you."""
+
+TOOLS_SYSTEM = (
+    _COMMON
+    + """
+
+Act only through the tools: `run_command` runs a shell command; `read_file`, `write_file` and \
+`apply_patch` (a unified diff relative to /workspace) work on files under /workspace. When the \
+issue is resolved and the tests pass, call `finish` with a short summary of the change. If you \
+cannot continue without a human (the issue is unclear, or you are stuck), call `ask_for_help` \
+with one precise question."""
+)
+
+TEXT_SYSTEM = (
+    _COMMON
+    + f"""
+
+Every reply must contain exactly one command, in exactly one fenced block:
+
+```bash
+python3 -m pytest -q
+```
+
+You will then see its output and exit code. To change a file, use a shell command (for \
+example `cat > file <<'EOF' ... EOF`, or `sed -i`). When the issue is resolved and the tests \
+pass, reply without a code block and with one line `{DONE_MARKER} <short summary of the \
+change>`. If you cannot continue without a human, reply with one line `{HELP_MARKER} <one \
+precise question>`."""
+)
+
+
+def system_prompt(tools: bool) -> str:
+    return TOOLS_SYSTEM if tools else TEXT_SYSTEM
+
+
+def task_message(task: TaskBrief, test_command: str | None = None) -> str:
+    parts = [
+        f"Issue {task.key}: {strip_hidden_html(task.title).strip()}",
+        strip_hidden_html(task.body).strip() or "(no description)",
+    ]
+    comments = [(a, strip_hidden_html(b).strip()) for a, b in task.comments]
+    if comments:
+        parts.append(
+            "Comments on the issue:\n\n"
+            + "\n\n".join(f"@{a} wrote:\n{b}" for a, b in comments if b)
+        )
+    for extra in task.extra_context:
+        text = strip_hidden_html(extra).strip()
+        if text:
+            parts.append(f"Additional context:\n{text}")
+    if test_command:
+        parts.append(f"The repository's test command is: `{test_command}`")
+    return "\n\n".join(parts)

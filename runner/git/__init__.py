@@ -1,0 +1,3 @@
+"""Git on the host: the task's working tree (clone, commit, push) and
+publishing the branch and pull request.
+"""

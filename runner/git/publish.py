@@ -1,0 +1,72 @@
+"""What a finished task leaves behind: a commit, a pushed branch, and a draft pull request.
+
+`branch_name` is `<prefix><number>-<slug of the title>` (prefix `bzzz/` unless
+the repository's .bzzz.yml says otherwise). The pull request links the issue
+with "Fixes #N" when the repository's tests pass and "Refs #N" when they do
+not, so merging a PR whose tests failed never closes the issue silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runner.git.workspace import Workspace
+
+MAX_COMMANDS_SHOWN = 30
+
+
+@dataclass(frozen=True)
+class TestResult:
+    command: str
+    exit_code: int
+    output: str
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
+
+
+def branch_name(prefix: str, number: int, title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].rstrip("-")
+    return f"{prefix}{number}-{slug}" if slug else f"{prefix}{number}"
+
+
+def _commands_table(commands: Sequence[Any]) -> str:
+    if not commands:
+        return "_no commands were run_"
+    rows = ["| # | command | exit | seconds |", "| --- | --- | --- | --- |"]
+    for index, record in enumerate(commands[-MAX_COMMANDS_SHOWN:], start=1):
+        shown = str(record.command).replace("|", "\\|").replace("\n", " ")[:120]
+        code = "" if record.exit_code is None else record.exit_code
+        rows.append(f"| {index} | `{shown}` | {code} | {float(record.duration):.1f} |")
+    dropped = len(commands) - MAX_COMMANDS_SHOWN
+    if dropped > 0:
+        rows.append(f"\n_{dropped} earlier commands not shown_")
+    return "\n".join(rows)
+
+
+def pull_body(number: int, summary: str, commands: Sequence[Any], test: TestResult | None) -> str:
+    link = f"Fixes #{number}" if test is not None and test.passed else f"Refs #{number}"
+    if test is None:
+        tests = "_the repository has no test command (set `test` in .bzzz.yml)_"
+    else:
+        verdict = "passed" if test.passed else f"failed (exit {test.exit_code})"
+        tail = test.output[-3000:].strip()
+        tests = f"`{test.command}` {verdict}\n\n```\n{tail}\n```"
+    return (
+        f"{link}\n\n## Summary\n\n{summary.strip() or '_no summary_'}\n\n"
+        f"## Commands run\n\n{_commands_table(commands)}\n\n## Tests\n\n{tests}\n\n"
+        "_Opened by Bzzz as a draft: review before merging._\n"
+    )
+
+
+def publish_branch(workspace: Workspace, branch: str, message: str) -> bool:
+    """Commit and push the agent's changes; False (nothing pushed) when there are none."""
+    if workspace.commit(message) is None:
+        return False
+    workspace.push(branch)
+    return True

@@ -1,0 +1,1 @@
+"""The default sandbox image, built without a registry (debootstrap, then import)."""

@@ -1,0 +1,163 @@
+"""Build the default sandbox image without a registry: debootstrap, then import.
+
+    bzzz image build [--force]        # prints the image tag
+
+The image holds Debian bookworm (minbase), python3 with pytest (and `python`),
+git and ca-certificates,
+a non-root user `bzzz` (uid/gid 1000), workdir /workspace - the same content as
+runner/sandbox/images/default/Dockerfile, which is for hosts with Docker and a registry.
+It is tagged `bzzz-sandbox:<definition hash>` and `bzzz-sandbox:latest`; the
+hash covers the Dockerfile and this recipe's data, and a build is skipped when the
+hashed tag already exists. Building needs root (debootstrap) and a reachable
+Debian mirror (the one apt uses, or BZZZ_DEBIAN_MIRROR); it takes about a
+minute on two cores. The import goes through the docker SDK, so it works the
+same on Docker and on Podman's Docker-compatible service.
+
+Per-repository images: a repository may name another image (the `image` field
+of its `.bzzz.yml`); the runner passes it as `SandboxConfig(image=...)`. Such an
+image must exist on the engine (pulled or built by its owner), and should
+provide bash, coreutils and a non-root user; the sandbox still runs it with
+the user given in SandboxConfig, a read-only root, no network and no
+capabilities, so an image cannot loosen the sandbox.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner.errors import ImageBuildError
+
+if TYPE_CHECKING:
+    import docker
+
+REPOSITORY = "bzzz-sandbox"
+DEFAULT_IMAGE = f"{REPOSITORY}:latest"
+SUITE = "bookworm"
+PACKAGES = ("python3", "python3-pytest", "python-is-python3", "git", "ca-certificates")
+UID = GID = 1000
+DOCKERFILE = Path(__file__).parent / "default" / "Dockerfile"
+# The `bzzz` user, appended to the root filesystem's files so the build needs no chroot.
+_USER_LINES = {
+    "etc/passwd": f"bzzz:x:{UID}:{GID}:Bzzz sandbox:/home/bzzz:/bin/bash\n",
+    "etc/group": f"bzzz:x:{GID}:\n",
+    "etc/shadow": "bzzz:!:19000:0:99999:7:::\n",
+}
+_TRIM = (
+    "var/cache/apt/archives",
+    "var/lib/apt/lists",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/locale",
+)
+_CHANGES = (
+    "USER bzzz",
+    "WORKDIR /workspace",
+    "ENV HOME=/home/bzzz",
+    "ENV LANG=C.UTF-8",
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    'CMD ["/bin/bash"]',
+)
+
+
+def definition_hash() -> str:
+    """12 hex digits over the image definition (the Dockerfile and this recipe's data)."""
+    recipe = repr((SUITE, PACKAGES, UID, GID, _TRIM, _CHANGES, sorted(_USER_LINES.items())))
+    digest = hashlib.sha256(DOCKERFILE.read_bytes() + recipe.encode())
+    return digest.hexdigest()[:12]
+
+
+def debian_mirror() -> str:
+    """BZZZ_DEBIAN_MIRROR, else the first Debian (non-security) mirror apt is configured with."""
+    if os.environ.get("BZZZ_DEBIAN_MIRROR"):
+        return os.environ["BZZZ_DEBIAN_MIRROR"]
+    parts = Path("/etc/apt/sources.list.d")
+    sources = [Path("/etc/apt/sources.list"), *parts.glob("*.list"), *parts.glob("*.sources")]
+    for source in sources:
+        if source.is_file():
+            urls: list[str] = re.findall(r"https?://\S+", source.read_text(errors="replace"))
+            for url in urls:
+                if url.rstrip("/").endswith("/debian"):
+                    return url
+    return "http://deb.debian.org/debian"
+
+
+def ensure_default_image(
+    client: docker.DockerClient, *, force: bool = False, log: Callable[[str], None] = print
+) -> str:
+    """Return `bzzz-sandbox:<hash>`, building it first unless it exists; also tags `latest`."""
+    import docker
+
+    tag = definition_hash()
+    name = f"{REPOSITORY}:{tag}"
+    lock_dir = Path(os.environ.get("BZZZ_STATE_DIR") or ".bzzz") / "images"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    # One build at a time per host: parallel test sessions would otherwise both debootstrap.
+    with (lock_dir / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            image = None if force else client.images.get(name)
+        except docker.errors.ImageNotFound:
+            image = None
+        if image is None:
+            log(f"building {name} from debootstrap ({SUITE}, {', '.join(PACKAGES)})")
+            image = _build(client, lock_dir, tag)
+        image.tag(REPOSITORY, "latest")
+    return name
+
+
+def _build(client: docker.DockerClient, work: Path, tag: str) -> docker.models.images.Image:
+    import docker
+
+    if os.geteuid() != 0:
+        raise ImageBuildError(
+            "building the sandbox image needs root (debootstrap); run "
+            "'sudo .venv/bin/bzzz image build', or build "
+            "runner/sandbox/images/default/Dockerfile with Docker"
+        )
+    if shutil.which("debootstrap") is None:
+        raise ImageBuildError("debootstrap is missing: apt-get install debootstrap")
+    with tempfile.TemporaryDirectory(dir=work, prefix="rootfs-") as tmp:
+        root = Path(tmp) / "root"
+        _run(["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
+              SUITE, str(root), debian_mirror()])  # fmt: skip
+        _add_user(root)
+        for path in _TRIM:
+            shutil.rmtree(root / path, ignore_errors=True)
+        tarball = Path(tmp) / "rootfs.tar"
+        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tarball), "."])
+        try:
+            # The import's repository/tag is ignored by Podman, so tag the id it reports.
+            reply = client.api.import_image(
+                src=str(tarball), changes=[*_CHANGES, f"LABEL bzzz.image.definition={tag}"]
+            )
+            image_id = re.findall(r"sha256:[0-9a-f]{64}", str(reply))[-1]
+            image = client.images.get(image_id)
+            image.tag(REPOSITORY, tag)
+        except (docker.errors.DockerException, IndexError) as exc:
+            raise ImageBuildError(f"importing the root filesystem failed: {exc}") from exc
+    return image
+
+
+def _add_user(root: Path) -> None:
+    for name, line in _USER_LINES.items():
+        with (root / name).open("a") as f:
+            f.write(line)
+    for directory in (root / "home/bzzz", root / "workspace"):
+        directory.mkdir(parents=True, exist_ok=True)
+        os.chown(directory, UID, GID)
+
+
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr)[-2000:]
+        raise ImageBuildError(f"{command[0]} failed ({done.returncode}):\n{tail}")

@@ -1,0 +1,3 @@
+"""One claimed task from claim to its last transition: brief, lease,
+trajectory, progress, outcome.
+"""

@@ -1,0 +1,35 @@
+"""What every task of one runner shares: settings, clients, HMMM, the display, health."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import docker
+
+    from bzzz.audit import AuditLog
+    from bzzz.config import Settings
+    from bzzz.hmmm import Participant
+    from bzzz.tasks.lifecycle import Lifecycle, Publisher
+    from runner.agent.model import Model
+    from runner.config import RunnerSettings
+    from runner.credentials import Credentials
+    from runner.worker.progress import TerminalDisplay
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    runner: RunnerSettings
+    lifecycle: Lifecycle
+    publisher: Publisher
+    credentials: Credentials
+    docker: docker.DockerClient
+    model: Model
+    display: TerminalDisplay
+    participant: Participant | None = None  # HMMM: None when BZZZ_HMMM=off
+    audit: AuditLog | None = None  # the runner's signed audit log (its own key)
+    # Set when Ollama or the engine stops answering: no claims until both answer again.
+    unhealthy: threading.Event = field(default_factory=threading.Event)

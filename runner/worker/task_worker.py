@@ -1,0 +1,234 @@
+"""One claimed task from start to its last transition.
+
+    TaskWorker(context, task).run()
+
+Flow: mint a token for the repository, read the issue (writers' comments only,
+hidden HTML stripped), clone on the host, read .bzzz.yml, start the sandbox
+(-> running), run the setup commands and the agent, run the test command, and
+hand the outcome to `runner.worker.outcome`, which pushes, opens the pull
+request and makes the last transition. All the while a LeaseKeeper heartbeats
+the lease; once it is refused, or the runner shuts down past its grace
+period, the sandbox is removed under the agent and the work is thrown away.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from bzzz.audit import digest
+from bzzz.errors import TransitionError
+from runner.agent.model import Model
+from runner.agent.types import Outcome, TaskBrief
+from runner.errors import EngineUnavailableError, ModelUnavailableError
+from runner.git.publish import TestResult
+from runner.git.workspace import Workspace, repository_info
+from runner.sandbox.container import Sandbox, SandboxConfig
+from runner.worker.brief import discuss_plan, task_brief
+from runner.worker.context import WorkerContext
+from runner.worker.lease import LeaseKeeper, TaskStopped
+from runner.worker.outcome import Delivery
+from runner.worker.progress import ProgressReporter
+from runner.worker.trajectory import Trajectory
+
+if TYPE_CHECKING:
+    from bzzz.store.models import Task
+    from runner.repo_config import RepoConfig
+
+log = logging.getLogger(__name__)
+
+
+class TaskWorker:
+    def __init__(self, context: WorkerContext, task: Task) -> None:
+        self.ctx = context
+        self.task = task
+        self.key = str(task.key)
+        self.agent_id = context.runner.runner_id
+        self.stopped: str | None = None  # why the task must stop, once it must
+        self.shutdown = False  # stopped by the runner (release), not by a lost lease
+        self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()
+        self.trajectory = Trajectory(context.runner.state_dir, self.key, int(task.attempt))
+        self.progress = ProgressReporter(
+            context.publisher, self.agent_id, self.key,
+            interval=context.runner.progress_seconds, display=context.display,
+        )  # fmt: skip
+
+    # ----- stopping, from other threads ---------------------------------------
+
+    def stop(self, reason: str, *, shutdown: bool = False) -> None:
+        """Stop the task at once: the agent's next step raises, its sandbox goes away."""
+        with self._lock:
+            if self.stopped:
+                return
+            self.stopped, self.shutdown = reason, shutdown
+            sandbox = self._sandbox
+        if sandbox is not None:
+            try:
+                sandbox.remove()
+            except Exception as exc:
+                log.warning("%s: removing the sandbox failed: %s", self.key, exc)
+
+    def note(self, entry_type: str, data: dict[str, Any]) -> None:
+        """Append to the task's audit stream (signed with this runner's key).
+
+        A failed append is logged, not fatal: the trajectory keeps the same facts.
+        """
+        if self.ctx.audit is None:
+            return
+        try:
+            self.ctx.audit.append(self.key, entry_type, data)
+        except Exception as exc:
+            log.error("%s: audit append of %s failed: %s", self.key, entry_type, exc)
+
+    def _on_step(self, step: Any) -> None:
+        self.trajectory.record("step", step=step)
+        if step.exit_code is not None:
+            self.note(
+                "command.run",
+                {
+                    "command": step.action[:2000],
+                    "exit_code": int(step.exit_code),
+                    "output_sha256": digest(step.output_excerpt),
+                    "iteration": int(step.iteration),
+                },
+            )
+        if self.stopped:
+            raise TaskStopped(self.stopped)
+        self.progress.step(step)
+
+    # ----- the task -----------------------------------------------------------
+
+    def run(self) -> str:
+        """Work the task; return what became of it (for logs and tests)."""
+        workdir = self.ctx.runner.state_dir / "workspaces" / re.sub(r"\W+", "-", self.key)
+        shutil.rmtree(workdir, ignore_errors=True)
+        every = self.ctx.runner.heartbeat_every(self.ctx.settings.lease_seconds)
+        keeper = LeaseKeeper(
+            self.ctx.lifecycle, self.key, self.agent_id, every=every, on_lost=self.stop
+        )
+        delivery: Delivery | None = None
+        try:
+            with keeper:
+                token = self.ctx.credentials.token_for(str(self.task.repo))
+                api = self.ctx.credentials.api(token)
+                brief = task_brief(
+                    api, self.key, str(self.task.repo), int(self.task.number),
+                    self.ctx.settings.allowed_users,
+                )  # fmt: skip
+                self.progress.stage("planning")
+                brief = discuss_plan(self.ctx.participant, self.ctx.model, brief)
+                self.trajectory.record("task", brief=brief, runner=self.agent_id)
+                clone_url, base = repository_info(self.ctx.settings.github_api_url, token)
+                self.progress.stage("cloning")
+                workspace = Workspace(workdir, token)
+                workspace.clone(clone_url, base)
+                delivery = Delivery(self, api, workspace, base, brief)
+                config = delivery.read_repo_config()
+                outcome, test = self._work(workspace, brief, config)
+                keeper.stop()  # the last transition ends the lease; no heartbeat may race it
+                if self.stopped:
+                    return self.abandon()
+                return delivery.deliver(outcome, test)
+        except ModelUnavailableError as exc:
+            keeper.stop()
+            self.ctx.unhealthy.set()  # before the release requeues it: do not claim it back
+            return self._release(f"Ollama unavailable: {exc}")
+        except EngineUnavailableError as exc:
+            keeper.stop()
+            self.ctx.unhealthy.set()
+            return self._release(f"container engine unavailable: {exc}")
+        except Exception as exc:
+            keeper.stop()
+            if self.stopped:
+                return self.abandon()
+            log.exception("%s: the task failed", self.key)
+            self.trajectory.record("error", error=repr(exc))
+            return (delivery or Delivery(self, None, None, "", None)).fail(f"runner error: {exc}")
+        finally:
+            self.progress.finish(self.trajectory.path.name)
+            self.trajectory.keep_diff(workdir)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _work(
+        self, workspace: Workspace, brief: TaskBrief, config: RepoConfig
+    ) -> tuple[Outcome, TestResult | None]:
+        from runner.agent.loop import Agent
+
+        box = SandboxConfig(image=config.image or self.ctx.runner.sandbox_image)
+        if config.command_timeout:
+            box = replace(box, command_timeout=config.command_timeout)
+        sandbox = Sandbox(
+            self.ctx.docker, workspace.path, runner_id=self.agent_id, task_key=self.key, config=box
+        )
+        with self._lock:
+            if self.stopped:
+                raise TaskStopped(self.stopped)
+            self._sandbox = sandbox
+        with sandbox:
+            self.ctx.lifecycle.start(self.key, self.agent_id)
+            self.progress.stage("sandbox up")
+            for command in config.setup:
+                result = sandbox.run(command)
+                self.trajectory.record(
+                    "setup", command=command, exit_code=result.exit_code, output=result.output
+                )
+                if result.exit_code != 0:
+                    reason = f"setup command `{command}` failed (exit {result.exit_code})"
+                    return Outcome("error", reason, reason=reason), None
+            test_command = config.test_command
+            agent = Agent(
+                self._model(config), sandbox, brief, config.budgets,
+                on_step=self._on_step, test_command=test_command,
+                trajectory_path=self.trajectory.path.with_suffix(".agent.json"),
+            )  # fmt: skip
+            outcome = agent.run()
+            self.trajectory.record("outcome", outcome=outcome)
+            if self.stopped:
+                raise TaskStopped(self.stopped)
+            if outcome.kind != "finished" or not test_command:
+                return outcome, None
+            self.progress.stage("testing")
+            result = sandbox.run(test_command)
+            test = TestResult(test_command, result.exit_code, result.output)
+            self.trajectory.record("test", test=test)
+            return outcome, test
+
+    def _model(self, config: RepoConfig) -> Model:
+        """The runner's model, unless .bzzz.yml asks for another model or context length."""
+        if not config.model and not config.num_ctx:
+            return self.ctx.model
+        model = Model(
+            config.model or self.ctx.model.name, host=self.ctx.model.host,
+            num_ctx=config.num_ctx or self.ctx.model.num_ctx,
+        )  # fmt: skip
+        model.check()  # ModelNotFoundError fails the task with a clear reason
+        return model
+
+    def confirm_lease(self) -> None:
+        """One more heartbeat before anything leaves the host; TaskStopped when it is gone."""
+        try:
+            self.ctx.lifecycle.heartbeat(self.key, self.agent_id)
+        except TransitionError as exc:
+            self.stop(f"lease lost before pushing: {exc.reason}")
+            raise TaskStopped(self.stopped or "lease lost") from exc
+
+    def abandon(self) -> str:
+        if self.shutdown:
+            return self._release(self.stopped or "runner shutting down")
+        self.trajectory.record("abandoned", reason=self.stopped)
+        log.warning("%s: work discarded, nothing pushed (%s)", self.key, self.stopped)
+        return "abandoned"
+
+    def _release(self, reason: str) -> str:
+        self.trajectory.record("released", reason=reason)
+        log.warning("%s: released, the task is requeued for another runner: %s", self.key, reason)
+        try:
+            self.ctx.lifecycle.release(self.key, self.agent_id, reason[:500])
+        except Exception as exc:
+            log.warning("%s: release refused: %s", self.key, exc)
+        return "released"
