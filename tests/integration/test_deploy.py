@@ -24,7 +24,10 @@ FUNCTIONS = ("ReconcileFunction", "StatusSyncFunction")
 def built(tmp_path_factory) -> Path:
     """`sam build` of template.yaml into a temporary folder (PyPI reachable, no container)."""
     out = tmp_path_factory.mktemp("sam-build")
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": f"{BIN}:{os.environ['PATH']}"}
+    # As on a fresh machine: no `uv` on PATH (setup keeps its own in .bzzz/tools).
+    dirs = [str(BIN), *os.environ["PATH"].split(os.pathsep)]
+    path = os.pathsep.join(d for d in dirs if not (Path(d) / "uv").exists())
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path}
     result = subprocess.run(
         [str(BIN / "sam"), "build", "--template-file", str(ROOT / "template.yaml"),
          "--build-dir", str(out / "build"), "--cache-dir", str(out / "cache")],
