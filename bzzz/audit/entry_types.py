@@ -14,8 +14,9 @@ import hashlib
 # type -> the data fields its writers record (others may be added).
 ENTRY_TYPES: dict[str, tuple[str, ...]] = {
     # State transitions, appended by the lifecycle listener (bzzz.audit.listener):
-    # task.create, task.claim, task.start, task.complete, task.fail,
-    # task.escalate, task.release, task.requeue, task.cancel.
+    # task.<rule> for every audited rule of bzzz.tasks.rules (create, claim,
+    # take_over, start, complete, fail, escalate, release, expire, give_up,
+    # resume, republish, cancel).
     "task.<transition>": (
         "state", "attempt", "version", "lease_owner", "actor", "reason", "pr_url", "branch",
     ),

@@ -101,7 +101,7 @@ class Escalations:
         if not help_id or not self._store.answer_help(envelope.task, help_id, envelope.sender):
             return "ignored"
         try:
-            self._lifecycle.requeue(envelope.task, f"{envelope.sender} answered the help request")
+            self._lifecycle.resume(envelope.task, f"{envelope.sender} answered the help request")
         except TransitionError as exc:  # not escalated (still running, cancelled): keep it
             log.info("%s: answered, not requeued: %s", envelope.task, exc.reason)
             return "answered"

@@ -15,7 +15,7 @@ from bzzz.github import is_ours, is_writer, strip_hidden_html
 from bzzz.intake.issues import cancel, deferred, role_of
 from bzzz.store.models import Task
 from bzzz.tasks.keys import task_key
-from bzzz.tasks.lifecycle import Lifecycle
+from bzzz.tasks.lifecycle import Actor, Lifecycle
 from bzzz.tasks.states import ACTIVE, TERMINAL, State
 from bzzz.threads import HUMAN_INPUT, Threads
 from bzzz.webhooks import Context, Outcome, Router
@@ -78,7 +78,7 @@ class CommentEvents:
         if command == "retry":
             return self._retry(ctx, key, task)
         if command == "stop":
-            return cancel(self._lifecycle, key, f"/bzzz stop by {sender}", f"github:{sender}")
+            return cancel(self._lifecycle, key, f"/bzzz stop by {sender}", sender)
         if command == "status":
             return self._status(key, task)
         assert task is not None  # checked above: no command means an active task
@@ -94,7 +94,7 @@ class CommentEvents:
                 return Outcome.done("task created again", key, created=True)
             return Outcome.done("task already active", key)
         if task.state == State.ESCALATED.value:
-            return self._requeue(key, f"/bzzz retry by {ctx.sender()}")
+            return self._resume(key, ctx.sender(), f"/bzzz retry by {ctx.sender()}")
         return Outcome.ignored(f"task is {task.state}: nothing to retry", key)
 
     def _status(self, key: str, task: Task | None) -> Outcome:
@@ -118,12 +118,14 @@ class CommentEvents:
             {"text": text, "comment_id": raw.get("id"), "url": raw.get("html_url")},
         )
         if task.state == State.ESCALATED.value:
-            return self._requeue(key, f"{ctx.sender()} answered", "human input recorded; ")
+            return self._resume(
+                key, ctx.sender(), f"{ctx.sender()} answered", "human input recorded; "
+            )
         return Outcome.done("human input recorded", key)
 
-    def _requeue(self, key: str, reason: str, prefix: str = "") -> Outcome:
+    def _resume(self, key: str, login: str, reason: str, prefix: str = "") -> Outcome:
         try:
-            self._lifecycle.requeue(key, reason)
+            self._lifecycle.resume(key, reason, Actor.human(login))
         except TransitionError as exc:
             return Outcome.done(f"{prefix}requeue refused: task is {exc.state}", key)
         return Outcome.done(f"{prefix}task requeued", key)

@@ -10,7 +10,7 @@ from bzzz.errors import GitHubError, TaskNotFoundError, TransitionError
 from bzzz.github import is_writer
 from bzzz.store.models import Task
 from bzzz.tasks.keys import task_key
-from bzzz.tasks.lifecycle import Lifecycle
+from bzzz.tasks.lifecycle import Actor, Lifecycle
 from bzzz.tasks.states import State
 from bzzz.webhooks import Context, Outcome, Router
 
@@ -100,12 +100,13 @@ class IssueEvents:
 
     def _cancel(self, ctx: Context, reason: str) -> Outcome:
         key = task_key(ctx.repo(), ctx.issue_number())
-        return cancel(self._lifecycle, key, reason, f"github:{ctx.sender()}")
+        return cancel(self._lifecycle, key, reason, ctx.sender())
 
 
-def cancel(lifecycle: Lifecycle, key: str, reason: str, actor: str) -> Outcome:
+def cancel(lifecycle: Lifecycle, key: str, reason: str, login: str) -> Outcome:
+    """Cancel on a writer's word (label removed, issue closed, `/bzzz stop`)."""
     try:
-        lifecycle.cancel(key, reason, actor=actor)
+        lifecycle.cancel(key, reason, Actor.human(login))
     except TaskNotFoundError:
         return Outcome.ignored("no task for this issue", key)
     except TransitionError as exc:

@@ -94,9 +94,7 @@ class Reconciler:
     def run(self) -> ReconcileSummary:
         summary = ReconcileSummary()
         now = self._clock()
-        swept = sweep(
-            self._settings, self._lifecycle, self._publisher, self._db, now, self._stuck_seconds
-        )
+        swept = sweep(self._lifecycle, now, self._stuck_seconds)
         summary.requeued, summary.republished = len(swept.requeued), len(swept.republished)
         summary.failed = len(swept.failed)
         for task in swept.failed:

@@ -1,141 +1,157 @@
-"""Builds the one conditional UpdateItem of a transition.
+"""A rule of `bzzz.tasks.rules`, rendered as its one conditional UpdateItem, and refusals explained.
 
-An `UpdateSpec` collects the condition (allowed source states, lease owner and
-expiry, expected version) and the changes (SET, ADD, REMOVE); `expression()`
-renders them with placeholders for every name, since `key`, `state` and
-`number` are DynamoDB reserved words.
+`render(rule, call, fields)` builds the request: the condition (source states,
+guards) and the changes (state, lease, attempt, the call's fields, and on every
+write `updated_at` and `version + 1`). Every name goes through a placeholder,
+since `key`, `state` and `number` are DynamoDB reserved words. A create is an
+UpdateItem too (it makes the item when absent) and removes whatever a finished
+task of the same key left, so a new task starts clean.
+
+`explain(rule, call, key, item)` turns a refused write's old item
+(`ReturnValuesOnConditionCheckFailure=ALL_OLD`) into the typed error that names
+the failed condition, without a second, racy read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from bzzz.errors import LeaseLostError, TaskNotFoundError, TransitionError
 from bzzz.store.models import Task
-from bzzz.tasks.states import LEASED, Rule, State
+from bzzz.tasks.rules import ActorKind, Attempt, Guard, Lease, Rule
+
+Value = str | int | float
 
 
-def _encode(value: str | int | float) -> dict[str, str]:
-    if isinstance(value, str):
-        return {"S": value}
-    return {"N": str(value)}
+@dataclass(frozen=True)
+class Call:
+    """One application of a rule: by whom, when, and the limits its guards compare with."""
+
+    actor: str
+    now: float
+    lease_seconds: int
+    max_attempts: int
+    stale_before: float = 0.0
 
 
-@dataclass
-class UpdateSpec:
-    sources: frozenset[State] = frozenset()
-    owner: str | None = None
-    expected_version: int | None = None
-    _conditions: list[str] = field(default_factory=list)
-    _values: dict[str, dict[str, str]] = field(default_factory=dict)
-    _sets: dict[str, str | int | float] = field(default_factory=dict)
-    _adds: dict[str, int] = field(default_factory=dict)
-    _removes: set[str] = field(default_factory=set)
+_GUARDS: dict[Guard, str] = {
+    Guard.LEASE_HELD: "#lease_owner = :actor AND #lease_expires_at >= :now",
+    Guard.LEASE_EXPIRED: "#lease_expires_at < :now",
+    Guard.ATTEMPTS_LEFT: "#attempt < :max_attempts",
+    Guard.ATTEMPTS_SPENT: "#attempt >= :max_attempts",
+    Guard.STALE: "#updated_at < :stale_before",
+}
 
-    # ----- conditions -------------------------------------------------------
 
-    @classmethod
-    def for_rule(
-        cls, rule: Rule, *, owner: str | None = None, now: float = 0.0, keep_state: bool = False
-    ) -> UpdateSpec:
-        """The condition of `rule`; an owner's rule also needs an unexpired lease."""
-        spec = cls(sources=rule.sources)
-        spec._state_in(rule.sources)
-        if rule.by_owner:
-            if owner is None:
-                raise ValueError(f"{rule.name} is made by the lease owner; name the owner")
-            spec.owner = owner
-            spec._conditions.append("#lease_owner = :owner AND #lease_expires_at >= :now")
-            spec._values[":owner"] = _encode(owner)
-            spec._values[":now"] = _encode(now)
-        if not keep_state:
-            spec.put("state", rule.target.value)
-        return spec
+def _encode(value: Value) -> dict[str, str]:
+    return {"S": value} if isinstance(value, str) else {"N": str(value)}
 
-    @classmethod
-    def takeover(cls, version: int, now: float) -> UpdateSpec:
-        """Claim a task whose lease expired, provided it has not changed since read."""
-        spec = cls.versioned(version, now)
-        spec.sources = LEASED
-        spec._state_in(LEASED)
-        spec._conditions.append("#lease_expires_at < :now")
-        spec._values[":now"] = _encode(now)
-        spec.put("state", State.CLAIMED.value)
-        return spec
 
-    @classmethod
-    def versioned(cls, version: int, now: float) -> UpdateSpec:
-        spec = cls(expected_version=version, sources=frozenset(State))
-        spec._conditions.append("#version = :expected_version")
-        spec._values[":expected_version"] = _encode(version)
-        return spec
+def _changes(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> tuple[
+    dict[str, Value], set[str], dict[str, int]
+]:  # fmt: skip
+    sets: dict[str, Value] = {k: v for k, v in fields.items() if v is not None}
+    removes: set[str] = set()
+    adds = {"version": 1}
+    if rule.target is not None:
+        sets["state"] = rule.target.value
+    if rule.lease is Lease.TAKE:
+        sets["lease_owner"] = call.actor
+    if rule.lease in (Lease.TAKE, Lease.RENEW):
+        sets["lease_expires_at"] = call.now + call.lease_seconds
+    elif rule.lease is Lease.END:
+        sets["lease_expires_at"] = 0
+        removes.add("lease_owner")
+    if rule.attempt is Attempt.NEXT:
+        adds["attempt"] = 1
+    elif rule.attempt is Attempt.FIRST:
+        sets["attempt"] = 1
+    sets["updated_at"] = call.now
+    if rule.from_absent:  # a fresh task: nothing of an earlier one survives
+        removes |= set(Task.get_attributes()) - set(sets) - {"key", "version"}
+    return sets, removes - set(sets), adds
 
-    def _state_in(self, states: frozenset[State]) -> None:
-        names = []
-        for i, state in enumerate(sorted(states)):
-            names.append(f":src{i}")
-            self._values[f":src{i}"] = _encode(state.value)
-        if len(names) == 1:  # the hot path (claim): equality is cheaper to evaluate than IN
-            self._conditions.append(f"#state = {names[0]}")
-        else:
-            self._conditions.append(f"#state IN ({', '.join(names)})")
 
-    # ----- changes ----------------------------------------------------------
+def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[str, Any]:
+    """The UpdateItem arguments (without table and key) of `rule` applied by `call`."""
+    names: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
 
-    def put(self, attribute: str, value: str | int | float) -> None:
-        self._removes.discard(attribute)
-        self._sets[attribute] = value
+    def name(attribute: str) -> str:
+        names[f"#{attribute}"] = attribute
+        return f"#{attribute}"
 
-    def put_optional(self, attribute: str, value: str | None) -> None:
-        if value is not None:
-            self.put(attribute, value)
+    sources = [f":src{i}" for i in range(len(rule.sources))]
+    for placeholder, state in zip(sources, sorted(rule.sources), strict=True):
+        values[placeholder] = _encode(state.value)
+    # The hot path (claim) has one source: equality is cheaper to evaluate than IN.
+    in_state = (
+        f"#state = {sources[0]}" if len(sources) == 1 else f"#state IN ({', '.join(sources)})"
+    )
+    if rule.from_absent:
+        in_state = f"attribute_not_exists(#key) OR {in_state}"
+    conditions = [in_state]
+    conditions += [_GUARDS[guard] for guard in rule.guards]
+    guard_values: dict[str, Value] = {
+        ":actor": call.actor,
+        ":now": call.now,
+        ":max_attempts": call.max_attempts,
+        ":stale_before": call.stale_before,
+    }
+    # DynamoDB refuses redundant parentheses: wrap only when there is something to join.
+    condition = " AND ".join(f"({c})" for c in conditions) if len(conditions) > 1 else in_state
+    for placeholder, value in guard_values.items():
+        if placeholder in condition:
+            values[placeholder] = _encode(value)
+    for token in ("key", "state", "lease_owner", "lease_expires_at", "attempt", "updated_at"):
+        if f"#{token}" in condition:
+            name(token)
 
-    def add(self, attribute: str, amount: int) -> None:
-        self._adds[attribute] = self._adds.get(attribute, 0) + amount
+    sets, removes, adds = _changes(rule, call, fields)
+    clauses = ["SET " + ", ".join(f"{name(a)} = :set_{a}" for a in sets)]
+    values.update({f":set_{a}": _encode(v) for a, v in sets.items()})
+    clauses.append("ADD " + ", ".join(f"{name(a)} :add_{a}" for a in adds))
+    values.update({f":add_{a}": _encode(v) for a, v in adds.items()})
+    if removes:
+        clauses.append("REMOVE " + ", ".join(name(a) for a in sorted(removes)))
+    return {
+        "UpdateExpression": " ".join(clauses),
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
-    def set_lease(self, agent: str, expires_at: float) -> None:
-        self.put("lease_owner", agent)
-        self.put("lease_expires_at", expires_at)
 
-    def clear_lease(self) -> None:
-        self._sets.pop("lease_owner", None)
-        self._removes.add("lease_owner")
-        self.put("lease_expires_at", 0)
+def explain(rule: Rule, call: Call, key: str, item: Mapping[str, Any]) -> TransitionError:
+    """The typed error of a refused write, from the item as the write found it."""
+    if not item:
+        return TaskNotFoundError(key, rule.name, None, None, "no such task")
+    state = item["state"]["S"]
+    owner = item.get("lease_owner", {}).get("S")
+    expires_at = float(item.get("lease_expires_at", {}).get("N", "0"))
+    attempt = int(item.get("attempt", {}).get("N", "1"))
 
-    def stamp(self, now: float) -> None:
-        """Every write moves the version on and records when."""
-        self.put("updated_at", now)
-        self.add("version", 1)
+    def refused(kind: type[TransitionError], reason: str) -> TransitionError:
+        return kind(key, rule.name, state, owner, reason, version=int(item["version"]["N"]),
+                    attempt=attempt, lease_expires_at=expires_at)  # fmt: skip
 
-    def expression(self) -> dict[str, Any]:
-        names: dict[str, str] = {}
-        values = dict(self._values)
-
-        def name(attribute: str) -> str:
-            names[f"#{attribute}"] = attribute
-            return f"#{attribute}"
-
-        clauses = []
-        sets = [f"{name(a)} = :set_{a}" for a in self._sets]
-        values.update({f":set_{a}": _encode(v) for a, v in self._sets.items()})
-        if sets:
-            clauses.append("SET " + ", ".join(sets))
-        adds = [f"{name(a)} :add_{a}" for a in self._adds]
-        values.update({f":add_{a}": _encode(v) for a, v in self._adds.items()})
-        if adds:
-            clauses.append("ADD " + ", ".join(adds))
-        if self._removes:
-            clauses.append("REMOVE " + ", ".join(name(a) for a in sorted(self._removes)))
-        condition = " AND ".join(f"({c})" for c in self._conditions)
-        for token in ("state", "lease_owner", "lease_expires_at", "version"):
-            if f"#{token}" in condition:
-                name(token)
-        return {
-            "UpdateExpression": " ".join(clauses),
-            "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+    if state not in {s.value for s in rule.sources}:
+        return refused(TransitionError, f"not allowed from {state}")
+    if ActorKind.OWNER in rule.actors and owner != call.actor:
+        return refused(LeaseLostError, f"{call.actor} does not hold the lease")
+    if ActorKind.OWNER in rule.actors and expires_at < call.now:
+        return refused(LeaseLostError, f"the lease of {call.actor} expired")
+    if Guard.LEASE_EXPIRED in rule.guards and expires_at >= call.now:
+        return refused(TransitionError, "lease still held")
+    if Guard.ATTEMPTS_LEFT in rule.guards and attempt >= call.max_attempts:
+        return refused(TransitionError, f"no attempts left ({attempt} of {call.max_attempts})")
+    if Guard.ATTEMPTS_SPENT in rule.guards and attempt < call.max_attempts:
+        return refused(TransitionError, f"attempts left ({attempt} of {call.max_attempts})")
+    if Guard.STALE in rule.guards:
+        return refused(TransitionError, "changed or announced recently")
+    return refused(TransitionError, "the task changed concurrently")
 
 
 def snapshot(task: Task) -> dict[str, Any]:

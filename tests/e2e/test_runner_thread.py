@@ -30,7 +30,7 @@ def test_the_next_attempt_sees_the_help_request_and_the_human_reply(
 ):
     from bzzz import aws
     from bzzz.bus import Bus
-    from bzzz.tasks.lifecycle import Lifecycle
+    from bzzz.tasks.lifecycle import Actor, Lifecycle
     from bzzz.threads import HUMAN_INPUT, Threads
 
     help_call = {"tool_calls": [{"name": "ask_for_help", "arguments": {"question": QUESTION}}]}
@@ -50,7 +50,7 @@ def test_the_next_attempt_sees_the_help_request_and_the_human_reply(
     # What the webhook does with a maintainer's reply on an escalated issue.
     threads = Threads(aws_settings, aws.client("dynamodb", aws_settings))
     threads.append(KEY, "github:alice", HUMAN_INPUT, {"text": ANSWER})
-    lifecycle.requeue(KEY, "alice answered")
+    lifecycle.resume(KEY, "alice answered", Actor.human("alice"))
 
     task = wait_until(
         lambda: (t := lifecycle.get(KEY)) and t.state in ("completed", "failed") and t,

@@ -82,7 +82,7 @@ def test_lifecycle_transitions_through_the_listener_verify(aws_settings):
     agent.claim(key, "agent-a")
     agent.start(key, "agent-a")
     agent.escalate(key, "agent-a", "which database?")
-    plane.requeue(key, "a human answered")
+    plane.resume(key, "a human answered")
     agent.claim(key, "agent-a")
     agent.start(key, "agent-a")
     agent.heartbeat(key, "agent-a")  # emits nothing, so no entry
@@ -96,7 +96,7 @@ def test_lifecycle_transitions_through_the_listener_verify(aws_settings):
         ("task.claim", "agent-a"),
         ("task.start", "agent-a"),
         ("task.escalate", "agent-a"),
-        ("task.requeue", "control-plane"),
+        ("task.resume", "control-plane"),
         ("task.claim", "agent-a"),
         ("task.start", "agent-a"),
         ("task.complete", "agent-a"),

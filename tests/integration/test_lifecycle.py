@@ -11,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bzzz.errors import LeaseLostError, TaskNotFoundError, TransitionError
-from bzzz.tasks.lifecycle import Lifecycle
-from bzzz.tasks.states import RULES, State
+from bzzz.tasks.keys import task_key
+from bzzz.tasks.lifecycle import CONTROL_PLANE_ACTOR, Actor, Lifecycle
+from bzzz.tasks.rules import RULES, ActorKind
+from bzzz.tasks.states import State
 
 
 class Clock:
@@ -64,57 +66,15 @@ def recorder():
     return Recorder()
 
 
+@pytest.fixture(scope="module")
+def numbers():
+    """Issue numbers unique within the module's stack (tests share its tables)."""
+    return itertools.count(1000)
+
+
 @pytest.fixture
 def lifecycle(dynamodb_settings, clock, recorder):
     return Lifecycle(dynamodb_settings, publisher=recorder, clock=clock)
-
-
-def drive_to(lifecycle: Lifecycle, state: State, number: int) -> str:
-    """A task in `state`, owned (where a lease applies) by agent-a."""
-    task, _ = lifecycle.create("octo/repo", number, f"issue {number}")
-    key = task.key
-    steps = {
-        State.QUEUED: [],
-        State.CLAIMED: [lambda: lifecycle.claim(key, "agent-a")],
-        State.RUNNING: [
-            lambda: lifecycle.claim(key, "agent-a"),
-            lambda: lifecycle.start(key, "agent-a"),
-        ],
-        State.COMPLETED: [
-            lambda: lifecycle.claim(key, "agent-a"),
-            lambda: lifecycle.start(key, "agent-a"),
-            lambda: lifecycle.complete(key, "agent-a", "http://github.test/octo/repo/pull/1"),
-        ],
-        State.FAILED: [
-            lambda: lifecycle.claim(key, "agent-a"),
-            lambda: lifecycle.fail(key, "agent-a", "boom"),
-        ],
-        State.ESCALATED: [
-            lambda: lifecycle.claim(key, "agent-a"),
-            lambda: lifecycle.escalate(key, "agent-a", "stuck"),
-        ],
-        State.CANCELLED: [lambda: lifecycle.cancel(key, "label removed")],
-    }[state]
-    for step in steps:
-        step()
-    task_now = lifecycle.get(key)
-    assert task_now is not None and task_now.state == state
-    return key
-
-
-def attempt(lifecycle: Lifecycle, transition: str, key: str, agent: str = "agent-a"):
-    calls = {
-        "claim": lambda: lifecycle.claim(key, agent),
-        "heartbeat": lambda: lifecycle.heartbeat(key, agent),
-        "start": lambda: lifecycle.start(key, agent),
-        "complete": lambda: lifecycle.complete(key, agent, "http://github.test/octo/repo/pull/2"),
-        "fail": lambda: lifecycle.fail(key, agent, "gave up"),
-        "escalate": lambda: lifecycle.escalate(key, agent, "need a human"),
-        "release": lambda: lifecycle.release(key, agent, "shutting down"),
-        "requeue": lambda: lifecycle.requeue(key, "human replied"),
-        "cancel": lambda: lifecycle.cancel(key, "issue closed"),
-    }
-    return calls[transition]()
 
 
 def test_happy_path_emits_one_message_per_transition(lifecycle, recorder):
@@ -149,64 +109,196 @@ def test_create_is_idempotent_while_active_and_renews_after_terminal(lifecycle):
     assert created_renewed and renewed.state == State.QUEUED
 
 
-# Which transitions each state allows; everything else must be refused.
-ALLOWED = {
-    (state, name)
-    for name, rule in RULES.items()
-    for state in rule.sources
-    # requeue from a leased state needs an expired lease: refused while it is held.
-    if not (name == "requeue" and state in {State.CLAIMED, State.RUNNING})
+# ----- the rule table, stated literally ------------------------------------------------
+#
+# Every legal move: (rule, from, situation) -> (state after, lease owner after).
+# Every other (rule, from, situation) must be refused and change nothing.
+# Situations: NOW - just arrived in the state (a lease is held by agent-a);
+# LATER - a lease length later (the lease expired; a queued task is stale);
+# LAST - LATER, on the last attempt. ABSENT is a task that does not exist.
+ABSENT = "absent"
+NOW, LATER, LAST = "now", "later", "last"
+Q, C, R = State.QUEUED, State.CLAIMED, State.RUNNING
+DONE, FAILED, ESC, CANC = State.COMPLETED, State.FAILED, State.ESCALATED, State.CANCELLED
+
+LEGAL = {
+    ("create", ABSENT, NOW): (Q, None),
+    ("create", DONE, NOW): (Q, None),
+    ("create", FAILED, NOW): (Q, None),
+    ("create", CANC, NOW): (Q, None),
+    ("create", DONE, LATER): (Q, None),
+    ("create", FAILED, LATER): (Q, None),
+    ("create", CANC, LATER): (Q, None),
+    ("claim", Q, NOW): (C, "agent-b"),
+    ("claim", Q, LATER): (C, "agent-b"),
+    ("take_over", C, LATER): (C, "agent-b"),
+    ("take_over", R, LATER): (C, "agent-b"),
+    ("heartbeat", C, NOW): (C, "agent-a"),
+    ("heartbeat", R, NOW): (R, "agent-a"),
+    ("start", C, NOW): (R, "agent-a"),
+    ("complete", R, NOW): (DONE, None),
+    ("fail", C, NOW): (FAILED, None),
+    ("fail", R, NOW): (FAILED, None),
+    ("escalate", C, NOW): (ESC, None),
+    ("escalate", R, NOW): (ESC, None),
+    ("release", C, NOW): (Q, None),
+    ("release", R, NOW): (Q, None),
+    ("expire", C, LATER): (Q, None),
+    ("expire", R, LATER): (Q, None),
+    ("give_up", C, LAST): (FAILED, None),
+    ("give_up", R, LAST): (FAILED, None),
+    ("resume", ESC, NOW): (Q, None),
+    ("resume", ESC, LATER): (Q, None),
+    ("republish", Q, LATER): (Q, None),
+    ("cancel", Q, NOW): (CANC, None),
+    ("cancel", Q, LATER): (CANC, None),
+    ("cancel", C, NOW): (CANC, None),
+    ("cancel", C, LATER): (CANC, None),
+    ("cancel", C, LAST): (CANC, None),
+    ("cancel", R, NOW): (CANC, None),
+    ("cancel", R, LATER): (CANC, None),
+    ("cancel", R, LAST): (CANC, None),
+    ("cancel", ESC, NOW): (CANC, None),
+    ("cancel", ESC, LATER): (CANC, None),
 }
+
+# Who makes each rule in the table test: the owner's rules are made by agent-a (the
+# owner), a claim by agent-b, the rest by the control plane or a human.
+ACTORS = {
+    "create": CONTROL_PLANE_ACTOR,
+    "claim": Actor(ActorKind.RUNNER, "agent-b"),
+    "take_over": Actor(ActorKind.RUNNER, "agent-b"),
+    "heartbeat": Actor(ActorKind.OWNER, "agent-a"),
+    "start": Actor(ActorKind.OWNER, "agent-a"),
+    "complete": Actor(ActorKind.OWNER, "agent-a"),
+    "fail": Actor(ActorKind.OWNER, "agent-a"),
+    "escalate": Actor(ActorKind.OWNER, "agent-a"),
+    "release": Actor(ActorKind.OWNER, "agent-a"),
+    "expire": CONTROL_PLANE_ACTOR,
+    "give_up": CONTROL_PLANE_ACTOR,
+    "resume": Actor.human("maintainer"),
+    "republish": CONTROL_PLANE_ACTOR,
+    "cancel": Actor.human("maintainer"),
+}
+STATES = [ABSENT, *State]
+SITUATIONS = {ABSENT: [NOW], **{s: [NOW, LATER] for s in State}, C: [NOW, LATER, LAST],
+              R: [NOW, LATER, LAST]}  # fmt: skip
+CASES = [
+    (rule, state, situation)
+    for rule in ACTORS
+    for state in STATES
+    for situation in SITUATIONS[state]
+]
+
+
+def test_the_table_names_every_rule_and_only_real_cases():
+    assert set(ACTORS) == set(RULES)
+    assert set(LEGAL) <= set(CASES)
+
+
+def drive_to(lifecycle: Lifecycle, clock, settings, state, situation: str, number: int) -> str:
+    """A task in `state` (agent-a holding the lease where one applies), then the situation."""
+    key = task_key("octo/repo", number)
+    if state == ABSENT:
+        return key
+    lifecycle.create("octo/repo", number, f"issue {number}")
+    if state in (C, R, DONE, FAILED, ESC):
+        lifecycle.claim(key, "agent-a")
+    if situation == LAST:  # take it over until the last attempt, agent-a holding it again
+        for _ in range(settings.max_attempts - 1):
+            clock.now += settings.lease_seconds + 1
+            lifecycle.claim(key, "agent-a")
+    if state in (R, DONE):
+        lifecycle.start(key, "agent-a")
+    moves = {DONE: lambda: lifecycle.complete(key, "agent-a", "http://github.test/o/r/pull/1"),
+             FAILED: lambda: lifecycle.fail(key, "agent-a", "boom"),
+             ESC: lambda: lifecycle.escalate(key, "agent-a", "stuck"),
+             CANC: lambda: lifecycle.cancel(key, "label removed")}  # fmt: skip
+    if state in moves:
+        moves[state]()
+    if situation in (LATER, LAST):
+        clock.now += settings.lease_seconds + 1
+    assert lifecycle.get(key).state == state
+    return key
+
+
+def apply(lifecycle: Lifecycle, rule: str, key: str, clock):
+    fields = {
+        "create": {"repo": "octo/repo", "number": int(key.rsplit("#")[1]), "title": "t",
+                   "created_at": clock.now},
+        "complete": {"pr_url": "http://github.test/o/r/pull/2"},
+    }.get(rule, {"reason": f"{rule} in the table test"})  # fmt: skip
+    return lifecycle.apply(rule, key, ACTORS[rule], fields, stale_before=clock.now - 60)
 
 
 @pytest.mark.parametrize(
-    ("state", "transition"),
-    [pair for pair in itertools.product(State, RULES) if pair not in ALLOWED],
-    ids=lambda v: str(v),
+    ("state", "situation"),
+    [(state, situation) for state in STATES for situation in SITUATIONS[state]],
+    ids=str,
 )
-def test_illegal_transition_is_refused_and_changes_nothing(lifecycle, recorder, state, transition):
-    number = 100 + list(State).index(state) * 20 + list(RULES).index(transition)
-    key = drive_to(lifecycle, state, number)
-    before = lifecycle.get(key)
-    sent = len(recorder.published)
-    with pytest.raises(TransitionError) as caught:
-        attempt(lifecycle, transition, key)
-    assert caught.value.state == state
-    assert str(state) in str(caught.value)
-    after = lifecycle.get(key)
-    assert after.version == before.version and after.state == before.state
-    assert len(recorder.published) == sent
+def test_every_rule_from_every_state(lifecycle, clock, recorder, dynamodb_settings, numbers,
+                                     state, situation):  # fmt: skip
+    """Each legal move on a fresh task; each refused rule on one shared task (changes nothing)."""
+    refused_on = drive_to(lifecycle, clock, dynamodb_settings, state, situation, next(numbers))
+    before = lifecycle.get(refused_on)
+    for rule in RULES:
+        expected = LEGAL.get((rule, state, situation))
+        if expected is None:
+            sent = len(recorder.published)
+            with pytest.raises(TransitionError) as refused:
+                apply(lifecycle, rule, refused_on, clock)
+            assert refused.value.state == (None if state == ABSENT else state), rule
+            after = lifecycle.get(refused_on)
+            assert (after and after.version) == (before and before.version), rule
+            assert len(recorder.published) == sent, rule
+            continue
+        key = drive_to(lifecycle, clock, dynamodb_settings, state, situation, next(numbers))
+        version = lifecycle.get(key).version if state != ABSENT else 0
+        sent = len(recorder.published)
+        task = apply(lifecycle, rule, key, clock)
+        assert (task.state, task.lease_owner) == expected, rule
+        assert task.version == version + 1, rule
+        message = RULES[rule].message
+        shown = [str(m.type) for m in recorder.published[sent:]]
+        assert shown == ([str(message)] if message else []), rule
 
 
-@pytest.mark.parametrize(("state", "transition"), sorted(ALLOWED), ids=lambda v: str(v))
-def test_legal_transition_by_the_owner_succeeds(lifecycle, state, transition):
-    number = 500 + list(State).index(state) * 20 + list(RULES).index(transition)
-    key = drive_to(lifecycle, state, number)
-    task = attempt(lifecycle, transition, key)
-    assert task.version > 1
+@pytest.mark.parametrize(
+    ("rule", "actor"),
+    [("fail", CONTROL_PLANE_ACTOR), ("claim", Actor.human("someone")),
+     ("expire", Actor(ActorKind.OWNER, "agent-a")), ("create", Actor(ActorKind.RUNNER, "r"))],
+    ids=str,
+)  # fmt: skip
+def test_a_rule_is_refused_to_an_actor_it_does_not_name(lifecycle, clock, dynamodb_settings,
+                                                         numbers, rule, actor):  # fmt: skip
+    key = drive_to(lifecycle, clock, dynamodb_settings, C, NOW, next(numbers))
+    with pytest.raises(TransitionError) as refused:
+        lifecycle.apply(rule, key, actor, {"reason": "x"})
+    assert f"not {actor.kind}" in refused.value.reason
+    assert lifecycle.get(key).state == C
 
 
 @pytest.mark.parametrize("transition", ["heartbeat", "start", "fail", "escalate", "release"])
-def test_a_non_owner_can_change_nothing(lifecycle, transition):
-    key = drive_to(lifecycle, State.CLAIMED, 900 + list(RULES).index(transition))
+def test_a_non_owner_can_change_nothing(lifecycle, clock, dynamodb_settings, numbers, transition):
+    key = drive_to(lifecycle, clock, dynamodb_settings, C, NOW, next(numbers))
     with pytest.raises(LeaseLostError) as caught:
-        attempt(lifecycle, transition, key, agent="agent-b")
+        lifecycle.apply(transition, key, Actor(ActorKind.OWNER, "agent-b"), {"reason": "x"})
     assert caught.value.owner == "agent-a"
     assert "agent-a" in str(caught.value)
 
 
 def test_expired_lease_is_taken_over_and_old_owner_is_locked_out(
-    lifecycle, clock, dynamodb_settings
+    lifecycle, clock, dynamodb_settings, numbers
 ):
-    key = drive_to(lifecycle, State.RUNNING, 950)
+    key = drive_to(lifecycle, clock, dynamodb_settings, R, NOW, next(numbers))
     with pytest.raises(TransitionError):
         lifecycle.claim(key, "agent-b")  # lease still held
     clock.now += dynamodb_settings.lease_seconds + 1
     taken = lifecycle.claim(key, "agent-b")
     assert taken.state == State.CLAIMED and taken.lease_owner == "agent-b" and taken.attempt == 2
-    for transition in ("heartbeat", "start", "complete", "fail", "release"):
+    for transition in ("heartbeat", "start", "fail", "release"):
         with pytest.raises(LeaseLostError) as caught:
-            attempt(lifecycle, transition, key, agent="agent-a")
+            lifecycle.apply(transition, key, Actor(ActorKind.OWNER, "agent-a"), {"reason": "x"})
         assert caught.value.owner == "agent-b"
     lifecycle.start(key, "agent-b")
     assert (
@@ -214,18 +306,29 @@ def test_expired_lease_is_taken_over_and_old_owner_is_locked_out(
     )
 
 
-def test_owner_whose_lease_expired_is_refused_even_before_takeover(
-    lifecycle, clock, dynamodb_settings
+def test_take_over_on_the_last_attempt_is_refused_and_left_to_the_poll(
+    lifecycle, clock, dynamodb_settings, numbers
 ):
-    key = drive_to(lifecycle, State.RUNNING, 951)
+    key = drive_to(lifecycle, clock, dynamodb_settings, R, LAST, next(numbers))
+    with pytest.raises(TransitionError) as refused:
+        lifecycle.claim(key, "agent-b")
+    assert "no attempts left" in refused.value.reason
+    failed = lifecycle.expire(key, refused.value.attempt, "lease expired")
+    assert failed.state == State.FAILED and "gave up after" in failed.reason
+
+
+def test_owner_whose_lease_expired_is_refused_even_before_takeover(
+    lifecycle, clock, dynamodb_settings, numbers
+):
+    key = drive_to(lifecycle, clock, dynamodb_settings, R, NOW, next(numbers))
     clock.now += dynamodb_settings.lease_seconds + 1
     with pytest.raises(LeaseLostError) as caught:
         lifecycle.heartbeat(key, "agent-a")
     assert "expired" in caught.value.reason
 
 
-def test_heartbeat_extends_the_lease(lifecycle, clock, dynamodb_settings):
-    key = drive_to(lifecycle, State.RUNNING, 952)
+def test_heartbeat_extends_the_lease(lifecycle, clock, dynamodb_settings, numbers):
+    key = drive_to(lifecycle, clock, dynamodb_settings, R, NOW, next(numbers))
     clock.now += dynamodb_settings.lease_seconds - 1
     lifecycle.heartbeat(key, "agent-a")
     clock.now += dynamodb_settings.lease_seconds - 1
@@ -234,25 +337,33 @@ def test_heartbeat_extends_the_lease(lifecycle, clock, dynamodb_settings):
     assert lifecycle.get(key).lease_owner == "agent-a"
 
 
-def test_requeue_after_expiry_counts_attempts_and_fails_past_the_maximum(
-    lifecycle, clock, dynamodb_settings, recorder
+def test_expiry_counts_attempts_and_gives_up_past_the_maximum(
+    lifecycle, clock, dynamodb_settings, recorder, numbers
 ):
-    key = drive_to(lifecycle, State.CLAIMED, 953)
+    key = drive_to(lifecycle, clock, dynamodb_settings, C, NOW, next(numbers))
     for expected_attempt in range(2, dynamodb_settings.max_attempts + 1):
         clock.now += dynamodb_settings.lease_seconds + 1
-        requeued = lifecycle.requeue(key, "lease expired")
+        requeued = lifecycle.expire(key, expected_attempt - 1, "lease expired")
         assert requeued.state == State.QUEUED and requeued.attempt == expected_attempt
         lifecycle.claim(key, "agent-a")
     clock.now += dynamodb_settings.lease_seconds + 1
-    failed = lifecycle.requeue(key, "lease expired")
+    failed = lifecycle.expire(key, dynamodb_settings.max_attempts, "lease expired")
     assert failed.state == State.FAILED
     assert "gave up after" in failed.reason
     assert str(recorder.published[-1].type) == "task.failed"
 
 
-def test_escalated_task_returns_to_queued_on_requeue(lifecycle):
-    key = drive_to(lifecycle, State.ESCALATED, 954)
-    task = lifecycle.requeue(key, "human replied")
+def test_a_recreated_task_starts_clean(lifecycle, clock, dynamodb_settings, numbers):
+    key = drive_to(lifecycle, clock, dynamodb_settings, DONE, NOW, next(numbers))
+    renewed, created = lifecycle.create("octo/repo", int(key.rsplit("#")[1]), "again")
+    assert created and renewed.state == State.QUEUED and renewed.attempt == 1
+    assert renewed.pr_url is None and renewed.reason is None and renewed.lease_owner is None
+    assert renewed.title == "again"
+
+
+def test_escalated_task_returns_to_queued_on_resume(lifecycle, clock, dynamodb_settings, numbers):
+    key = drive_to(lifecycle, clock, dynamodb_settings, ESC, NOW, next(numbers))
+    task = lifecycle.resume(key, "human replied", Actor.human("maintainer"))
     assert task.state == State.QUEUED and task.attempt == 1 and task.lease_owner is None
 
 
