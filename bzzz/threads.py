@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from bzzz import aws
 from bzzz.config import Settings
 from bzzz.messages import Envelope
+from bzzz.store.conditions import condition_failed
 from bzzz.store.models import ThreadMessage
 
 _EXCERPT = 1500
@@ -71,7 +72,7 @@ class Threads:
                 )
                 return seq
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                if not condition_failed(exc):
                     raise
                 seq = self.last_seq(thread) + 1
         raise RuntimeError(f"thread {thread}: no free sequence number after {_ATTEMPTS} tries")

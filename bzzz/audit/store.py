@@ -1,8 +1,9 @@
 """The audit table through the raw DynamoDB client: items to entries and back.
 
-Items use the attribute layout of `bzzz.store.models.AuditEntry` (`data` is a JSON
-string, as PynamoDB's JSONAttribute stores it), so the model reads them too.
-Reads are consistent: a verifier must see every acknowledged append.
+The one table without a PynamoDB model (docs/architecture.md, "Persistence"):
+a verifier must see a tampered item exactly as stored, where a model would
+coerce or reject it. `data` is a JSON string. Reads are consistent: a verifier
+must see every acknowledged append.
 """
 
 from __future__ import annotations

@@ -23,13 +23,10 @@ from botocore.exceptions import ClientError
 
 from bzzz import aws
 from bzzz.config import Settings
+from bzzz.store.conditions import condition_failed
 
 DUE = "!help-due"
 LEASE_SECONDS = 90  # below the escalation queue's visibility timeout (180 s)
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _s(value: str) -> dict[str, str]:
@@ -76,7 +73,7 @@ class EscalationStore:
                     ConditionExpression="attribute_not_exists(thread)",
                 )
             except ClientError as exc:
-                if not _conditional_failed(exc):
+                if not condition_failed(exc):
                     raise
             item = self._get(thread) or {}
         fresh = "round" not in item
@@ -99,7 +96,7 @@ class EscalationStore:
                     ExpressionAttributeValues={":r": _n(number)},
                 )
             except ClientError as exc:
-                if not _conditional_failed(exc):
+                if not condition_failed(exc):
                     raise
             item = self._get(thread) or {}
             self._put_due(task, help_id, float(item["deadline"]["N"]))
@@ -122,7 +119,7 @@ class EscalationStore:
                 },
             )  # fmt: skip
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -172,7 +169,7 @@ class EscalationStore:
             )
             return set()
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
         try:
             reply = self._db.update_item(
@@ -187,7 +184,7 @@ class EscalationStore:
                 ReturnValues="ALL_NEW",
             )  # fmt: skip
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 return None
             raise
         return set(reply["Attributes"].get("steps", {}).get("SS", []))

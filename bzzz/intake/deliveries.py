@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bzzz.config import Settings
+from bzzz.store.conditions import refused_item
 
 # GitHub keeps deliveries redeliverable for 3 days; keep ours a little longer.
 TTL_SECONDS = 4 * 24 * 3600
@@ -62,9 +63,7 @@ class Deliveries:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            found: Any = exc.response.get("Item") or {}
+            found = refused_item(exc)
             status = found.get("status", {}).get("S", Claim.HANDLED.value)
             return Claim.IN_PROGRESS if status == Claim.IN_PROGRESS.value else Claim.HANDLED
         return Claim.NEW

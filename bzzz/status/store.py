@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from bzzz.config import Settings
 from bzzz.errors import BzzzError
+from bzzz.store.conditions import condition_failed
 from bzzz.store.models import Task
 
 POST_WINDOW_SECONDS = 60
@@ -35,10 +36,6 @@ class Row:
     comment_id: int | None  # the posted comment; None when not posted (or being posted)
     shown: dict[str, Any]
     shown_raw: str | None  # the stored JSON, for the conditional replace
-
-
-def _failed_condition(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class StatusStore:
@@ -73,7 +70,7 @@ class StatusStore:
                 {":reserved": reserved, ":zero": 0, ":neg_now": -float(int(now))},
             )
         except ClientError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 return None
             raise
         return reserved
@@ -84,7 +81,7 @@ class StatusStore:
             values = {":id": comment_id, ":reserved": reserved}
             self._update(key, "SET #c = :id", "#c = :reserved", values)
         except ClientError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -94,7 +91,7 @@ class StatusStore:
         try:
             self._update(key, "REMOVE #c", "#c = :reserved", {":reserved": reserved})
         except ClientError as exc:
-            if not _failed_condition(exc):
+            if not condition_failed(exc):
                 raise
 
     def save_shown(self, key: str, shown: dict[str, Any], previous_raw: str | None) -> None:
@@ -109,7 +106,7 @@ class StatusStore:
         try:
             self._update(key, "SET #s = :new", condition, values)
         except ClientError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 raise SyncConflictError(f"the status record of {key} changed meanwhile") from None
             raise
 

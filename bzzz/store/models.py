@@ -1,8 +1,17 @@
-"""PynamoDB models of every table in template.yaml.
+"""PynamoDB models: the one definition of every table's items (template.yaml declares the same).
+
+The persistence style (docs/architecture.md, "Persistence"): these models define
+the tables and serve reads and whole-row writes (an agent's heartbeat row, a
+repository's registry row). Conditional writes - the transitions, delivery
+claims, thread appends, status-comment rights - go through the low-level client,
+because they need `ReturnValuesOnConditionCheckFailure`, which PynamoDB lacks;
+they write the attribute layout declared here, and `bzzz.store.conditions` is
+their one refusal check. The audit table has no model on purpose: its verifier
+must read tampered items exactly as stored, which a model would coerce or reject.
 
 Table names and the endpoint are not known at import time, so the models are
-bound to a `Settings` by `bind()` before first use (the cached `get_settings()`
-path does this for you through `bzzz.store.tables()`).
+bound to a `Settings` by `bind()` once per process, by whatever composes that
+process (a Lambda function's `build_*`, the runner's start checks, a CLI command).
 """
 
 from __future__ import annotations
@@ -86,8 +95,12 @@ class Agent(Model):
     expires_at = TTLAttribute()
 
 
-class Delivery(Model):
-    """A webhook delivery already handled, kept for de-duplication until its TTL."""
+class WebhookDelivery(Model):
+    """A webhook delivery being or already handled, kept for de-duplication until its TTL.
+
+    Written by `bzzz.intake.deliveries` (conditional claims); `status` is
+    `in_progress` or `handled`, `outcome` what handling it did.
+    """
 
     class Meta:
         table_name = "unbound-deliveries"
@@ -95,6 +108,8 @@ class Delivery(Model):
     delivery_id = UnicodeAttribute(hash_key=True)
     event = UnicodeAttribute()
     received_at = NumberAttribute()
+    status = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
 
 
@@ -142,36 +157,23 @@ class ThreadMessage(Model):
     data = JSONAttribute(default=dict)
 
 
-class AuditEntry(Model):
-    """One entry of a per-task, hash-chained, signed audit stream."""
-
-    class Meta:
-        table_name = "unbound-audit"
-
-    stream = UnicodeAttribute(hash_key=True)
-    seq = NumberAttribute(range_key=True)
-    ts = NumberAttribute()
-    author = UnicodeAttribute()
-    type = UnicodeAttribute()
-    data = JSONAttribute(default=dict)
-    prev_hash = UnicodeAttribute()
-    hash = UnicodeAttribute()
-    signature = UnicodeAttribute()
-
-
 ALL_MODELS: dict[str, type[Model]] = {
     "tasks_table": Task,
     "agents_table": Agent,
-    "deliveries_table": Delivery,
+    "deliveries_table": WebhookDelivery,
     "repos_table": Repo,
     "threads_table": ThreadMessage,
-    "audit_table": AuditEntry,
 }
 
 
 def bind(settings: Settings) -> None:
-    """Point every model at the settings' tables, region and endpoint."""
+    """Point every model at the settings' tables, region and endpoint (again: no-op)."""
     for attribute, model in ALL_MODELS.items():
+        if (model.Meta.table_name, getattr(model.Meta, "host", None)) == (
+            getattr(settings, attribute),
+            settings.endpoint_url("dynamodb"),
+        ) and getattr(model.Meta, "region", None) == settings.region:
+            continue
         meta = model.Meta
         meta.table_name = getattr(settings, attribute)
         meta.region = settings.region

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bzzz import aws
-from bzzz.store.models import Delivery
+from bzzz.store.models import WebhookDelivery
 from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import labeled_payload, reply_json, webhook_event
 from tests.events.http_function import HttpFunction, http_function
@@ -185,7 +185,7 @@ def test_rate_limit_spent_during_the_permission_check_defers(http_function: Http
     assert "deferred" in reply_json(reply)["reason"]
     assert Lifecycle(http_function.settings).get("acme/calc#1") is None
     # Nothing was recorded, so GitHub's redelivery (same id) is handled in full.
-    assert Delivery.count("d-limited") == 0
+    assert WebhookDelivery.count("d-limited") == 0
     http_function.github.set_rate_limit(5000)
     again = http_function(webhook_event(labeled_payload(), delivery="d-limited"))
     assert (again["statusCode"], reply_json(again)["reason"]) == (200, "task created")

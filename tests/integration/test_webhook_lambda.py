@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bzzz.bus import Bus
-from bzzz.store.models import Delivery
+from bzzz.store.models import WebhookDelivery
 from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import (
     FIXTURE_DELIVERY,
@@ -47,7 +47,7 @@ def test_summoning_delivery_creates_the_task_and_announces_it(http_function: Htt
     assert (task.state, task.title) == ("queued", "sum_to(n) leaves out n")
     [message] = work_messages(http_function)
     assert (message.type, message.task) == ("task.available", "acme/calc#1")
-    assert Delivery.get(FIXTURE_DELIVERY).event == "issues.labeled"
+    assert WebhookDelivery.get(FIXTURE_DELIVERY).event == "issues.labeled"
 
 
 def test_a_replayed_delivery_answers_200_and_changes_nothing(http_function: HttpFunction):
