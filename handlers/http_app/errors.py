@@ -36,10 +36,19 @@ def describe(exc: BaseException) -> tuple[int, str, str | None]:
     # Imported here: the errors module is imported by every route, botocore is not cheap.
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from bzzz import credentials as c
     from bzzz import errors as e
 
     if isinstance(exc, HttpError):
         return exc.status, exc.error, exc.field
+    if isinstance(exc, c.UnauthenticatedError):
+        return 401, "unauthorized", "header authorization"
+    if isinstance(exc, c.NotLeaseHolderError):
+        return 403, "not_lease_holder", "task"
+    if isinstance(exc, c.LeaseExpiredError):
+        return 409, "lease_expired", "task"
+    if isinstance(exc, c.TokenUnavailableError):
+        return 503, "no_token", None
     if isinstance(exc, e.MessageError):
         return 422, "invalid_body", _required_field(exc.field, exc.problem)
     if isinstance(exc, e.NotFoundError | e.TaskNotFoundError):
@@ -75,6 +84,8 @@ def error_response(exc: BaseException) -> JSONResponse:
     if status >= 500:
         log.error("answering %s for %s: %s", status, type(exc).__name__, exc, exc_info=exc)
     headers: dict[str, Any] = dict(getattr(exc, "headers", None) or {})
+    if error == "unauthorized" and not headers:
+        headers["WWW-Authenticate"] = 'Bzzz-Ed25519 realm="bzzz"'
     if status == 503:
         headers.setdefault("Retry-After", "5")
     return JSONResponse(

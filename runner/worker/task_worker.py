@@ -114,7 +114,7 @@ class TaskWorker:
         delivery: Delivery | None = None
         try:
             with keeper:
-                token = self.ctx.credentials.token_for(str(self.task.repo))
+                token = self.ctx.credentials.token_for(self.key)
                 api = self.ctx.credentials.api(token)
                 brief = task_brief(
                     api, self.key, str(self.task.repo), int(self.task.number),
