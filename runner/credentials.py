@@ -41,7 +41,9 @@ Fetch = Callable[[], tuple[str, float | None]]  # -> (token, expiry as unix time
 class RepoToken:
     """The current token of one task's repository; `value` re-asks shortly before expiry."""
 
-    def __init__(self, repo: str, fetch: Fetch, *, scoped: bool, clock: Any = time.time) -> None:
+    def __init__(
+        self, repo: str, fetch: Fetch, *, scoped: bool, clock: Callable[[], float] = time.time
+    ) -> None:
         self.repo = repo
         self.scoped = scoped  # True for an installation token scoped to this repository
         self._fetch = fetch
@@ -95,6 +97,7 @@ class Credentials:
         signer: Signer | None = None,
         dev_token: str | None = None,
         timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if control_plane_url and signer is None:
             raise ValueError("asking the control plane needs the runner's signer")
@@ -103,6 +106,7 @@ class Credentials:
         self._signer = signer
         self._dev_token = dev_token
         self._timeout = timeout
+        self._clock = clock
 
     def check(self) -> str:
         """Raise ConfigError when no source of tokens is configured; else say which one."""
@@ -119,7 +123,7 @@ class Credentials:
         """The token for task `key`'s repository; TokenRefusedError when refused."""
         repo, _ = parse_task_key(key)
         if self._control_plane:
-            return RepoToken(repo, lambda: self._ask(key), scoped=True)
+            return RepoToken(repo, lambda: self._ask(key), scoped=True, clock=self._clock)
         if not self._dev_token:
             raise ConfigError("GITHUB_TOKEN", "missing")
         dev_token = self._dev_token

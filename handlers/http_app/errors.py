@@ -78,7 +78,7 @@ def _required_field(path: str, problem: str) -> str:
 def error_response(exc: BaseException) -> JSONResponse:
     status, error, field = describe(exc)
     message = str(exc) if status < 500 or status == 503 else "internal error; see the logs"
-    if status == 503 and error == "unavailable":
+    if status == 503 and error == "unavailable" and not isinstance(exc, HttpError):
         # Say what failed without echoing AWS request details to the caller.
         message = f"a backing service failed ({type(exc).__name__}); try again shortly"
     if status >= 500:
