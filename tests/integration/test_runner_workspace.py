@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import pytest
+
 from bzzz.errors import ConfigError
 from bzzz.tasks.lifecycle import Lifecycle
 from runner.credentials import REFRESH_MARGIN, Credentials

@@ -99,7 +99,8 @@ def test_the_lease_holder_gets_a_token_for_its_repository_only(github, control_p
     def ls_remote(repo: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["git", "ls-remote", github.git_url(repo, token)],
-            capture_output=True, text=True, env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True,
+            env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin"},
         )  # fmt: skip
 
     assert ls_remote("acme/calc").returncode == 0
@@ -213,7 +214,7 @@ def test_a_signature_for_another_task_a_stale_one_and_a_replay_are_refused(githu
 @SEED
 def test_a_later_key_for_a_registered_runner_does_not_count(github, control_plane):
     """Whoever can write the tables cannot re-key the lease holder and sign as it."""
-    from bzzz.audit import AuditLog, KEYS_STREAM
+    from bzzz.audit import KEYS_STREAM, AuditLog
 
     control_plane.runner_key("runner-a")
     _claimed(control_plane, "runner-a")
@@ -226,7 +227,7 @@ def test_a_later_key_for_a_registered_runner_does_not_count(github, control_plan
 
 @pytest.fixture
 def unconfigured_plane(aws_settings, github):
-    """A control plane whose secrets are missing: no API key, no webhook secret, a dead secret id."""
+    """A control plane whose one secret holds neither the API key nor the webhook secret."""
     from bzzz import aws
     from handlers.http_app import Services, create_app
     from tests.fixtures.control_plane import serve
