@@ -118,7 +118,7 @@ class TaskWorker:
                 api = self.ctx.credentials.api(token)
                 brief = task_brief(
                     api, self.key, str(self.task.repo), int(self.task.number),
-                    self.ctx.settings.allowed_users,
+                    self.ctx.settings.allowed_for(str(self.task.repo)),
                 )  # fmt: skip
                 self.progress.stage("planning")
                 brief = discuss_plan(self.ctx.participant, self.ctx.model, brief)
