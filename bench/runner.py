@@ -38,7 +38,6 @@ import httpx
 import yaml
 
 from bzzz.bus import Bus
-from bzzz.secrets import SecretStore
 from bzzz.store.models import bind
 from bzzz.tasks.lifecycle import Lifecycle
 from infra.container_engine import container_engine
@@ -125,15 +124,14 @@ def local_stack() -> Iterator[dict[str, Any]]:
 def claim_to_ready(stack: dict[str, Any], rounds: int, work: Path) -> None:
     settings, client, image = stack["settings"], stack["client"], stack["image"]
     lifecycle = Lifecycle(settings)
-    credentials = Credentials(
-        settings, SecretStore(settings, {"GITHUB_TOKEN": "ghp_alice_demo_token"})
-    )
+    # Development token mode: the bench measures the sandbox, not token vending.
+    credentials = Credentials(settings.github_api_url, dev_token="ghp_alice_demo_token")
     key = f"{REPO}#1"
 
     def through_the_runner() -> None:
         lifecycle.create(REPO, 1, "bench")
         lifecycle.claim(key, RUNNER_ID)
-        token = credentials.token_for(REPO)
+        token = credentials.token_for(key)
         workspace = Workspace(work / "ws", token)
         workspace.clone(*repository_info(settings.github_api_url, token))
         config = load_repo_config(workspace.path)

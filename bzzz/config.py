@@ -70,8 +70,9 @@ class Settings:
     summon_label: str = "bzzz-task"
     github_api_url: str = "https://api.github.com"
     github_app_id: int | None = None
-    # Logins allowed to summon agents besides collaborators with write access.
-    allowed_users: frozenset[str] = frozenset()
+    # (owner, login) pairs allowed to summon agents on that owner's repositories
+    # besides collaborators with write access; owner "*" is every owner.
+    allowed_users: frozenset[tuple[str, str]] = frozenset()
     hive_url: str | None = None
     escalation_webhook_url: str | None = None
     # A help request unanswered this long goes to humans; more rounds than this
@@ -91,6 +92,11 @@ class Settings:
         if not url:
             raise ConfigError(variable, "missing: required by the consumer of this queue")
         return url
+
+    def allowed_for(self, repo: str) -> frozenset[str]:
+        """The allow-listed logins of `repo`'s owner (an allowance never crosses owners)."""
+        owner = repo.partition("/")[0].lower()
+        return frozenset(login for scope, login in self.allowed_users if scope in (owner, "*"))
 
     def endpoint_url(self, service: str) -> str | None:
         return self.endpoint_urls.get(service)
@@ -175,17 +181,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         summon_label=summon_label,
         github_api_url=_url(env, "GITHUB_API_URL") or "https://api.github.com",
         github_app_id=_positive_int(env, "GITHUB_APP_ID", 0) if app_id else None,
-        allowed_users=frozenset(
-            login.strip().lower()
-            for login in env.get("BZZZ_ALLOWED_USERS", "").split(",")
-            if login.strip()
-        ),
+        allowed_users=_allowed_users(env.get("BZZZ_ALLOWED_USERS", "")),
         hive_url=_url(env, "HIVE_URL"),
         escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,
         help_timeout_seconds=_positive_number(env, "BZZZ_HELP_TIMEOUT_SECONDS", 600.0),
         max_help_rounds=_positive_int(env, "BZZZ_MAX_HELP_ROUNDS", 3),
     )
+
+
+def _allowed_users(raw: str) -> frozenset[tuple[str, str]]:
+    """`owner:login` entries (comma-separated); `*:login` for every owner, said explicitly."""
+    pairs: set[tuple[str, str]] = set()
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        owner, colon, login = (part.strip().lower() for part in entry.partition(":"))
+        if not colon or not owner or not login:
+            raise ConfigError(
+                "BZZZ_ALLOWED_USERS",
+                f"entry {entry!r} must be owner:login (or *:login for every owner)",
+            )
+        pairs.add((owner, login))
+    return frozenset(pairs)
 
 
 def _url(env: Mapping[str, str], variable: str) -> str | None:

@@ -5,6 +5,12 @@ HTTP app under uvicorn, reconcile, status sync) -> model (a real Ollama when
 OLLAMA_HOST answers with the model, else the Ollama stand-in) -> container
 engine and sandbox image -> one runner. Everything runs on loopback and is
 stopped by `close()`, also after a failure half-way.
+
+The control plane holds a GitHub App key made for this run (the stand-in's
+app 4242, installed on acme) and vends the runner a token per task; the
+runner's environment holds no GitHub secret, as on a real runner host. (Both
+run in this one process here, so the key is in its os.environ: the runner
+reads only the environment it is given.)
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ import yaml
 from infra.github_emulator import DEMO_SEED
 
 REPO = "acme/calc"
+APP_ID = 4242  # the demo seed's GitHub App
+CONTROL_PLANE_SECRETS = frozenset(
+    {"GITHUB_TOKEN", "BZZZ_WEBHOOK_SECRET", "BZZZ_API_KEY", "BZZZ_AUDIT_SIGNING_KEY"}
+)
 ISSUE = 1
 MODEL = os.environ.get("BZZZ_MODEL", "qwen2.5-coder:7b")
 SCENARIO = Path(__file__).with_name("demo_scenario.yaml")
@@ -51,6 +61,19 @@ def real_ollama() -> str | None:
         return None
     names = {m.get("name") for m in tags.get("models", [])}
     return url if MODEL in names else None
+
+
+def _app_key() -> str:
+    """A GitHub App private key for this run (the stand-in checks JWT claims, not signatures)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
 
 
 class DemoStack:
@@ -82,9 +105,12 @@ class DemoStack:
             BZZZ_API_KEY=secrets.token_hex(16),
             BZZZ_AUDIT_SIGNING_KEY=signer.pem().decode("ascii"),
             BZZZ_STATE_DIR=str(self.state_dir),
+            GITHUB_APP_ID=str(APP_ID),
         )
-        # The control plane reads its configuration and secrets from the environment.
+        # The control plane reads its configuration and secrets from the environment;
+        # the App key is the control plane's alone, never in the runner's environment.
         os.environ.update(self.env)
+        os.environ["GITHUB_APP_PRIVATE_KEY"] = _app_key()
         self.settings = backend.settings(self.env)
         bind(self.settings)
         publish_public_key(self.settings, signer)
@@ -131,7 +157,10 @@ class DemoStack:
             BZZZ_RUNNER_PROGRESS="off",
             BZZZ_PROGRESS_SECONDS="1",
         )
-        self.runner = RunnerProcess.from_environment(self.env)
+        # Tokens per task from the control plane: the runner gets none of its secrets.
+        runner_env = {k: v for k, v in self.env.items() if k not in CONTROL_PLANE_SECRETS}
+        runner_env["BZZZ_CONTROL_PLANE_URL"] = self.supervisor.url
+        self.runner = RunnerProcess.from_environment(runner_env)
         thread = threading.Thread(target=self.runner.run, name="runner", daemon=True)
         thread.start()
 
@@ -140,7 +169,7 @@ class DemoStack:
             thread.join(60)
 
         self._exit.callback(stop_runner)
-        self.say("runner: demo-runner, capacity 1")
+        self.say("runner: demo-runner, capacity 1, repository tokens from the control plane")
 
     def label(self) -> None:
         """Alice, a maintainer, labels the issue: GitHub sends the webhook."""

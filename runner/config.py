@@ -17,7 +17,9 @@ read at import time.
     BZZZ_RUNNER_PROGRESS         "tty" (default: when stderr is a terminal), "off"
     BZZZ_HMMM                    "off" skips the plan review with peers (default on)
     BZZZ_HMMM_WAIT_SECONDS       how long an author waits for peers' feedback (default 120)
-    GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY   (bzzz.secrets)
+    BZZZ_CONTROL_PLANE_URL       the control plane's HTTP API: repository tokens per task
+    GITHUB_TOKEN                 development only, without a control plane (not scoped)
+    (never GITHUB_APP_PRIVATE_KEY: the runner refuses to start with it; docs/runner-credentials.md)
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class RunnerSettings:
     capabilities: frozenset[str] = frozenset({"python", "git", "sandbox"})
     hmmm: bool = True
     hmmm_wait_seconds: float = 120.0
+    control_plane_url: str | None = None
 
     def with_overrides(self, **changes: object) -> RunnerSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -95,4 +98,14 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
         terminal_progress=progress_mode == "tty" or (progress_mode != "off" and os.isatty(2)),
         hmmm=env.get("BZZZ_HMMM", "").strip().lower() not in ("off", "0", "false", "no"),
         hmmm_wait_seconds=_number(env, "BZZZ_HMMM_WAIT_SECONDS", 120.0),
+        control_plane_url=_url(env, "BZZZ_CONTROL_PLANE_URL"),
     )
+
+
+def _url(env: Mapping[str, str], variable: str) -> str | None:
+    value = env.get(variable, "").strip()
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(variable, f"must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")

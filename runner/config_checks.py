@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from bzzz.audit import (
     AuditError,
     AuditLog,
+    Signer,
     audit_listener,
     load_or_create_key,
     publish_public_key,
@@ -30,7 +31,7 @@ from bzzz.store.models import bind
 from bzzz.tasks.lifecycle import Lifecycle
 from runner.agent.model import Model
 from runner.config import RunnerSettings, load_runner_settings
-from runner.credentials import Credentials
+from runner.credentials import FORBIDDEN_VARIABLES, Credentials
 from runner.errors import ModelNotFoundError, ModelUnavailableError, RunnerStartError
 from runner.registration import Registration
 from runner.sandbox.container import reap_orphans
@@ -80,7 +81,7 @@ def _engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.DockerClie
 
 
 def _model(runner: RunnerSettings) -> Model:
-    model = Model(runner.agent.model, host=runner.ollama_host, num_ctx=runner.num_ctx)
+    model = Model(runner.model, host=runner.ollama_host, num_ctx=runner.num_ctx)
     try:
         model.check()
     except ModelUnavailableError as exc:
@@ -89,10 +90,41 @@ def _model(runner: RunnerSettings) -> Model:
         ) from exc
     except ModelNotFoundError as exc:
         raise RunnerStartError(
-            f"unknown model {runner.agent.model!r} on Ollama at {runner.ollama_host}: "
-            f"run `ollama pull {runner.agent.model}` there or set BZZZ_MODEL to one it has"
+            f"unknown model {runner.model!r} on Ollama at {runner.ollama_host}: "
+            f"run `ollama pull {runner.model}` there or set BZZZ_MODEL to one it has"
         ) from exc
     return model
+
+
+def _credentials(
+    settings: Settings, runner: RunnerSettings, env: Mapping[str, str]
+) -> tuple[Credentials, Signer]:
+    """The runner's key (audit entries, token requests) and where its GitHub tokens come from."""
+    for variable in FORBIDDEN_VARIABLES:
+        if env.get(variable, "").strip():
+            raise RunnerStartError(
+                f"{variable} is set on the runner host: the GitHub App key belongs to the "
+                "control plane only; remove it and set BZZZ_CONTROL_PLANE_URL"
+            )
+    # The runner signs its audit entries and its token requests with its own key,
+    # made at first start.
+    try:
+        signer = load_or_create_key(runner.state_dir / "audit-key.pem", runner.runner_id)
+    except AuditError as exc:
+        raise RunnerStartError(f"audit key: {exc}") from exc
+    # A development token is read only when there is no control plane to ask.
+    dev_token = None if runner.control_plane_url else SecretStore(settings, env).get("github_token")
+    credentials = Credentials(
+        settings.github_api_url,
+        control_plane_url=runner.control_plane_url,
+        signer=signer,
+        dev_token=dev_token,
+    )
+    try:
+        credentials.check()
+    except ConfigError as exc:
+        raise RunnerStartError(f"GitHub credentials: {exc}") from exc
+    return credentials, signer
 
 
 def start_parts(
@@ -110,11 +142,7 @@ def start_parts(
     except ConfigError as exc:
         raise RunnerStartError(f"configuration: {exc}") from exc
     client = _engine(runner, env)
-    credentials = Credentials(settings, SecretStore(settings, env))
-    try:
-        credentials.check()
-    except ConfigError as exc:
-        raise RunnerStartError(f"GitHub credentials: {exc}") from exc
+    credentials, signer = _credentials(settings, runner, env)
     model = _model(runner)
     reaped = reap_orphans(client, runner.runner_id)
     if reaped:
@@ -123,11 +151,6 @@ def start_parts(
         )
     bind(settings)
     bus = Bus(settings)
-    # The runner signs its audit entries with its own key, made at first start.
-    try:
-        signer = load_or_create_key(runner.state_dir / "audit-key.pem", runner.runner_id)
-    except AuditError as exc:
-        raise RunnerStartError(f"audit key: {exc}") from exc
     audit = AuditLog(settings, signer)
     lifecycle = Lifecycle(settings, publisher=bus, listeners=[audit_listener(audit)])
     display = TerminalDisplay(enabled=runner.terminal_progress)
@@ -136,7 +159,7 @@ def start_parts(
     registration = Registration(
         runner.runner_id,
         capabilities=runner.capabilities,
-        models={runner.agent.model},
+        models={runner.model},
         capacity=runner.capacity,
         heartbeat_seconds=runner.heartbeat_every(settings.lease_seconds),
     )

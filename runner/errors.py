@@ -51,3 +51,12 @@ class ModelResponseError(ModelError):
 
 class RunnerStartError(Exception):
     """The runner cannot start; the message is the one line the operator needs to fix it."""
+
+
+class TokenRefusedError(Exception):
+    """The control plane gave no repository token (lease not held or expired, bad signature)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(f"the control plane refused a token ({status}): {message}")

@@ -74,6 +74,10 @@ class Signer:
     def sign(self, digest_hex: str) -> str:
         return base64.b64encode(self._key.sign(bytes.fromhex(digest_hex))).decode("ascii")
 
+    def sign_bytes(self, message: bytes) -> bytes:
+        """A raw signature of `message` (token requests, bzzz.credentials.signing)."""
+        return self._key.sign(message)
+
     def __repr__(self) -> str:  # never print the private key
         return f"Signer(author={self.author!r}, public_key={self.public_key!r})"
 
@@ -88,6 +92,21 @@ def signature_valid(public_key: str, digest_hex: str, signature: str) -> bool:
     try:
         key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key[len(_PREFIX) :]))
         key.verify(base64.b64decode(signature, validate=True), bytes.fromhex(digest_hex))
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True
+
+
+def verify_bytes(public_key: str, message: bytes, signature: bytes) -> bool:
+    """Whether `signature` is `public_key`'s raw signature of `message`; malformed is False."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    if not public_key.startswith(_PREFIX):
+        return False
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key[len(_PREFIX) :]))
+        key.verify(signature, message)
     except (InvalidSignature, ValueError, binascii.Error):
         return False
     return True

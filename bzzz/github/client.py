@@ -83,12 +83,15 @@ class GitHubApi:
         app_id: int | None = None,
         private_key: str | None = None,
         installation_id: int | None = None,
+        auth: Any = None,
         timeout: float = 8.0,
     ) -> None:
+        """`auth`, a githubkit auth strategy, is for a token that changes (runner.credentials)."""
         from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
 
-        auth: Any
-        if token:
+        if auth is not None:
+            pass
+        elif token:
             auth = TokenAuthStrategy(token)
         elif app_id and private_key and installation_id:
             auth = AppInstallationAuthStrategy(app_id, private_key, installation_id)

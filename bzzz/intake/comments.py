@@ -73,7 +73,7 @@ class CommentEvents:
             role = role_of(ctx, repo, sender)
         except GitHubError as exc:
             return deferred(f"permission check of {sender}", exc)
-        if not is_writer(role, sender, self._settings.allowed_users):
+        if not is_writer(role, sender, self._settings.allowed_for(repo)):
             return Outcome.ignored(f"{sender} has role {role!r}: comment not passed on", key)
         if command == "retry":
             return self._retry(ctx, key, task)

@@ -68,7 +68,7 @@ class IssueEvents:
         except GitHubError as exc:
             return deferred(f"permission check of {sender}", exc)
         key = task_key(repo, number)
-        if not is_writer(role, sender, self._settings.allowed_users):
+        if not is_writer(role, sender, self._settings.allowed_for(repo)):
             self._refuse(ctx, repo, number, sender)
             return Outcome.ignored(f"{sender} has role {role!r}, not write: no task", key)
         task, created = self._lifecycle.create(repo, number, str(issue.get("title") or ""))

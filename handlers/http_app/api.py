@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from handlers.http_app.auth import require_api_key
+from handlers.http_app.auth import before_auth, require_api_key
 from handlers.http_app.errors import HttpError
 from handlers.http_app.services import LazyServices, Services
 from handlers.http_app.webhook import read_body, require_json
@@ -27,7 +27,7 @@ def authorized(call: Callable[[Request, Services], Any]) -> Endpoint:
 
     async def endpoint(request: Request) -> Response:
         lazy: LazyServices = request.app.state.services
-        services = await run_in_threadpool(lazy.get)
+        services = await run_in_threadpool(before_auth, lazy.get)
         await run_in_threadpool(require_api_key, request, services)
         result = await call_with_body(call, request, services)
         return JSONResponse(result)

@@ -11,6 +11,7 @@ from handlers.http_app import api
 from handlers.http_app.errors import HttpError, error_response
 from handlers.http_app.openapi import document
 from handlers.http_app.services import LazyServices, Services
+from handlers.http_app.tokens import task_token
 from handlers.http_app.webhook import github_webhook
 
 
@@ -39,6 +40,7 @@ def create_app(services: Services | None = None) -> Starlette:
         Route("/api/bzzz/projects/{id}/status", api.authorized(api.status), methods=["PUT"]),
         Route("/api/tasks", api.authorized(api.tasks), methods=["GET"]),
         # Before the bare key: a key is a path (it holds '/'), so order decides.
+        Route("/api/tasks/{key:path}/token", task_token, methods=["POST"]),
         Route("/api/tasks/{key:path}/audit", api.authorized(api.task_audit), methods=["GET"]),
         Route("/api/tasks/{key:path}", api.authorized(api.task), methods=["GET"]),
         Route("/api/agents", api.authorized(api.agents), methods=["GET"]),

@@ -36,10 +36,19 @@ def describe(exc: BaseException) -> tuple[int, str, str | None]:
     # Imported here: the errors module is imported by every route, botocore is not cheap.
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from bzzz import credentials as c
     from bzzz import errors as e
 
     if isinstance(exc, HttpError):
         return exc.status, exc.error, exc.field
+    if isinstance(exc, c.UnauthenticatedError):
+        return 401, "unauthorized", "header authorization"
+    if isinstance(exc, c.NotLeaseHolderError):
+        return 403, "not_lease_holder", "task"
+    if isinstance(exc, c.LeaseExpiredError):
+        return 409, "lease_expired", "task"
+    if isinstance(exc, c.TokenUnavailableError):
+        return 503, "no_token", None
     if isinstance(exc, e.MessageError):
         return 422, "invalid_body", _required_field(exc.field, exc.problem)
     if isinstance(exc, e.NotFoundError | e.TaskNotFoundError):
@@ -69,12 +78,14 @@ def _required_field(path: str, problem: str) -> str:
 def error_response(exc: BaseException) -> JSONResponse:
     status, error, field = describe(exc)
     message = str(exc) if status < 500 or status == 503 else "internal error; see the logs"
-    if status == 503 and error == "unavailable":
+    if status == 503 and error == "unavailable" and not isinstance(exc, HttpError):
         # Say what failed without echoing AWS request details to the caller.
         message = f"a backing service failed ({type(exc).__name__}); try again shortly"
     if status >= 500:
         log.error("answering %s for %s: %s", status, type(exc).__name__, exc, exc_info=exc)
     headers: dict[str, Any] = dict(getattr(exc, "headers", None) or {})
+    if error == "unauthorized" and not headers:
+        headers["WWW-Authenticate"] = 'Bzzz-Ed25519 realm="bzzz"'
     if status == 503:
         headers.setdefault("Retry-After", "5")
     return JSONResponse(

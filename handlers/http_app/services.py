@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bzzz.config import Settings
+    from bzzz.credentials import TokenVendor
     from bzzz.hive.server import HiveApi
     from bzzz.intake.handling import Intake
     from bzzz.secrets import SecretStore
@@ -24,10 +25,12 @@ class Services:
     secrets: SecretStore
     intake: Intake
     hive: HiveApi
+    vendor: TokenVendor
 
     @classmethod
     def build(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Services:
         from bzzz.bus import Bus
+        from bzzz.credentials import TokenVendor
         from bzzz.hive.server import HiveApi
         from bzzz.intake.handling import Intake, github_factory
         from bzzz.secrets import SecretStore
@@ -38,7 +41,8 @@ class Services:
         intake = Intake(
             settings, publisher=Bus(settings), github_factory=github_factory(settings, secrets)
         )
-        return cls(settings, secrets, intake, HiveApi(settings, intake.lifecycle))
+        hive = HiveApi(settings, intake.lifecycle)
+        return cls(settings, secrets, intake, hive, TokenVendor(settings, secrets))
 
 
 class LazyServices:

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from handlers import observability as obs
+from handlers.http_app.auth import before_auth
 from handlers.http_app.errors import HttpError
 from handlers.http_app.services import LazyServices
 
@@ -66,8 +67,8 @@ async def github_webhook(request: Request) -> Response:
     lazy: LazyServices = request.app.state.services
     require_json(request)
     body = await read_body(request)
-    services = await run_in_threadpool(lazy.get)
-    secret = await run_in_threadpool(services.secrets.require, "webhook_secret")
+    services = await run_in_threadpool(before_auth, lazy.get)
+    secret = await run_in_threadpool(before_auth, services.secrets.require, "webhook_secret")
     if not verify(secret, body, request.headers.get("x-hub-signature-256")):
         raise HttpError(
             401, "bad_signature", "X-Hub-Signature-256 is missing or wrong", "header signature"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from starlette.routing import Route
 
@@ -39,26 +40,8 @@ def create_access_token(ctx: Ctx) -> Reply:
     if inst is None or inst.app_id != app_id:
         raise NotFound()
     body = ctx.json()
-    repos = list(inst.repos)
-    if body.get("repositories"):
-        wanted = [f"{inst.account}/{name}".lower() for name in body["repositories"]]
-        unknown = [w for w in wanted if w not in (r.lower() for r in inst.repos)]
-        if unknown:
-            raise Unprocessable(
-                "There is at least one repository that does not exist or is "
-                "not accessible to the parent installation.",
-                errors=[],
-            )
-        repos = [r for r in inst.repos if r.lower() in wanted]
-    permissions = dict(inst.permissions)
-    for scope, level in (body.get("permissions") or {}).items():
-        granted = inst.permissions.get(scope)
-        if granted is None or (level == "write" and granted != "write"):
-            raise Unprocessable(
-                f"The permissions requested are not granted to this installation: {scope}",
-                errors=[],
-            )
-        permissions[scope] = level
+    repos = _selected_repos(ctx, inst.account, inst.repos, body)
+    permissions = _selected_permissions(inst.permissions, body.get("permissions"))
     token = Token(
         value="ghs_" + secrets.token_urlsafe(27).replace("-", "a").replace("_", "b")[:36],
         installation_id=inst.id,
@@ -78,6 +61,46 @@ def create_access_token(ctx: Ctx) -> Reply:
         ],
     }
     return Reply(reply, 201)
+
+
+def _selected_repos(ctx: Ctx, account: str, granted: list[str], body: dict[str, Any]) -> list[str]:
+    """`repositories` (names) and `repository_ids` narrow the token; nothing beyond the grant.
+
+    Without either the token reaches every repository of the installation, as
+    GitHub's description of this endpoint says.
+    """
+    names, ids = body.get("repositories") or [], body.get("repository_ids") or []
+    if not names and not ids:
+        return list(granted)
+    by_id = {ctx.world.repos[r.lower()].id: r.lower() for r in granted}
+    wanted = {f"{account}/{name}".lower() for name in names}
+    unknown = [w for w in wanted if w not in by_id.values()] + [i for i in ids if i not in by_id]
+    if unknown:
+        raise Unprocessable(
+            "There is at least one repository that does not exist or is "
+            "not accessible to the parent installation.",
+            errors=[],
+        )
+    wanted |= {by_id[i] for i in ids}
+    return [r for r in granted if r.lower() in wanted]
+
+
+def _selected_permissions(granted: dict[str, str], asked: dict[str, str] | None) -> dict[str, str]:
+    """Exactly the asked permissions (plus metadata: read, which every token has).
+
+    Without `permissions` the token has all the installation's; asking beyond
+    the grant (a scope it lacks, write where it has read) is refused.
+    """
+    if not asked:
+        return dict(granted)
+    for scope, level in asked.items():
+        have = granted.get(scope)
+        if have is None or (level == "write" and have != "write"):
+            raise Unprocessable(
+                f"The permissions requested are not granted to this installation: {scope}",
+                errors=[],
+            )
+    return {"metadata": "read", **asked}
 
 
 def installation_repositories(ctx: Ctx) -> Reply:

@@ -42,6 +42,7 @@ SUPERVISED: frozenset[str] = frozenset(
         "AWS::CloudWatch::Dashboard",
         "AWS::Logs::LogGroup",
         "AWS::SecretsManager::Secret",
+        "AWS::SecretsManager::ResourcePolicy",
         "AWS::SSM::Parameter",
         "AWS::IAM::Role",
         "AWS::IAM::Policy",

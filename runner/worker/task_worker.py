@@ -114,11 +114,11 @@ class TaskWorker:
         delivery: Delivery | None = None
         try:
             with keeper:
-                token = self.ctx.credentials.token_for(str(self.task.repo))
+                token = self.ctx.credentials.token_for(self.key)
                 api = self.ctx.credentials.api(token)
                 brief = task_brief(
                     api, self.key, str(self.task.repo), int(self.task.number),
-                    self.ctx.settings.allowed_users,
+                    self.ctx.settings.allowed_for(str(self.task.repo)),
                 )  # fmt: skip
                 self.progress.stage("planning")
                 brief = discuss_plan(self.ctx.participant, self.ctx.model, brief)

@@ -1,7 +1,9 @@
 """The runner on the local stack: moto (tables, topic, queues), the GitHub stand-in (REST and
 git over HTTP), the Ollama stand-in with a scripted model, and the real container engine.
 
-    runner_env                  the environment a `bzzz runner` of this test starts from
+    runner_env                  the environment a `bzzz runner` of this test starts from: the
+                                control plane's URL for tokens; no GitHub token, no App key
+    control_plane               the control plane's HTTP app, holding the App key (vends tokens)
     start_runner(env=None)      a RunnerProcess running in a thread; stopped at test end
     create_task(settings)       queue acme/calc#1 through the state machine (-> task.available)
     wait_until(check, what)     poll until `check()` is truthy, else fail naming `what`
@@ -21,6 +23,9 @@ import pytest
 import yaml
 
 from infra.github_emulator import DEMO_SEED
+from tests.fixtures.control_plane import ControlPlane, app_private_key, control_plane
+
+__all__ = ["app_private_key", "control_plane"]
 
 MODEL = "coder:7b"
 REPO = "acme/calc"
@@ -123,6 +128,7 @@ def runner_env(
     ollama_emulator: Any,
     container_engine: Any,
     sandbox_image: str,
+    control_plane: ControlPlane,
     tmp_path: Path,
 ) -> dict[str, str]:
     return {
@@ -131,7 +137,8 @@ def runner_env(
         "BZZZ_MODEL": MODEL,
         "OLLAMA_HOST": ollama_emulator.base_url,
         "GITHUB_API_URL": github.base_url,
-        "GITHUB_TOKEN": github.tokens["alice"],
+        # Tokens come from the control plane, per task; the App key stays there.
+        "BZZZ_CONTROL_PLANE_URL": control_plane.url,
         "DOCKER_HOST": container_engine.env()["DOCKER_HOST"],
         "BZZZ_STATE_DIR": str(tmp_path / "state"),
         "BZZZ_SANDBOX_IMAGE": sandbox_image,

@@ -54,7 +54,15 @@ def _runner(env: dict[str, str], **kwargs) -> subprocess.Popen[str]:
             {"DOCKER_HOST": "unix:///nonexistent/docker.sock"},
             "no container engine at unix:///nonexistent/docker.sock",
         ),
-        ({"GITHUB_TOKEN": None}, "GitHub credentials: GITHUB_TOKEN: missing credentials"),
+        (
+            {"BZZZ_CONTROL_PLANE_URL": None},
+            "GitHub credentials: BZZZ_CONTROL_PLANE_URL: missing credentials",
+        ),
+        (
+            {"GITHUB_APP_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----"},
+            "GITHUB_APP_PRIVATE_KEY is set on the runner host: the GitHub App key belongs to "
+            "the control plane only",
+        ),
         ({"BZZZ_MODEL": None}, "configuration: BZZZ_MODEL: missing"),
         ({"BZZZ_WORK_QUEUE_URL": None}, "configuration: BZZZ_WORK_QUEUE_URL: missing"),
         ({"BZZZ_AGENTS_TABLE": "no-such"}, "cannot register in the agents table no-such: "),
@@ -64,6 +72,7 @@ def _runner(env: dict[str, str], **kwargs) -> subprocess.Popen[str]:
         "unknown-model",
         "no-engine",
         "no-credentials",
+        "app-key-on-the-host",
         "no-model",
         "no-queue",
         "no-agents-table",

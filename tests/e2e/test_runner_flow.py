@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -59,7 +60,11 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     from bzzz.store.models import Agent
     from bzzz.tasks.lifecycle import Lifecycle
 
-    token = runner_env["GITHUB_TOKEN"]
+    # The runner host holds no GitHub secret of its own: neither the App key nor a token.
+    assert "GITHUB_APP_PRIVATE_KEY" not in set(runner_env) | set(os.environ)
+    assert "GITHUB_TOKEN" not in runner_env
+    # Its tokens are minted per task, so the agent hunts for any installation token.
+    token = "ghs_"
     ollama_emulator.set_scenario(
         scenario(
             [
@@ -126,6 +131,10 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
         cwd=tmp_path / done.branch.replace("/", "-"), capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert log.startswith("bzzz[bot]")
+    # Every token the stand-in minted was for acme/calc alone, with the task's permissions.
+    minted = [t for t in github.emulator.world.tokens.values() if t.installation_id]
+    assert minted and all(t.repos == ["acme/calc"] for t in minted)
+    assert all("administration" not in t.permissions for t in minted)
     runner.stop()
     assert runner.process.results[f"{REPO}#1"] == "completed"
 

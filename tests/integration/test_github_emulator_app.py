@@ -3,11 +3,14 @@ installation of a repository, and works as the installation's bot."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from githubkit import AppAuthStrategy, GitHub
 from githubkit.exception import RequestFailed
+
+from tests.fixtures.github import app_jwt
 
 pytestmark = pytest.mark.integration
 
@@ -55,3 +58,36 @@ def test_jwt_of_an_app_the_stand_in_does_not_know_is_bad_credentials(github, pri
         stranger.rest.apps.get_repo_installation("acme", "calc")
     assert refused.value.response.status_code == 401
     assert refused.value.response.json()["message"] == "Bad credentials"
+
+
+def test_an_installation_token_is_narrowed_to_the_repositories_and_permissions_asked(github):
+    """As GitHub's description says: `repository_ids` or `repositories`, and `permissions`."""
+    world = github.emulator.world
+    calc = world.repos["acme/calc"].id
+    token = github.installation_token(
+        77, 4242, repository_ids=[calc], permissions={"issues": "write"}
+    )
+    assert world.tokens[token].repos == ["acme/calc"]
+    assert world.tokens[token].permissions == {"metadata": "read", "issues": "write"}
+    with github.http(token) as http:
+        assert (
+            http.post("/repos/acme/calc/issues/1/comments", json={"body": "hi"}).status_code == 201
+        )
+        # contents was not asked for: the token may not write it, though the installation may.
+        head = http.get("/repos/acme/calc/branches/main").json()["commit"]["sha"]
+        reply = http.post("/repos/acme/calc/git/refs", json={"ref": "refs/heads/x", "sha": head})
+        assert reply.status_code == 403
+
+    def refused(**body: object) -> httpx.Response:
+        return httpx.post(
+            f"{github.base_url}/app/installations/77/access_tokens",
+            headers={"Authorization": f"Bearer {app_jwt(4242)}"},
+            json=body,
+        )
+
+    outside = refused(repository_ids=[calc + 999])
+    assert outside.status_code == 422
+    assert "not accessible to the parent installation" in outside.json()["message"]
+    beyond = refused(repositories=["calc"], permissions={"administration": "write"})
+    assert beyond.status_code == 422
+    assert beyond.json()["message"].endswith(": administration")

@@ -1,6 +1,7 @@
-"""The task's credentials and working tree against the GitHub stand-in's REST API and git server.
+"""The task's credentials and working tree against the control plane, the stand-in's REST and git.
 
-A GitHub App mints an installation token for the one repository; the clone
+The control plane mints an installation token for the one repository and
+hands it to the runner holding the lease; the clone
 and the push authenticate with it as a per-command header, so the working
 tree - which the sandbox mounts - never holds it.
 """
@@ -8,47 +9,42 @@ tree - which the sandbox mounts - never holds it.
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bzzz.config import Settings
 from bzzz.errors import ConfigError
-from bzzz.secrets import SecretStore
-from runner.credentials import Credentials
+from bzzz.tasks.lifecycle import Lifecycle
+from runner.credentials import REFRESH_MARGIN, Credentials
+from runner.errors import TokenRefusedError
 from runner.git.publish import branch_name, publish_branch
 from runner.git.workspace import GitError, Workspace, repository_info
+from tests.fixtures.control_plane import ControlPlane, app_private_key, control_plane
+
+__all__ = ["app_private_key", "control_plane"]
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def app_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+KEY = "acme/calc#1"
 
 
-def _settings(github, app_id: int | None) -> Settings:
-    return Settings(
-        *["unused"] * 6, "arn:aws:sns:us-east-1:0:unused.fifo", "us-east-1",
-        github_api_url=github.base_url, github_app_id=app_id,
-    )  # fmt: skip
+def _holding_the_lease(control_plane: ControlPlane, agent: str) -> Credentials:
+    """A runner's credentials, registered and holding the lease of acme/calc#1."""
+    signer = control_plane.runner_key(agent)
+    lifecycle = Lifecycle(control_plane.settings)
+    lifecycle.create("acme/calc", 1, "sum_to(n) leaves out n")
+    lifecycle.claim(KEY, agent)
+    api_url = control_plane.settings.github_api_url
+    return Credentials(api_url, control_plane_url=control_plane.url, signer=signer)
 
 
-def test_an_app_token_is_minted_for_the_one_repository_and_never_written_to_git(
-    github, app_key, tmp_path
+def test_the_control_plane_vends_a_token_for_the_one_repository_never_written_to_git(
+    github, control_plane, tmp_path
 ):
-    credentials = Credentials(
-        _settings(github, 4242),
-        SecretStore(_settings(github, 4242), {"GITHUB_APP_PRIVATE_KEY": app_key}),
-    )
-    assert credentials.check().startswith("GitHub App 4242")
-    token = credentials.token_for("acme/calc")
+    credentials = _holding_the_lease(control_plane, "runner-a")
+    assert credentials.check().startswith(f"the control plane at {control_plane.url}")
+    token = credentials.token_for(KEY)
     assert token.scoped and token.value.startswith("ghs_")
     assert token.value not in repr(token)
     clone_url, base = repository_info(github.base_url, token)
@@ -85,10 +81,37 @@ def test_an_app_token_is_minted_for_the_one_repository_and_never_written_to_git(
     assert (pull.json()["user"]["login"], pull.json()["draft"]) == ("bzzz[bot]", True)
 
 
+def test_the_token_is_asked_again_before_it_expires_and_not_after_the_lease(github, control_plane):
+    signer = control_plane.runner_key("runner-a")
+    lifecycle = Lifecycle(control_plane.settings)
+    lifecycle.create("acme/calc", 1, "sum_to(n) leaves out n")
+    lifecycle.claim(KEY, "runner-a")
+    now = [time.time()]
+    credentials = Credentials(
+        control_plane.settings.github_api_url,
+        control_plane_url=control_plane.url,
+        signer=signer,
+        clock=lambda: now[0],
+    )
+    token = credentials.token_for(KEY)
+    first = token.value
+    assert token.value == first  # an hour left: no new request
+    assert token.expires_at is not None
+    now[0] = token.expires_at - REFRESH_MARGIN + 1  # inside the margin: asked again
+    renewed = token.value
+    assert renewed != first and renewed.startswith("ghs_")
+    now[0] = time.time()
+    assert token.value == renewed  # back to the present: the new one has its hour
+    # Once the lease is gone (released), asking again is refused.
+    Lifecycle(control_plane.settings).release(KEY, "runner-a", "test")
+    with pytest.raises(TokenRefusedError) as refused:
+        credentials.token_for(KEY)
+    assert refused.value.status == 403
+
+
 def test_without_the_token_git_cannot_push_and_the_error_hides_the_token(github, tmp_path):
-    settings = _settings(github, None)
-    token = Credentials(settings, SecretStore(settings, {"GITHUB_TOKEN": "ghp_mallory_demo_token"}))
-    repo_token = token.token_for("acme/calc")
+    token = Credentials(github.base_url, dev_token="ghp_mallory_demo_token")
+    repo_token = token.token_for(KEY)
     workspace = Workspace(tmp_path / "calc", repo_token)
     workspace.clone(*repository_info(github.base_url, repo_token))
     (workspace.path / "x.txt").write_text("x\n")
@@ -98,6 +121,5 @@ def test_without_the_token_git_cannot_push_and_the_error_hides_the_token(github,
 
 
 def test_no_credential_at_all_is_a_config_error(github):
-    settings = _settings(github, None)
-    with pytest.raises(ConfigError, match="GITHUB_TOKEN"):
-        Credentials(settings, SecretStore(settings, {})).check()
+    with pytest.raises(ConfigError, match="BZZZ_CONTROL_PLANE_URL"):
+        Credentials(github.base_url).check()

@@ -65,3 +65,16 @@ def test_queue_url_is_required_only_by_its_consumer():
     with pytest.raises(ConfigError) as caught:
         settings.queue_url("status")
     assert caught.value.variable == "BZZZ_STATUS_QUEUE_URL"
+
+
+def test_an_allowed_user_is_allowed_on_its_own_owner_only():
+    """An allowance for acme must not let the same login summon agents on another owner's repos."""
+    settings = load_settings({**BASE, "BZZZ_ALLOWED_USERS": "acme:Carol, *:ops-bot"})
+    assert settings.allowed_for("acme/calc") == {"carol", "ops-bot"}
+    assert settings.allowed_for("ACME/other") == {"carol", "ops-bot"}
+    assert settings.allowed_for("evil/repo") == {"ops-bot"}
+
+
+def test_an_allowed_user_without_an_owner_is_refused():
+    with pytest.raises(ConfigError, match="BZZZ_ALLOWED_USERS: entry 'carol' must be owner:login"):
+        load_settings({**BASE, "BZZZ_ALLOWED_USERS": "carol"})
