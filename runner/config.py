@@ -20,6 +20,7 @@ read at import time.
     BZZZ_CONTROL_PLANE_URL       the control plane's HTTP API: repository tokens per task
     GITHUB_TOKEN                 development only, without a control plane (not scoped)
     (never GITHUB_APP_PRIVATE_KEY: the runner refuses to start with it; docs/runner-credentials.md)
+    BZZZ_WORKSPACE_QUOTA_MB      most a task's work tree may hold when the sandbox ends (2048)
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class RunnerSettings:
     hmmm: bool = True
     hmmm_wait_seconds: float = 120.0
     control_plane_url: str | None = None
+    workspace_quota_mb: int = 2048
 
     def with_overrides(self, **changes: object) -> RunnerSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -99,6 +101,7 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
         hmmm=env.get("BZZZ_HMMM", "").strip().lower() not in ("off", "0", "false", "no"),
         hmmm_wait_seconds=_number(env, "BZZZ_HMMM_WAIT_SECONDS", 120.0),
         control_plane_url=_url(env, "BZZZ_CONTROL_PLANE_URL"),
+        workspace_quota_mb=int(_number(env, "BZZZ_WORKSPACE_QUOTA_MB", 2048, int)),
     )
 
 

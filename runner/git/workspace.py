@@ -1,30 +1,35 @@
-"""The task's git working tree on the host: clone, look for changes, commit, push.
+"""The task's repository on the host: a git directory the sandbox never sees, a work tree it does.
 
-The token reaches git only through the environment of each git command, as
-an `http.extraHeader` in GIT_CONFIG_* variables (git >= 2.31): not on the
-command line (where `ps` shows it), not in the remote URL, not in .git/config.
-The working tree is what the sandbox mounts, so nothing in it may hold the
-token, and nothing in it does.
+    <state>/git/<name>.git          the real git directory: never mounted, written by the host only
+    <state>/workspaces/<name>/      the work tree, mounted at /workspace
+    <state>/workspaces/<name>/.git  a throwaway copy for the agent's own `git diff`/`log`
+
+The host runs git with GIT_DIR/GIT_WORK_TREE (runner.git.host_git), after
+`seal` has measured the tree and removed every `.git` in it, so nothing the
+sandbox wrote - hooks, config, drivers, remotes, nested repositories - is
+read by the host. Pushes go to the clone URL GitHub reported, never to a
+remote from config, with `--no-verify` and a lease, and only to the bot's own
+branch: never the default branch, never one whose tip someone else committed.
 """
 
 from __future__ import annotations
 
-import base64
-import os
-import subprocess
+import hashlib
+import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
-from bzzz.errors import BzzzError, GitHubError
+from bzzz.errors import GitHubError
+from runner.git.host_git import BOT_EMAIL, GitError, HostGit
+from runner.git.tree import MB, TreeSize, seal
 
 if TYPE_CHECKING:
     from runner.credentials import RepoToken
 
-BOT_NAME = "bzzz[bot]"
-BOT_EMAIL = "bzzz[bot]@users.noreply.github.com"
-
+DEFAULT_QUOTA_MB = 2048
 
 # Caches and build leftovers of running tests, never committed by the bot.
 BUILD_DEBRIS = (
@@ -39,8 +44,14 @@ BUILD_DEBRIS = (
 )
 
 
-class GitError(BzzzError):
-    """A git command on the host failed; the message holds its output (never the token)."""
+def workspace_name(task_key: str) -> str:
+    """A directory name for the task: readable, and distinct for distinct keys.
+
+    `a/b-c#1` and `a-b/c#1` read alike once slugged; the hash of the exact key
+    tells them apart.
+    """
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", task_key).strip("-.")[:60]
+    return f"{slug}-{hashlib.sha256(task_key.encode()).hexdigest()[:10]}"
 
 
 def repository_info(api_url: str, token: RepoToken) -> tuple[str, str]:
@@ -57,59 +68,65 @@ def repository_info(api_url: str, token: RepoToken) -> tuple[str, str]:
 
 
 class Workspace:
-    def __init__(self, path: Path, token: RepoToken) -> None:
-        self.path = Path(path)
+    def __init__(
+        self, state_dir: Path, name: str, token: RepoToken, *, quota_mb: int = DEFAULT_QUOTA_MB
+    ) -> None:
+        self.path = Path(state_dir) / "workspaces" / name
+        self.git_dir = Path(state_dir) / "git" / f"{name}.git"
+        self.quota = quota_mb * MB
         self._token = token
-
-    def _env(self, with_token: bool) -> dict[str, str]:
-        basic = base64.b64encode(f"x-access-token:{self._token.value}".encode()).decode()
-        config = [
-            # Files in the tree may belong to the sandbox user while it lives.
-            ("safe.directory", "*"),
-            ("user.name", BOT_NAME),
-            ("user.email", BOT_EMAIL),
-            ("commit.gpgsign", "false"),
-        ]
-        if with_token:
-            config.append(("http.extraHeader", f"Authorization: Basic {basic}"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG_")}
-        env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_COUNT=str(len(config)))
-        for index, (key, value) in enumerate(config):
-            env[f"GIT_CONFIG_KEY_{index}"] = key
-            env[f"GIT_CONFIG_VALUE_{index}"] = value
-        return env
-
-    def git(self, *args: str, with_token: bool = False, cwd: Path | None = None) -> str:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd or self.path,
-            env=self._env(with_token),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+        self._host = HostGit(
+            self.git_dir, self.path, self.git_dir.parent / "empty", lambda: token.value
         )
-        if done.returncode != 0:
-            output = (done.stderr or done.stdout).replace(self._token.value, "***")
-            raise GitError(f"git {args[0]} failed ({done.returncode}): {output.strip()[-800:]}")
-        return done.stdout
+        self.url = ""
+        self.base = ""  # the commit the branch started from
+        self.base_branch = ""
+        self.sealed: TreeSize | None = None
+
+    def git(self, *args: str) -> str:
+        return self._host.run(*args)
 
     def clone(self, url: str, branch: str) -> None:
+        self.remove()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.git(
-            "clone", "--quiet", "--single-branch", "--branch", branch, url, str(self.path),
-            with_token=True, cwd=self.path.parent,
+        self.url, self.base_branch = url, branch
+        self._host.run(
+            "clone", "--quiet", "--single-branch", "--no-recurse-submodules", "--branch", branch,
+            "--separate-git-dir", str(self.git_dir), url, str(self.path),
+            url=url, token=self._token.value, cwd=self.path.parent, in_repo=False,
         )  # fmt: skip
+        (self.path / ".git").unlink()  # the link to the real git directory
+        self.base = self.git("rev-parse", "HEAD").strip()
         # What running code leaves behind is not part of the change, whatever the
         # repository's own .gitignore says; info/exclude is local and never pushed.
-        exclude = self.path / ".git" / "info" / "exclude"
+        exclude = self.git_dir / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         with exclude.open("a", encoding="utf-8") as file:
             file.write("\n".join(BUILD_DEBRIS) + "\n")
+        self._sandbox_repo()
+
+    def _sandbox_repo(self) -> None:
+        """A copy of the repository (objects copied, never linked) for the agent to play with."""
+        throwaway = HostGit(self.path / ".git", self.path, self._host.empty)
+        source = f"file://{self.git_dir}"
+        throwaway.run(
+            "clone", "--quiet", "--bare", "--no-hardlinks", source, str(throwaway.git_dir),
+            url=source, cwd=self.path, in_repo=False,
+        )  # fmt: skip
+        throwaway.run("config", "core.bare", "false")
+        throwaway.run("remote", "set-url", "origin", self.url)
+        throwaway.run("reset", "--quiet")
+
+    def seal(self) -> TreeSize:
+        """Once the sandbox is gone: measure the tree and clear it for git (see runner.git.tree)."""
+        if self.sealed is None:
+            self.sealed = seal(self.path, self.quota)
+        return self.sealed
 
     def changed(self) -> bool:
         """True when the agent left any change (tracked or new, ignored files aside)."""
-        return bool(self.git("status", "--porcelain").strip())
+        self.seal()
+        return bool(self.git("status", "--porcelain", "--ignore-submodules=all").strip())
 
     def commit(self, message: str) -> str | None:
         """Commit every change as the bot; the new commit's id, or None with nothing to commit."""
@@ -120,7 +137,41 @@ class Workspace:
         return self.git("rev-parse", "HEAD").strip()
 
     def push(self, branch: str) -> None:
-        # Forced: the branch is the bot's own, and an earlier attempt may have left one.
-        self.git(
-            "push", "--quiet", "--force", "origin", f"HEAD:refs/heads/{branch}", with_token=True
-        )
+        """Push HEAD to the bot's own `branch`, leased on what the remote has there now."""
+        self._check_branch(branch)
+        ref = f"refs/heads/{branch}"
+        token = self._token.value
+        listed = self._host.run("ls-remote", self.url, ref, url=self.url, token=token)
+        tip = listed.split("\t", 1)[0] if listed.strip() else ""
+        if tip:
+            # An earlier attempt's branch may be replaced; anyone else's work on it may not.
+            self._host.run(
+                "fetch", "--quiet", "--no-tags", self.url, ref, url=self.url, token=token
+            )
+            committer = self.git("log", "-1", "--format=%ce", "FETCH_HEAD").strip()
+            if committer != BOT_EMAIL:
+                raise GitError(
+                    f"branch {branch} exists and its last commit is not the bot's ({committer}); "
+                    "not overwriting it"
+                )
+        self._host.run(
+            "push", "--quiet", "--no-verify", "--no-recurse-submodules",
+            f"--force-with-lease={ref}:{tip}", self.url, f"HEAD:{ref}",
+            url=self.url, token=token,
+        )  # fmt: skip
+
+    def _check_branch(self, branch: str) -> None:
+        if not branch or branch == self.base_branch:
+            raise GitError(f"refusing to push to {branch or 'an empty branch name'!r}")
+        self.git("check-ref-format", f"refs/heads/{branch}")
+
+    def diff(self, limit: int) -> tuple[str, bool]:
+        """The tree's diff against the base commit, at most `limit` bytes; (diff, truncated)."""
+        self.seal()
+        self.git("add", "--all", "--intent-to-add")
+        args = ["diff", "--binary", "--no-ext-diff", "--no-textconv", "--ignore-submodules=all"]
+        return self._host.stream([*args, self.base], limit)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        shutil.rmtree(self.git_dir, ignore_errors=True)

@@ -91,7 +91,7 @@ class Delivery:
         if not publish_branch(self.workspace, branch, message):
             return None
         self.worker.trajectory.record("pushed", branch=branch)
-        self.worker.note("git.push", {"branch": branch, "remote": "origin"})
+        self.worker.note("git.push", {"branch": branch, "remote": self.workspace.url})
         return branch
 
     def _complete(self, outcome: Outcome, test: TestResult | None) -> str:

@@ -14,8 +14,6 @@ period, the sandbox is removed under the agent and the work is thrown away.
 from __future__ import annotations
 
 import logging
-import re
-import shutil
 import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -26,7 +24,8 @@ from runner.agent.model import Model
 from runner.agent.types import Outcome, TaskBrief
 from runner.errors import EngineUnavailableError, ModelUnavailableError
 from runner.git.publish import TestResult
-from runner.git.workspace import Workspace, repository_info
+from runner.git.tree import WorkspaceTooLargeError
+from runner.git.workspace import Workspace, repository_info, workspace_name
 from runner.sandbox.container import Sandbox, SandboxConfig
 from runner.worker.brief import discuss_plan, task_brief
 from runner.worker.context import WorkerContext
@@ -105,8 +104,7 @@ class TaskWorker:
 
     def run(self) -> str:
         """Work the task; return what became of it (for logs and tests)."""
-        workdir = self.ctx.runner.state_dir / "workspaces" / re.sub(r"\W+", "-", self.key)
-        shutil.rmtree(workdir, ignore_errors=True)
+        workspace: Workspace | None = None
         every = self.ctx.runner.heartbeat_every(self.ctx.settings.lease_seconds)
         keeper = LeaseKeeper(
             self.ctx.lifecycle, self.key, self.agent_id, every=every, on_lost=self.stop
@@ -125,7 +123,10 @@ class TaskWorker:
                 self.trajectory.record("task", brief=brief, runner=self.agent_id)
                 clone_url, base = repository_info(self.ctx.settings.github_api_url, token)
                 self.progress.stage("cloning")
-                workspace = Workspace(workdir, token)
+                workspace = Workspace(
+                    self.ctx.runner.state_dir, workspace_name(self.key), token,
+                    quota_mb=self.ctx.runner.workspace_quota_mb,
+                )  # fmt: skip
                 workspace.clone(clone_url, base)
                 delivery = Delivery(self, api, workspace, base, brief)
                 config = delivery.read_repo_config()
@@ -133,6 +134,10 @@ class TaskWorker:
                 keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
                     return self.abandon()
+                try:
+                    workspace.seal()  # the sandbox is gone: nothing writes the tree any more
+                except WorkspaceTooLargeError as exc:
+                    return delivery.fail(str(exc), push=False)
                 return delivery.deliver(outcome, test)
         except ModelUnavailableError as exc:
             keeper.stop()
@@ -151,8 +156,9 @@ class TaskWorker:
             return (delivery or Delivery(self, None, None, "", None)).fail(f"runner error: {exc}")
         finally:
             self.progress.finish(self.trajectory.path.name)
-            self.trajectory.keep_diff(workdir)
-            shutil.rmtree(workdir, ignore_errors=True)
+            self.trajectory.keep_diff(workspace)
+            if workspace is not None:
+                workspace.remove()
 
     def _work(
         self, workspace: Workspace, brief: TaskBrief, config: RepoConfig

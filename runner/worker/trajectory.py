@@ -11,16 +11,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from runner.git.host_git import GitError
+from runner.git.workspace import workspace_name
+
+if TYPE_CHECKING:
+    from runner.git.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-MAX_DIFF = 1_000_000  # characters of the final diff kept
+MAX_DIFF = 1_000_000  # bytes of the final diff kept
 
 
 def _plain(value: Any) -> Any:
@@ -31,7 +36,7 @@ def _plain(value: Any) -> Any:
 
 class Trajectory:
     def __init__(self, state_dir: Path, task_key: str, attempt: int) -> None:
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", task_key).strip("-")
+        slug = workspace_name(task_key)  # distinct for distinct keys
         folder = Path(state_dir) / "trajectories"
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{slug}-attempt{attempt}-{int(time.time())}.jsonl"
@@ -47,22 +52,20 @@ class Trajectory:
         text = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
-    def keep_diff(self, workdir: Path) -> None:
-        """Record the working tree's final diff against the branch it was cloned from.
+    def keep_diff(self, workspace: Workspace | None) -> None:
+        """Record the working tree's final diff against the commit it was cloned at.
 
         Called whatever became of the task (pushed, failed, abandoned, released), so
         the agent's changes outlive the working tree even when nothing was pushed.
+        The diff is read from git in chunks and cut at MAX_DIFF bytes, so a huge
+        one is never held whole; an over-quota tree keeps no diff at all.
         """
-        if not (workdir / ".git").is_dir():
+        if workspace is None or not workspace.base:
             return
-        git = ["git", "-c", "safe.directory=*", "-C", str(workdir)]
         try:
-            subprocess.run([*git, "add", "--all"], capture_output=True, timeout=60, check=True)
-            diff = subprocess.run(
-                [*git, "diff", "--cached", "--binary", "@{upstream}"],
-                capture_output=True, text=True, timeout=60, check=True,
-            ).stdout  # fmt: skip
-        except (OSError, subprocess.SubprocessError) as exc:
+            diff, truncated = workspace.diff(MAX_DIFF)
+        except (GitError, OSError, subprocess.SubprocessError) as exc:
             log.warning("%s: the final diff was not saved: %s", self.path.name, exc)
+            self.record("final_diff", diff="", truncated=False, error=str(exc)[:500])
             return
-        self.record("final_diff", diff=diff[:MAX_DIFF], truncated=len(diff) > MAX_DIFF)
+        self.record("final_diff", diff=diff, truncated=truncated)

@@ -50,7 +50,7 @@ def test_the_control_plane_vends_a_token_for_the_one_repository_never_written_to
     clone_url, base = repository_info(github.base_url, token)
     assert (clone_url, base) == (f"{github.base_url}/acme/calc.git", "main")
 
-    workspace = Workspace(tmp_path / "calc", token)
+    workspace = Workspace(tmp_path, "calc", token)
     workspace.clone(clone_url, base)
     (workspace.path / "calc.py").write_text("def sum_to(n):\n    return n * (n + 1) // 2\n")
     branch = branch_name("bzzz/", 1, "sum_to(n) leaves out n!")
@@ -63,7 +63,13 @@ def test_the_control_plane_vends_a_token_for_the_one_repository_never_written_to
         ["grep", "-rlF", token.value, str(workspace.path)], capture_output=True, text=True
     )
     assert found.returncode == 1 and found.stdout == ""
-    assert (workspace.path / ".git" / "config").read_text().count(github.base_url) == 1
+    # The real git directory is outside the work tree; the tree's .git is a throwaway copy.
+    assert not workspace.git_dir.is_relative_to(workspace.path)
+    assert (workspace.git_dir / "config").read_text().count(github.base_url) == 1
+    found = subprocess.run(
+        ["grep", "-rlF", token.value, str(workspace.git_dir)], capture_output=True, text=True
+    )
+    assert found.returncode == 1 and found.stdout == ""
     author = workspace.git("log", "-1", "--format=%an <%ae>").strip()
     assert author == "bzzz[bot] <bzzz[bot]@users.noreply.github.com>"
     heads = subprocess.run(
@@ -112,7 +118,7 @@ def test_the_token_is_asked_again_before_it_expires_and_not_after_the_lease(gith
 def test_without_the_token_git_cannot_push_and_the_error_hides_the_token(github, tmp_path):
     token = Credentials(github.base_url, dev_token="ghp_mallory_demo_token")
     repo_token = token.token_for(KEY)
-    workspace = Workspace(tmp_path / "calc", repo_token)
+    workspace = Workspace(tmp_path, "calc", repo_token)
     workspace.clone(*repository_info(github.base_url, repo_token))
     (workspace.path / "x.txt").write_text("x\n")
     with pytest.raises(GitError) as refused:
@@ -123,3 +129,69 @@ def test_without_the_token_git_cannot_push_and_the_error_hides_the_token(github,
 def test_no_credential_at_all_is_a_config_error(github):
     with pytest.raises(ConfigError, match="BZZZ_CONTROL_PLANE_URL"):
         Credentials(github.base_url).check()
+
+
+def _bot_workspace(github, tmp_path, name: str = "calc") -> Workspace:
+    repo_token = Credentials(github.base_url, dev_token=github.tokens["alice"]).token_for(KEY)
+    workspace = Workspace(tmp_path, name, repo_token)
+    workspace.clone(*repository_info(github.base_url, repo_token))
+    return workspace
+
+
+def _tip(github, branch: str) -> str:
+    out = subprocess.run(
+        ["git", "ls-remote", github.git_url("acme/calc"), f"refs/heads/{branch}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return out.split("\t", 1)[0]
+
+
+def test_the_bot_never_pushes_to_the_default_branch(github, tmp_path):
+    workspace = _bot_workspace(github, tmp_path)
+    before = _tip(github, "main")
+    (workspace.path / "x.txt").write_text("x\n")
+    with pytest.raises(GitError, match="refusing to push"):
+        publish_branch(workspace, "main", "onto main")
+    assert _tip(github, "main") == before
+
+
+def test_the_bot_replaces_its_own_branch_but_never_someone_elses(github, tmp_path):
+    first = _bot_workspace(github, tmp_path, "first")
+    (first.path / "x.txt").write_text("first attempt\n")
+    assert publish_branch(first, "bzzz/1-x", "attempt 1")
+    second = _bot_workspace(github, tmp_path, "second")
+    (second.path / "x.txt").write_text("second attempt\n")
+    assert publish_branch(second, "bzzz/1-x", "attempt 2")  # its own earlier branch: replaced
+    assert _tip(github, "bzzz/1-x") == second.git("rev-parse", "HEAD").strip()
+
+    # A maintainer commits on top of the bot's branch; the next attempt must not erase it.
+    human = tmp_path / "human"
+    url = github.git_url("acme/calc", github.tokens["bob"])
+    subprocess.run(["git", "clone", "-q", "-b", "bzzz/1-x", url, str(human)], check=True)
+    (human / "x.txt").write_text("fixed by hand\n")
+    who = ["-c", "user.name=Bob", "-c", "user.email=bob@example.com"]
+    subprocess.run(["git", "-C", str(human), *who, "commit", "-qam", "by hand"], check=True)
+    subprocess.run(["git", "-C", str(human), "push", "-q", "origin", "bzzz/1-x"], check=True)
+    theirs = _tip(github, "bzzz/1-x")
+    third = _bot_workspace(github, tmp_path, "third")
+    (third.path / "x.txt").write_text("third attempt\n")
+    with pytest.raises(GitError, match="not the bot's"):
+        publish_branch(third, "bzzz/1-x", "attempt 3")
+    assert _tip(github, "bzzz/1-x") == theirs
+
+
+def test_the_kept_diff_is_read_in_chunks_and_cut_at_its_cap(github, tmp_path):
+    from runner.worker.trajectory import Trajectory
+
+    workspace = _bot_workspace(github, tmp_path)
+    (workspace.path / "big.txt").write_text("a line of the agent's output\n" * 200_000)  # 5.8 MB
+    (workspace.path / "calc.py").write_text("changed\n")
+    diff, truncated = workspace.diff(limit=4096)
+    assert truncated and len(diff.encode()) <= 4096 and diff.startswith("diff --git")
+    whole, cut = workspace.diff(limit=10_000_000)
+    assert not cut and "+changed" in whole and "big.txt" in whole
+
+    trajectory = Trajectory(tmp_path, "acme/calc#1", 1)
+    trajectory.keep_diff(workspace)
+    kept = [e for e in trajectory.events() if e["event"] == "final_diff"]
+    assert kept[0]["truncated"] is True and len(kept[0]["diff"]) <= 1_000_000
