@@ -132,7 +132,7 @@ def claim_to_ready(stack: dict[str, Any], rounds: int, work: Path) -> None:
         lifecycle.create(REPO, 1, "bench")
         lifecycle.claim(key, RUNNER_ID)
         token = credentials.token_for(key)
-        workspace = Workspace(work / "ws", token)
+        workspace = Workspace(work, "ws", token)
         workspace.clone(*repository_info(settings.github_api_url, token))
         config = load_repo_config(workspace.path)
         box = Sandbox(client, workspace.path, runner_id=RUNNER_ID, task_key=key,
@@ -141,7 +141,7 @@ def claim_to_ready(stack: dict[str, Any], rounds: int, work: Path) -> None:
         assert box.run("git status --short").exit_code == 0
         box.remove()
         lifecycle.cancel(key, "bench round over")
-        shutil.rmtree(work / "ws")
+        workspace.remove()
 
     def clone_alone() -> None:
         url = f"{stack['github']}/{REPO}.git"

@@ -142,7 +142,9 @@ class Workspace:
         ref = f"refs/heads/{branch}"
         token = self._token.value
         listed = self._host.run("ls-remote", self.url, ref, url=self.url, token=token)
-        tip = listed.split("\t", 1)[0] if listed.strip() else ""
+        # ls-remote matches patterns by their tail (refs/heads/x/<ref> too): take the exact ref.
+        tips = [line.split("\t") for line in listed.splitlines() if "\t" in line]
+        tip = next((sha for sha, name in tips if name == ref), "")
         if tip:
             # An earlier attempt's branch may be replaced; anyone else's work on it may not.
             self._host.run(

@@ -5,12 +5,14 @@
 
 Defaults (SandboxConfig): no network, all capabilities dropped,
 no-new-privileges, read-only root, the host workspace bind-mounted read-write
-at /workspace, a tmpfs at /tmp (also $HOME), a non-root user, pids, memory
-(swap included) and CPU limits, labels `bzzz.runner` and `bzzz.task`. Each
-command has a timeout enforced inside the container and backstopped from the
-host (see sandbox_exec), and its output is capped to head and tail. The
-container is removed on exit from the context, on `remove()`, and - after a
-crash - by `reap_orphans(client, runner_id)`, which the runner calls at start.
+at /workspace (a work tree only: its real git directory lives outside it and
+is never mounted, see runner.git.workspace), a tmpfs at /tmp (also $HOME), a
+non-root user, pids, memory (swap included) and CPU limits, labels
+`bzzz.runner` and `bzzz.task`. Each command has a timeout enforced inside the
+container and backstopped from the host (see sandbox_exec), and its output is
+capped to head and tail. The container is removed on exit from the context, on
+`remove()`, and - after a crash - by `reap_orphans(client, runner_id)`, which
+the runner calls at start.
 
 Network: `network="none"` is the default and the only mode the tests prove. A
 mirror allow-list is not built in; a deployment that needs package mirrors can
