@@ -1,80 +1,85 @@
 """Canary secrets, and the search for them in every place an attacker could read.
 
-A canary is a secret of the runner host with a value no test or repository
-would write by chance. The `canaries` fixture (conftest) plants them where the
-runner gets its secrets (os.environ and the runner's env dict):
+A canary is a secret with a value no test or repository writes by chance.
+The `canaries` fixture (conftest) gathers them:
 
-    token     GITHUB_TOKEN: the token the runner pushes with (a seed user of the
-              GitHub stand-in with write access; `canary_seed` adds it)
-    app_key   GITHUB_APP_PRIVATE_KEY (present, unused: no GITHUB_APP_ID)
-    aws_id    AWS_ACCESS_KEY_ID      (moto accepts any key)
-    aws_secret AWS_SECRET_ACCESS_KEY
+    app_key      the control plane's GitHub App private key (a real RSA key: the
+                 control plane signs with it; it lives in the control plane only)
+    tokens       the installation tokens the GitHub stand-in minted during the test
+                 (the ones the runner pushes with); `with_minted(github)` adds them
+    dev_token    planted as GITHUB_TOKEN in the runner host's os.environ
+    aws_id       planted as AWS_ACCESS_KEY_ID in os.environ (moto accepts any key)
+    aws_secret   planted as AWS_SECRET_ACCESS_KEY in os.environ
 
-`leaks(canaries, places)` names every canary found in any place (a mapping
-of place name to text), in plain form and in the encodings that carry it on
-the wire (base64, and `x-access-token:<token>` as HTTP Basic auth sends it).
+`leaks(canaries, places)` names every canary found in any place (a mapping of
+place name to text), in plain form and in the encodings that carry it on the
+wire (base64, and `x-access-token:<token>` as HTTP Basic auth sends it).
 `sandbox_search(canaries)` is a shell command for the sandbox that prints
-`canary hits=<n>` after searching the container's files and environment.
+`canary hits=<n>` after searching the container's files and every process's
+environment, for the planted values and for any installation token (`ghs_`).
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-import yaml
-
-from infra.github_emulator import DEMO_SEED
-
-CANARY_BOT = "canary-bot"
+INSTALLATION_TOKEN_PREFIX = "ghs_"  # what the stand-in (and GitHub) mint
 
 
 @dataclass(frozen=True)
 class Canaries:
-    token: str
     app_key: str
+    dev_token: str
     aws_id: str
     aws_secret: str
+    tokens: tuple[str, ...] = ()
 
     @classmethod
-    def make(cls) -> Canaries:
+    def make(cls, app_key: str) -> Canaries:
         tag = secrets.token_hex(8)
-        key_body = base64.b64encode(f"canary-app-key-{tag}".encode() * 8).decode()
         return cls(
-            token=f"ghp_canary{tag}",
-            app_key=f"-----BEGIN PRIVATE KEY-----\n{key_body}\n-----END PRIVATE KEY-----\n",
+            app_key=app_key,
+            dev_token=f"ghp_canary{tag}",
             aws_id=f"AKIACANARY{tag.upper()}"[:20],
             aws_secret=f"canary-aws-secret-{tag}",
         )
 
     def environ(self) -> dict[str, str]:
+        """What is planted in the runner host's os.environ."""
         return {
-            "GITHUB_TOKEN": self.token,
-            "GITHUB_APP_PRIVATE_KEY": self.app_key,
+            "GITHUB_TOKEN": self.dev_token,
             "AWS_ACCESS_KEY_ID": self.aws_id,
             "AWS_SECRET_ACCESS_KEY": self.aws_secret,
         }
 
+    def with_minted(self, github: Any) -> Canaries:
+        """These canaries and every installation token the GitHub stand-in has minted."""
+        world = github.emulator.world
+        with world.lock:
+            minted = [t.value for t in world.tokens.values() if t.installation_id is not None]
+        return replace(self, tokens=tuple(minted))
+
+    def _key_line(self) -> str:
+        return self.app_key.strip().splitlines()[1]  # a line of the key's body
+
     def forms(self) -> dict[str, str]:
         """Name -> a string whose presence anywhere means that canary leaked."""
-        basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
-        key_line = self.app_key.splitlines()[1][:40]  # any line of the key's body
-        return {
-            "token": self.token,
-            "token (base64)": base64.b64encode(self.token.encode()).decode(),
-            "token (Basic auth)": basic,
-            "app key": key_line,
+        found = {
+            "App private key": self._key_line(),
+            "GITHUB_TOKEN": self.dev_token,
             "AWS access key id": self.aws_id,
             "AWS secret key": self.aws_secret,
         }
-
-
-# Made once per test session, at import: seeds are built when test modules load.
-CANARIES = Canaries.make()
+        for index, token in enumerate((self.dev_token, *self.tokens)):
+            basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+            found[f"token {index}"] = token
+            found[f"token {index} (base64)"] = base64.b64encode(token.encode()).decode()
+            found[f"token {index} (Basic auth)"] = basic
+        return found
 
 
 def leaks(canaries: Canaries, places: Mapping[str, str]) -> list[str]:
@@ -88,13 +93,13 @@ def leaks(canaries: Canaries, places: Mapping[str, str]) -> list[str]:
 
 
 def sandbox_search(canaries: Canaries) -> str:
-    """A command that counts the canaries in the container's files and environment.
+    """A command that counts the canaries in the container's files and environments.
 
     The values travel base64-encoded into a process substitution (bash), so the
     command itself writes them into no file and no environment it searches.
     """
-    values = [canaries.token, canaries.app_key.splitlines()[1][:40], canaries.aws_secret]
-    encoded = base64.b64encode("\n".join(values).encode()).decode()
+    values = [canaries.dev_token, canaries._key_line(), canaries.aws_secret]
+    encoded = base64.b64encode("\n".join([*values, INSTALLATION_TOKEN_PREFIX]).encode()).decode()
     needles = f"<(echo {encoded} | base64 -d)"
     return (
         f"F=$(grep -rlF -f {needles} /workspace /tmp $HOME 2>/dev/null | wc -l); "
@@ -102,14 +107,3 @@ def sandbox_search(canaries: Canaries) -> str:
         f"| grep -cF -f {needles}); "
         'echo "canary hits=$((F + E)) searched=$(find /workspace -type f | wc -l)"'
     )
-
-
-def canary_seed(bzzz_yml: str | None = None, canaries: Canaries = CANARIES) -> dict[str, Any]:
-    """The demo seed, with the canary token as a writer's token (and `.bzzz.yml` when given)."""
-    seed = copy.deepcopy(yaml.safe_load(DEMO_SEED.read_text()))
-    seed["users"].append({"login": CANARY_BOT, "token": canaries.token})
-    repo = seed["repos"][0]
-    repo["collaborators"][CANARY_BOT] = "write"
-    if bzzz_yml is not None:
-        repo["files"][".bzzz.yml"] = bzzz_yml
-    return seed

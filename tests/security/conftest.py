@@ -1,7 +1,8 @@
 """Fixtures of the attack suite: planted canaries, a listening attacker, and the leak search.
 
-    canaries            the session's Canaries, planted in os.environ for the test
-    secure_runner_env   the e2e `runner_env` with the canaries in it (GITHUB_TOKEN included)
+    canaries            Canaries: the control plane's App key, and GITHUB_TOKEN and AWS keys
+                        planted in os.environ for the test (minted tokens: `with_minted`)
+    secure_runner_env   the e2e `runner_env` with the planted canaries in it too
     attacker            AttackerHost: a loopback HTTP server recording every request
     runner_logs         every log record of the test, formatted (tracebacks included)
     leak_places(state_dir, extra)
@@ -11,9 +12,9 @@
                         escalation payload's source), the runner's logs and trajectories,
                         and what the attacker host received; pass it to `leaks(...)`
 
-The runner fixtures (`start_runner`, `create_task`, `runner_env`) are the e2e ones,
-so an attack runs through the real runner, engine and stand-ins. Tests that use
-the GitHub stand-in seed it with `canary_seed(...)` so the canary token can push.
+The runner fixtures (`start_runner`, `create_task`, `runner_env`, `control_plane`)
+are the e2e ones, so an attack runs through the real runner, control plane,
+engine and stand-ins; the runner's tokens come from the control plane.
 """
 
 from __future__ import annotations
@@ -30,22 +31,33 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import REPO, create_task, runner_env, start_runner  # noqa: F401
-from tests.security.canaries import CANARIES, Canaries
-
-pytestmark = pytest.mark.e2e
+from tests.e2e.conftest import (  # noqa: F401  (fixtures, imported to be found here)
+    REPO,
+    app_private_key,
+    control_plane,
+    create_task,
+    runner_env,
+    start_runner,
+)
+from tests.security.canaries import Canaries
 
 
 @pytest.fixture
-def canaries(monkeypatch: pytest.MonkeyPatch, aws_env: dict[str, str]) -> Canaries:
+def canaries(
+    monkeypatch: pytest.MonkeyPatch,
+    aws_env: dict[str, str],
+    app_private_key: str,  # noqa: F811
+) -> Canaries:
     # After aws_env: the session's dummy AWS keys are replaced by canaries for this test.
-    for name, value in CANARIES.environ().items():
+    planted = Canaries.make(app_private_key)
+    for name, value in planted.environ().items():
         monkeypatch.setenv(name, value)
-    return CANARIES
+    return planted
 
 
 @pytest.fixture
 def secure_runner_env(runner_env: dict[str, str], canaries: Canaries) -> dict[str, str]:  # noqa: F811
+    # GITHUB_TOKEN is ignored by a runner with a control plane: it stands for any host secret.
     return {**runner_env, **canaries.environ()}
 
 

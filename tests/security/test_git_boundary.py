@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     FIXED_CALC,
     REPO,
     TEST_COMMAND,
+    calc_seed,
     finish,
     remote_branches,
     run_command,
@@ -32,13 +33,13 @@ from tests.e2e.conftest import (
     wait_until,
     write_file,
 )
-from tests.security.canaries import canary_seed, leaks, sandbox_search
+from tests.security.canaries import leaks, sandbox_search
 
 pytestmark = pytest.mark.e2e
 
 KEY = f"{REPO}#1"
 BRANCH = "bzzz/1-sum-to-n-leaves-out-n"
-SEED = canary_seed(f"test: {json.dumps(TEST_COMMAND)}\n")
+SEED = calc_seed(f"test: {json.dumps(TEST_COMMAND)}\n")
 QUOTA_MB = 5
 
 
@@ -188,7 +189,7 @@ def test_the_sandbox_cannot_make_the_host_git_obey_it(
     assert "canary hits=0 " in outputs[0], outputs[0]
     assert not marker.exists(), f"the host ran the sandbox's code:\n{marker.read_text()[:300]}"
     assert attacker.requests == [], f"git talked to the attacker's host: {attacker.requests}"
-    assert leaks(canaries, leak_places(state_dir)) == []
+    assert leaks(canaries.with_minted(github), leak_places(state_dir)) == []
 
     branches = remote_branches(github.git_url(REPO))
     if attack.completes:
@@ -206,12 +207,12 @@ def test_the_sandbox_cannot_make_the_host_git_obey_it(
 def test_the_agent_gets_a_repository_of_its_own_and_the_host_never_reads_it(
     github, docker_client, sandbox_image, canaries, tmp_path: Path
 ) -> None:
-    from runner.credentials import RepoToken
+    from runner.credentials import Credentials
     from runner.git.workspace import Workspace, repository_info
     from runner.sandbox.container import Sandbox, SandboxConfig
     from tests.fixtures.containers import TEST_RUNNER_ID
 
-    token = RepoToken(REPO, canaries.token, scoped=False)
+    token = Credentials(github.base_url, dev_token=github.tokens["alice"]).token_for(KEY)
     workspace = Workspace(tmp_path, "calc", token)
     workspace.clone(*repository_info(github.base_url, token))
     assert not workspace.git_dir.is_relative_to(workspace.path)
