@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
     wait_until,
     write_file,
 )
+from tests.fixtures.polling import envelopes_until
 
 pytestmark = pytest.mark.e2e
 
@@ -140,9 +141,12 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
 
     # The status queue got the agent's steps as task.progress.
     bus = Bus(aws_settings)
-    seen = []
-    while batch := bus.receive("status", wait_seconds=0):
-        seen += [m.envelope for m in batch]
+    seen = envelopes_until(
+        bus,
+        "status",
+        lambda got: any(str(m.envelope.type) == "task.completed" for m in got),
+        what="the status queue up to task.completed",
+    )
     steps = [e.data for e in seen if str(e.type) == "task.progress" and "iteration" in e.data]
     assert steps and steps[0]["iteration"] == 1 and steps[0]["exit_code"] == 0
     assert steps[0]["command"].startswith("T=$(echo ")
