@@ -25,7 +25,7 @@ test: lint
 # The integration and end-to-end tests against LocalStack (SNS, SQS, STS, EventBridge,
 # Scheduler; host mode, no Docker) and DynamoDB Local, as users run Bzzz on them
 # (localstack/README.md). The first run installs LocalStack into .bzzz/localstack.
-LOCALSTACK_TESTS ?= tests/integration tests/e2e
+LOCALSTACK_TESTS ?= tests/localstack tests/integration tests/e2e
 test-localstack: setup
 	$(VENV)/python -m infra.local_backend.localstack_run run -- \
 		$(VENV)/python -m pytest -p no:cacheprovider $(LOCALSTACK_TESTS)
