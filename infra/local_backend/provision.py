@@ -187,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     region = args.region or os.environ.get("AWS_REGION") or DEFAULT_REGION
     dynamodb = args.dynamodb_endpoint or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None
     env = aws_environment(endpoint, region, dynamodb, caller_credentials(os.environ))
+    # The SDKs' other per-service endpoints (AWS_ENDPOINT_URL_STS, ...) and an explicit
+    # account id hold here too.
+    for variable, value in os.environ.items():
+        if variable.startswith("AWS_ENDPOINT_URL_") and variable not in env:
+            env[variable] = value
     if os.environ.get("AWS_ACCOUNT_ID"):
         env["AWS_ACCOUNT_ID"] = os.environ["AWS_ACCOUNT_ID"]
     try:

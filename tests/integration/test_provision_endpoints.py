@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from infra.local_backend import LocalBackend, ProvisionError, provision
+from infra.local_backend import LocalBackend, ProvisionError
 from infra.local_backend.clients import Clients
+from infra.local_backend.provision import provision
 from tests.fixtures.aws import unique_stack_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.dynamodb_local]
@@ -60,12 +61,12 @@ def test_the_hook_command_puts_tables_on_aws_endpoint_url_dynamodb(
 
 
 def test_the_hook_command_keeps_the_callers_credentials(dynamodb_local_aws: LocalBackend):
-    env = {**dynamodb_local_aws.base_env, "AWS_ACCESS_KEY_ID": "caller-key"}
-    env["AWS_SECRET_ACCESS_KEY"] = "caller-secret"
+    env = {**dynamodb_local_aws.base_env, "AWS_ACCESS_KEY_ID": "AKIDCALLER"}
+    env["AWS_SECRET_ACCESS_KEY"] = "callersecret"
     done = run_provision(env, unique_stack_name())
     assert done.returncode == 0, done.stderr
-    assert "export AWS_ACCESS_KEY_ID=caller-key" in done.stdout
-    assert "export AWS_SECRET_ACCESS_KEY=caller-secret" in done.stdout
+    assert "export AWS_ACCESS_KEY_ID=AKIDCALLER" in done.stdout
+    assert "export AWS_SECRET_ACCESS_KEY=callersecret" in done.stdout
 
 
 def test_without_sts_the_account_id_is_an_error_not_motos(local_aws: LocalBackend):
