@@ -166,8 +166,12 @@ def test_a_restarted_runner_removes_its_sandboxes_from_an_earlier_life(
         docker_client, tmp_path / "old", runner_id=runner_env["BZZZ_RUNNER_ID"],
         task_key=f"{REPO}#9", config=SandboxConfig(image=sandbox_image),
     ).start()  # fmt: skip
-    before = docker_client.containers.list(all=True, filters={"label": label})
-    assert [c.name for c in before] == [left.container.name]
-    runner = start_runner()
-    assert docker_client.containers.list(all=True, filters={"label": label}) == []
-    runner.stop()
+    try:
+        before = docker_client.containers.list(all=True, filters={"label": label})
+        assert [c.name for c in before] == [left.container.name]
+        runner = start_runner()
+        assert docker_client.containers.list(all=True, filters={"label": label}) == []
+        runner.stop()
+    finally:  # a failed run must not leave its "earlier life" running
+        for container in docker_client.containers.list(all=True, filters={"label": label}):
+            container.remove(force=True)

@@ -49,15 +49,14 @@ def test_the_hook_command_puts_tables_on_aws_endpoint_url_dynamodb(
     done = run_provision(env, stack)
     assert done.returncode == 0, done.stderr
     assert f"export AWS_ENDPOINT_URL_DYNAMODB={env['AWS_ENDPOINT_URL_DYNAMODB']}" in done.stdout
-    on_dynamodb = Clients(env).dynamodb.list_tables()["TableNames"]
-    assert f"{stack}-tasks" in on_dynamodb
+    table = f"{stack}-tasks"
+    # DescribeTable, not ListTables: the session's server holds every test's tables,
+    # past ListTables' page of 100.
+    assert Clients(env).dynamodb.describe_table(TableName=table)["Table"]["TableName"] == table
     # ...and not on the SNS/SQS endpoint, which may serve DynamoDB too (moto does).
     beside = {k: v for k, v in env.items() if k != "AWS_ENDPOINT_URL_DYNAMODB"}
-    try:
-        elsewhere = Clients(beside).dynamodb.list_tables()["TableNames"]
-    except ClientError:  # LocalStack in our lane serves no DynamoDB at all
-        elsewhere = []
-    assert f"{stack}-tasks" not in elsewhere
+    with pytest.raises(ClientError):  # moto: ResourceNotFound; LocalStack here: no DynamoDB
+        Clients(beside).dynamodb.describe_table(TableName=table)
 
 
 def test_the_hook_command_keeps_the_callers_credentials(dynamodb_local_aws: LocalBackend):
