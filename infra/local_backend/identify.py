@@ -26,11 +26,12 @@ def _server_header(url: str) -> str | None:
     )
     try:
         with urllib.request.urlopen(request, timeout=_PROBE_TIMEOUT_SECONDS) as reply:  # noqa: S310
-            return reply.headers.get("Server")
+            server = reply.headers.get("Server")
     except urllib.error.HTTPError as exc:
-        return exc.headers.get("Server")
+        server = exc.headers.get("Server")
     except (urllib.error.URLError, OSError):
         return None
+    return str(server) if server is not None else None
 
 
 def _is_localstack(url: str) -> bool:

@@ -76,7 +76,9 @@ def failed_hooks(url: str) -> list[str]:
     return [str(s.get("name")) for s in listed if s.get("state") != "SUCCESSFUL"]
 
 
-def _environment(root: Path, port: int, python: Path, dynamodb_url: str, stack: str) -> dict:
+def _environment(
+    root: Path, port: int, python: Path, dynamodb_url: str, stack: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     tmp = root / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -142,7 +144,9 @@ def start_localstack(
 
 
 @contextlib.contextmanager
-def localstack_pair(stack: str = "bzzz-local", root: Path | None = None) -> Iterator[dict]:
+def localstack_pair(
+    stack: str = "bzzz-local", root: Path | None = None
+) -> Iterator[dict[str, str]]:
     """Start DynamoDB Local and LocalStack; yield the AWS_* environment; stop both."""
     root = root or state_root()
     python = ensure_installed(root)  # before any server starts: it may take minutes
