@@ -1,5 +1,5 @@
 # Two commands matter: `make demo` and `make test`. Both install what they need.
-.PHONY: setup demo test lint unit integration bench clean
+.PHONY: setup demo test test-localstack lint unit integration bench clean
 
 VENV := .venv/bin
 export SAM_CLI_TELEMETRY := 0
@@ -21,6 +21,14 @@ lint: setup
 
 test: lint
 	$(VENV)/python -m pytest
+
+# The integration and end-to-end tests against LocalStack (SNS, SQS, STS, EventBridge,
+# Scheduler; host mode, no Docker) and DynamoDB Local, as users run Bzzz on them
+# (localstack/README.md). The first run installs LocalStack into .bzzz/localstack.
+LOCALSTACK_TESTS ?= tests/localstack tests/integration tests/e2e
+test-localstack: setup
+	$(VENV)/python -m infra.local_backend.localstack_run run -- \
+		$(VENV)/python -m pytest -p no:cacheprovider $(LOCALSTACK_TESTS)
 
 bench: setup
 	$(VENV)/python bench/claims.py

@@ -8,7 +8,9 @@ The figure is the ratio of the two rates (aim >= 0.8).
 
     .venv/bin/python bench/claims.py [--claimers 50] [--tasks 200] [--dynamodb moto|dynamodb-local]
 
-Runs against AWS_ENDPOINT_URL when set, else starts the local backend itself.
+Runs against AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_DYNAMODB) when set, else
+starts the local backend itself; the figures name the DynamoDB server that
+answered (moto, dynamodb-local, localstack).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bzzz.config import Settings
 from bzzz.errors import TransitionError
 from bzzz.tasks.lifecycle import Lifecycle
 from infra.local_backend import LocalBackend
+from infra.local_backend.identify import identify
 
 
 def race(
@@ -131,7 +134,10 @@ def main() -> None:
     args = parser.parse_args()
     with LocalBackend(dynamodb=args.dynamodb) as backend:
         _, settings = backend.use(f"bench-{uuid.uuid4().hex[:8]}")
-        print(f"backend: dynamodb={args.dynamodb} endpoint={settings.endpoint_url('dynamodb')}")
+        endpoint = settings.endpoint_url("dynamodb")
+        # Named from the server's answer: with AWS_ENDPOINT_URL(_DYNAMODB) set, --dynamodb
+        # starts nothing, and the endpoint may be DynamoDB Local or LocalStack.
+        print(f"backend: dynamodb={identify(endpoint)} endpoint={endpoint or 'AWS'}")
         print(f"{args.claimers} claimers x {args.tasks} tasks, every claimer tries every task")
         bench(settings, args.claimers, args.tasks)
 

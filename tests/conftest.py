@@ -6,3 +6,7 @@ pytest_plugins = [
     "tests.fixtures.github",
     "tests.fixtures.ollama",
 ]
+
+# tests/localstack/ starts LocalStack itself (Python 3.13, installed on first use):
+# `make test-localstack` names it; the default suite leaves it out.
+collect_ignore = ["localstack"]

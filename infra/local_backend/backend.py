@@ -8,7 +8,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from infra.local_backend.clients import DEFAULT_REGION, DUMMY_CREDENTIALS, aws_environment
+from infra.local_backend.clients import (
+    DEFAULT_REGION,
+    DUMMY_CREDENTIALS,
+    aws_environment,
+    caller_credentials,
+)
 from infra.local_backend.errors import LocalBackendError
 from infra.local_backend.provision import Provisioned, provision
 from infra.local_backend.servers import ServerProcess, start_dynamodb_local, start_moto
@@ -75,10 +80,7 @@ class LocalBackend:
             if external:
                 endpoint = external
                 # Keep the caller's credentials for a remote-ish endpoint; dummy ones otherwise.
-                credentials = {
-                    key: os.environ.get(key) or default
-                    for key, default in DUMMY_CREDENTIALS.items()
-                }
+                credentials = caller_credentials(os.environ)
                 dynamodb_url = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "").strip() or None
             else:
                 moto = start_moto(self.log_dir)
@@ -92,6 +94,9 @@ class LocalBackend:
             self.stop()
             raise
         self._base_env = aws_environment(endpoint, self.region, dynamodb_url, credentials)
+        account = os.environ.get("AWS_ACCOUNT_ID", "").strip()
+        if external and account:  # an endpoint without STS: the provisioner needs it given
+            self._base_env["AWS_ACCOUNT_ID"] = account
         return self.base_env
 
     def provision(self, stack_name: str | None = None) -> dict[str, str]:

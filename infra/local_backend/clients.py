@@ -38,6 +38,22 @@ def endpoint_for(env: Mapping[str, str], service: str) -> str | None:
     return None
 
 
+def caller_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """The caller's access key, secret and session token where set; dummy ones otherwise.
+
+    A key without its secret is not a credential: then both are the dummies.
+    """
+    key = environ.get("AWS_ACCESS_KEY_ID", "").strip()
+    secret = environ.get("AWS_SECRET_ACCESS_KEY", "").strip()
+    if not (key and secret):
+        return dict(DUMMY_CREDENTIALS)
+    credentials = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret}
+    token = environ.get("AWS_SESSION_TOKEN", "").strip()
+    if token:
+        credentials["AWS_SESSION_TOKEN"] = token
+    return credentials
+
+
 def aws_environment(
     endpoint_url: str,
     region: str = DEFAULT_REGION,

@@ -15,7 +15,8 @@ from typing import Any
 
 from infra.local_backend.errors import TemplateError
 
-# moto's default account; the provisioner asks STS for the real one when it can.
+# moto's account, the default of a Stack made by hand; provision() always sets the
+# server's own (AWS_ACCOUNT_ID or STS), and fails rather than guess.
 DEFAULT_ACCOUNT_ID = "123456789012"
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")

@@ -16,11 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from bzzz.config import RESOURCE_VARIABLES
-from infra.local_backend.clients import DEFAULT_REGION, Clients, aws_environment
+from infra.local_backend.clients import (
+    DEFAULT_REGION,
+    Clients,
+    aws_environment,
+    caller_credentials,
+    endpoint_for,
+)
 from infra.local_backend.errors import LocalBackendError, ProvisionError, TemplateError
 from infra.local_backend.exports import export_lines
 from infra.local_backend.intrinsics import (
-    DEFAULT_ACCOUNT_ID,
     Stack,
     dependencies,
     evaluate_conditions,
@@ -145,11 +150,24 @@ def _outputs(template: Mapping[str, Any], stack: Stack) -> dict[str, str]:
 
 
 def _account_id(clients: Clients) -> str:
-    # moto answers 123456789012, LocalStack 000000000000; ask so !Sub ARNs match.
+    """AWS_ACCOUNT_ID when given, else STS's answer; never a guess.
+
+    moto answers 123456789012, LocalStack 000000000000: ARNs made with !Sub must
+    carry the account the server itself uses, or subscriptions and queue
+    policies name resources that do not exist.
+    """
+    given = clients.env.get("AWS_ACCOUNT_ID", "").strip()
+    if given:
+        return given
     try:
         return str(clients.sts.get_caller_identity()["Account"])
-    except Exception:  # an endpoint without STS (DynamoDB Local alone): use moto's default
-        return DEFAULT_ACCOUNT_ID
+    except Exception as exc:  # an endpoint without STS, say DynamoDB Local alone
+        where = endpoint_for(clients.env, "sts") or "AWS"
+        raise ProvisionError(
+            "AWS::AccountId",
+            f"STS at {where} did not answer ({type(exc).__name__}: {exc}); "
+            "serve STS there or set AWS_ACCOUNT_ID",
+        ) from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="bzzz-local")
     parser.add_argument("--template", default=None)
     parser.add_argument("--endpoint", default=None, help="default: AWS_ENDPOINT_URL")
+    parser.add_argument(
+        "--dynamodb-endpoint", default=None, help="default: AWS_ENDPOINT_URL_DYNAMODB or --endpoint"
+    )
     parser.add_argument("--region", default=None, help="default: AWS_REGION or us-east-1")
     args = parser.parse_args(argv)
     endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL")
@@ -164,10 +185,17 @@ def main(argv: list[str] | None = None) -> int:
         print("error: pass --endpoint or set AWS_ENDPOINT_URL", file=sys.stderr)
         return 2
     region = args.region or os.environ.get("AWS_REGION") or DEFAULT_REGION
+    dynamodb = args.dynamodb_endpoint or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None
+    env = aws_environment(endpoint, region, dynamodb, caller_credentials(os.environ))
+    # The SDKs' other per-service endpoints (AWS_ENDPOINT_URL_STS, ...) and an explicit
+    # account id hold here too.
+    for variable, value in os.environ.items():
+        if variable.startswith("AWS_ENDPOINT_URL_") and variable not in env:
+            env[variable] = value
+    if os.environ.get("AWS_ACCOUNT_ID"):
+        env["AWS_ACCOUNT_ID"] = os.environ["AWS_ACCOUNT_ID"]
     try:
-        result = provision(
-            aws_environment(endpoint, region), args.stack, load_template(args.template)
-        )
+        result = provision(env, args.stack, load_template(args.template))
     except LocalBackendError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

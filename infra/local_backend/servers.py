@@ -1,15 +1,19 @@
 """Local servers as child processes: moto server, and DynamoDB Local (Java 17 + npm jar).
 
 Each binds a free loopback port, is waited for (bounded), and is stopped by
-terminate-then-kill; every server started here is also stopped at interpreter
-exit unless it was deliberately detached (`bzzz local up --detach`).
+terminate-then-kill of its whole process group; every server started here is
+also stopped at interpreter exit unless it was deliberately detached (`bzzz
+local up --detach`). A server started `tied` also dies when this process is
+killed outright (see lifetime.py).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -17,11 +21,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from infra.local_backend.errors import ServerError
+from infra.local_backend.lifetime import die_with_parent
 
 # The npm package's jar; `npm ci --prefix infra/node` installs it.
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node" / "node_modules"
@@ -53,6 +59,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout)
+        # Whatever the server itself started is in its process group (its own session).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -89,7 +98,18 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _start(name: str, command: list[str], port: int, log_dir: Path | None) -> ServerProcess:
+def start_server(
+    name: str,
+    command: list[str],
+    port: int,
+    log_dir: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    ready: Callable[[str], bool] = _answers,
+    tied: bool = False,
+    timeout: float = START_TIMEOUT_SECONDS,
+) -> ServerProcess:
+    """Start `command`, wait (bounded) until `ready(url)`; `tied`: dies with this process."""
     directory = log_dir or Path(tempfile.gettempdir())
     directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / f"bzzz-{name}-{port}.log"
@@ -102,11 +122,14 @@ def _start(name: str, command: list[str], port: int, log_dir: Path | None) -> Se
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
+        env=None if env is None else dict(env),
+        # The hook only calls prctl and getppid between fork and exec.
+        preexec_fn=die_with_parent() if tied else None,
     )
     server = ServerProcess(name, f"http://127.0.0.1:{port}", process, log_path, log)
     _running.append(server)
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while not _answers(server.url):
+    deadline = time.monotonic() + timeout
+    while not ready(server.url):
         if process.poll() is not None or time.monotonic() > deadline:
             code = process.poll()
             state = f"exited with {code}" if code is not None else "did not answer in time"
@@ -131,7 +154,7 @@ def start_moto(log_dir: Path | None = None) -> ServerProcess:
         "-p",
         str(port),
     ]
-    return _start("moto", command, port, log_dir)
+    return start_server("moto", command, port, log_dir)
 
 
 def dynamodb_local_jar() -> Path:
@@ -145,7 +168,7 @@ def dynamodb_local_jar() -> Path:
     return jars[-1]  # the newest versioned folder
 
 
-def start_dynamodb_local(log_dir: Path | None = None) -> ServerProcess:
+def start_dynamodb_local(log_dir: Path | None = None, *, tied: bool = False) -> ServerProcess:
     """DynamoDB Local, in memory, one database for every access key and region."""
     java = shutil.which("java")
     if java is None:
@@ -162,4 +185,4 @@ def start_dynamodb_local(log_dir: Path | None = None) -> ServerProcess:
         "-port",
         str(port),
     ]
-    return _start("dynamodb-local", command, port, log_dir)
+    return start_server("dynamodb-local", command, port, log_dir, tied=tied)

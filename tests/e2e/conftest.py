@@ -15,6 +15,7 @@ import copy
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,9 @@ def runner_env(
 ) -> dict[str, str]:
     return {
         **aws_env,
-        "BZZZ_RUNNER_ID": f"runner-{tmp_path.name[-12:]}",
+        # Unique across sessions: the container engine, and the labels on its
+        # containers, are shared by every run on this machine.
+        "BZZZ_RUNNER_ID": f"runner-{uuid.uuid4().hex[:12]}",
         "BZZZ_MODEL": MODEL,
         "OLLAMA_HOST": ollama_emulator.base_url,
         "GITHUB_API_URL": github.base_url,

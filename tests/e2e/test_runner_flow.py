@@ -28,6 +28,7 @@ from tests.e2e.conftest import (
     wait_until,
     write_file,
 )
+from tests.fixtures.polling import envelopes_until
 
 pytestmark = pytest.mark.e2e
 
@@ -140,9 +141,12 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
 
     # The status queue got the agent's steps as task.progress.
     bus = Bus(aws_settings)
-    seen = []
-    while batch := bus.receive("status", wait_seconds=0):
-        seen += [m.envelope for m in batch]
+    seen = envelopes_until(
+        bus,
+        "status",
+        lambda got: any(str(m.envelope.type) == "task.completed" for m in got),
+        what="the status queue up to task.completed",
+    )
     steps = [e.data for e in seen if str(e.type) == "task.progress" and "iteration" in e.data]
     assert steps and steps[0]["iteration"] == 1 and steps[0]["exit_code"] == 0
     assert steps[0]["command"].startswith("T=$(echo ")
@@ -162,8 +166,12 @@ def test_a_restarted_runner_removes_its_sandboxes_from_an_earlier_life(
         docker_client, tmp_path / "old", runner_id=runner_env["BZZZ_RUNNER_ID"],
         task_key=f"{REPO}#9", config=SandboxConfig(image=sandbox_image),
     ).start()  # fmt: skip
-    before = docker_client.containers.list(all=True, filters={"label": label})
-    assert [c.name for c in before] == [left.container.name]
-    runner = start_runner()
-    assert docker_client.containers.list(all=True, filters={"label": label}) == []
-    runner.stop()
+    try:
+        before = docker_client.containers.list(all=True, filters={"label": label})
+        assert [c.name for c in before] == [left.container.name]
+        runner = start_runner()
+        assert docker_client.containers.list(all=True, filters={"label": label}) == []
+        runner.stop()
+    finally:  # a failed run must not leave its "earlier life" running
+        for container in docker_client.containers.list(all=True, filters={"label": label}):
+            container.remove(force=True)

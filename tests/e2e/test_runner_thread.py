@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     wait_until,
     write_file,
 )
+from tests.fixtures.polling import drain_until
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,7 @@ def test_the_next_attempt_sees_the_help_request_and_the_human_reply(
     # The escalation function takes the runner's hmmm.help into the thread (as in AWS).
     from bzzz.escalation.handler import build_escalations
 
-    drained = Bus(aws_settings).drain("escalation", build_escalations(aws_settings).handle)
+    drained = drain_until(Bus(aws_settings), "escalation", build_escalations(aws_settings).handle)
     assert drained.handled == 1
 
     # What the webhook does with a maintainer's reply on an escalated issue.

@@ -10,6 +10,13 @@ from bzzz import aws
 from bzzz.bus import ERROR_ATTRIBUTE, Bus
 from bzzz.errors import MessageError
 from bzzz.messages import Envelope, MessageType
+from tests.fixtures.polling import (
+    arrivals_before_barrier,
+    drain_until,
+    envelopes_until,
+    receive_until,
+    wait_until,
+)
 
 
 def snapshot(state="queued", number=1, version=1):
@@ -26,7 +33,7 @@ def available(number=1, version=1):
 
 
 def everything(bus: Bus, queue: str) -> list[Envelope]:
-    """Receive (and ack) until the queue is empty."""
+    """Receive (and ack) until the queue is empty: what is left once deliveries are done."""
     seen = []
     while batch := bus.receive(queue, max_messages=10):
         for received in batch:
@@ -37,12 +44,15 @@ def everything(bus: Bus, queue: str) -> list[Envelope]:
 
 def dead_letters(aws_settings, bus: Bus, queue: str) -> list[dict]:
     sqs = aws.client("sqs", aws_settings)
-    reply = sqs.receive_message(
-        QueueUrl=bus.dead_letter_queue_url(queue),
-        MaxNumberOfMessages=10,
-        MessageAttributeNames=["All"],
-    )
-    return reply.get("Messages", [])
+    url = bus.dead_letter_queue_url(queue)
+
+    def receive() -> list[dict]:
+        reply = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        )
+        return reply.get("Messages", [])
+
+    return wait_until(receive, f"a dead letter from {queue}")
 
 
 @pytest.fixture
@@ -63,7 +73,7 @@ def bus(aws_settings):
 def test_message_reaches_exactly_the_matching_queues(bus, message_type, data, expected_queues):
     sent = Envelope(message_type, "agent-1", "octo/repo#1", data)
     bus.publish(sent)
-    arrived = {queue: everything(bus, queue) for queue in ("work", "status", "escalation")}
+    arrived = arrivals_before_barrier(bus, "octo/repo#1")
     assert {queue for queue, got in arrived.items() if got} == expected_queues
     for queue in expected_queues:
         assert arrived[queue] == [sent]
@@ -76,7 +86,7 @@ def test_order_is_kept_per_task(bus):
             envelope = available(number, version)
             bus.publish(envelope)
             sent.append(envelope)
-    received = everything(bus, "status")
+    received = envelopes_until(bus, "status", len(sent))
     assert sorted(e.id for e in received) == sorted(e.id for e in sent)
     for number in (1, 2, 3):
         versions = [e.data["version"] for e in received if e.task == f"octo/repo#{number}"]
@@ -117,7 +127,9 @@ def test_invalid_message_goes_to_the_dead_letter_queue_with_its_error(
     )
     good = available(2)
     bus.publish(good)
-    assert everything(bus, "status") == [good]  # the bad one never reaches a handler...
+    arrived = receive_until(bus, "status", 1)  # the bad one was sent first, directly
+    assert [m.envelope for m in arrived] == [good]  # the bad one never reaches a handler...
+    assert everything(bus, "status") == []
     (dead,) = dead_letters(aws_settings, bus, "status")  # ...and is not lost
     assert dead["Body"] == body
     assert field in dead["MessageAttributes"][ERROR_ATTRIBUTE]["StringValue"]
@@ -135,7 +147,7 @@ def test_drain_acks_handled_messages_and_retries_failures(bus):
         handled.append(envelope.task)
 
     # With no backoff the failed message comes straight back within the same drain.
-    result = bus.drain("status", handler, retry_delay_seconds=0)
+    result = drain_until(bus, "status", handler, 2, retry_delay_seconds=0)
     assert result.handled == 2 and result.failed == 1
     assert handled == ["octo/repo#1", "octo/repo#2", "octo/repo#2"]
     assert everything(bus, "status") == []
@@ -148,6 +160,11 @@ def test_a_message_that_keeps_failing_lands_in_the_dead_letter_queue(aws_setting
     def always_fails(_: Envelope) -> None:
         raise RuntimeError("poison")
 
+    # The first drain that sees the message fails it; the later ones exhaust its receives.
+    wait_until(
+        lambda: bus.drain("status", always_fails, retry_delay_seconds=0).failed,
+        "the message to reach the status queue",
+    )
     for _ in range(10):
         bus.drain("status", always_fails, retry_delay_seconds=0)
     assert everything(bus, "status") == []

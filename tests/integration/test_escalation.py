@@ -27,6 +27,7 @@ from bzzz.tasks.lifecycle import Lifecycle
 from handlers import escalation as escalation_handler
 from tests.events import scheduler_event, sqs_event
 from tests.events.receivers import serve
+from tests.fixtures.polling import wait_for_visible
 
 pytestmark = pytest.mark.integration
 
@@ -87,10 +88,15 @@ def escalated_task(aws_environ, github):
     return make
 
 
-def receive(settings) -> dict[str, Any]:
-    """The Lambda SQS event for what the escalation queue holds now."""
+def receive(settings, expect: int = 1) -> dict[str, Any]:
+    """The Lambda SQS event for the escalation queue, once `expect` messages are there.
+
+    SNS delivers some milliseconds after publishing (moto at once): wait for what
+    was published, then receive once, as Lambda's poller would.
+    """
     sqs = aws.client("sqs", settings)
     url = settings.queue_url("escalation")
+    wait_for_visible(sqs, url, expect)
     reply = sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=10,
         MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"],
@@ -226,13 +232,15 @@ def test_a_refused_webhook_is_retried_then_dead_lettered_and_later_sent_once(
     assert len(hook.received) == 3  # three attempts, with backoff
     assert len({h[IDEMPOTENCY_HEADER.lower()] for h, _ in hook.received}) == 1
     for _ in range(10):  # redeliveries until SQS moves it to the dead-letter queue
-        event = receive(settings)
+        event = receive(settings, expect=0)  # made visible again at once: no delivery to wait
         if not event["Records"]:
             break
         invoke(settings, event)
     sqs = aws.client("sqs", settings)
     dlq = Bus(settings).dead_letter_queue_url("escalation")
-    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=5).get(
+        "Messages", []
+    )
     assert [json.loads(m["Body"])["data"]["text"] for m in dead] == ["second"]
     # Replayed from the dead-letter queue once the receiver is back: sent, and only once.
     hook.status, before = 200, len(hook.received)

@@ -25,6 +25,7 @@ from runner.agent.prompts import task_message
 from runner.agent.types import TaskBrief
 from tests.events.http_api import FIXTURE_SECRET
 from tests.events.http_function import ServedApp, served_app
+from tests.fixtures.polling import drain_until
 
 __all__ = ["served_app"]
 
@@ -70,10 +71,10 @@ def test_a_writers_reply_requeues_the_task_and_reaches_the_next_prompt(
         policy=EscalationPolicy(help_timeout_seconds=0.05),
     )
     bus = Bus(settings)
-    bus.drain("escalation", escalations.handle)  # round 1 opened, nobody answers
+    drain_until(bus, "escalation", escalations.handle)  # round 1 opened, nobody answers
     time.sleep(0.1)
     assert len(escalations.sweep()) == 1
-    bus.drain("escalation", escalations.handle)  # escalated
+    drain_until(bus, "escalation", escalations.handle)  # escalated
     [delivery] = webhook_receiver.wait_for(1)
     assert json.loads(delivery.body)["escalation_agent"] == "runner-a"
 

@@ -18,6 +18,7 @@ from handlers import reconcile as reconcile_handler
 from infra.github_emulator import DEMO_SEED
 from tests.events import scheduler_event
 from tests.events.receivers import HiveReceiver, serve
+from tests.fixtures.polling import envelopes_until
 
 pytestmark = pytest.mark.integration
 
@@ -70,8 +71,8 @@ def test_creates_a_task_a_webhook_missed_and_announces_it(settings, github):
     assert summary["created"] == 1 and summary["polled"] == 1 and not summary["rate_limited"]
     task = _task(f"{REPO}#1")
     assert task.state == "queued" and task.title == "sum_to(n) leaves out n"
-    work = Bus(settings).receive("work")
-    assert [(m.envelope.type, m.envelope.task) for m in work] == [("task.available", f"{REPO}#1")]
+    work = envelopes_until(Bus(settings), "work", 1)
+    assert [(m.type, m.task) for m in work] == [("task.available", f"{REPO}#1")]
     # A second run finds the task: nothing new.
     assert _run()["created"] == 0
 
@@ -128,10 +129,8 @@ def test_republishes_a_task_stuck_in_queued_once_per_window(settings, github):
     old = time.time() - 10 * settings.lease_seconds
     Lifecycle(settings, clock=lambda: old).create(REPO, 1)  # its announcement went nowhere
     bus = Bus(settings)
-    for received in bus.receive("work"):
-        bus.ack("work", received)
     assert _run()["republished"] == 1
-    assert [m.envelope.type for m in bus.receive("work")] == ["task.available"]
+    assert [m.type for m in envelopes_until(bus, "work", 1)] == ["task.available"]
     assert _run()["republished"] == 0
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from runner.agent.types import Step
 from runner.worker.progress import ProgressReporter, TerminalDisplay
+from tests.fixtures.polling import arrivals_before_barrier
 
 pytestmark = pytest.mark.integration
 
@@ -33,9 +34,8 @@ def test_steps_are_published_at_most_once_per_interval_and_all_shown(aws_setting
         reporter.step(Step(iteration, f"echo {iteration}", iteration % 2, "", 10 * iteration, at))
     reporter.finish("done")
 
-    received = []
-    while batch := bus.receive("status", wait_seconds=0):
-        received += [m.envelope for m in batch]
+    # Everything the reporter published arrives before a barrier published after it.
+    received = arrivals_before_barrier(bus, "acme/calc#1", ("status",))["status"]
     data = [e.data for e in received if str(e.type) == "task.progress"]
     assert [(d["iteration"], d["command"], d["exit_code"]) for d in data] == [
         (1, "echo 1", 1),

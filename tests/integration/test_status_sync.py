@@ -16,6 +16,7 @@ from bzzz.tasks.lifecycle import Lifecycle
 from handlers import status_sync as status_handler
 from tests.events import sqs_event
 from tests.events.receivers import FlakyProxy, HiveReceiver, serve
+from tests.fixtures.polling import wait_for_visible
 
 pytestmark = pytest.mark.integration
 
@@ -40,11 +41,17 @@ def settings(aws_environ, github, monkeypatch):
     return _configure(monkeypatch, github.base_url, github.tokens["alice"])
 
 
-def deliver(settings, event=None):
-    """What Lambda's event source mapping does: receive, invoke, delete the successes."""
+def deliver(settings, event=None, expect=1):
+    """What Lambda's event source mapping does: receive, invoke, delete the successes.
+
+    It waits until the `expect` messages published since the last delivery are
+    in the queue (SNS delivers them some milliseconds after publishing), so
+    that one receive sees them all, as the tests' single batch expects.
+    """
     sqs = aws.client("sqs", settings)
     url = settings.queue_url("status")
     if event is None:
+        wait_for_visible(sqs, url, expect)
         reply = sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10,
             MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"],
@@ -96,7 +103,7 @@ def test_one_comment_follows_the_task_from_queued_to_completed(settings, github)
     progress = {"state": "running", "iteration": 3, "command": "python -m pytest -q",
                 "exit_code": 1, "attempt": 1, "lease_owner": "runner-1"}  # fmt: skip
     Bus(settings).publish(Envelope(MessageType.TASK_PROGRESS, "runner-1", KEY, progress))
-    deliver(settings)
+    deliver(settings, expect=2)  # start's own task.progress, then this one
     [running] = status_comments(github)
     assert "step 3" in running.body and "`python -m pytest -q`" in running.body
     assert "exit code 1" in running.body
@@ -120,11 +127,11 @@ def test_a_stale_message_does_not_roll_the_comment_back(settings, github):
     lifecycle = Lifecycle(settings, publisher=Bus(settings))
     lifecycle.create(REPO, 1)
     lifecycle.claim(KEY, "runner-1")
-    claimed_event, _ = deliver(settings)
+    claimed_event, _ = deliver(settings, expect=2)
     claimed_body = [r["body"] for r in claimed_event["Records"] if "task.claimed" in r["body"]]
     lifecycle.start(KEY, "runner-1")
     lifecycle.complete(KEY, "runner-1", PR)
-    deliver(settings)
+    deliver(settings, expect=2)
     done = status_comments(github)[0].body
     before = writes(github)
     # The claim again, as a new message (another id) carrying the old snapshot.
@@ -149,7 +156,7 @@ def test_hive_gets_the_claim_and_every_status_with_task_number(aws_environ, gith
         lifecycle = Lifecycle(settings, publisher=Bus(settings))
         lifecycle.create(REPO, 1)
         lifecycle.claim(KEY, "runner-1")
-        _event, result = deliver(settings)
+        _event, result = deliver(settings, expect=2)
         assert result == {"batchItemFailures": []}
         assert [(c["project_id"], c["task_number"], c["agent_id"]) for c in hive.claims] == [
             (7, 1, "runner-1")
@@ -164,7 +171,7 @@ def test_hive_gets_the_claim_and_every_status_with_task_number(aws_environ, gith
     # Hive down: the issue is still updated and nothing is retried for Hive's sake.
     lifecycle.start(KEY, "runner-1")
     lifecycle.complete(KEY, "runner-1", PR)
-    assert deliver(settings)[1] == {"batchItemFailures": []}
+    assert deliver(settings, expect=2)[1] == {"batchItemFailures": []}
     assert "bzzz:done" in labels(github)
 
 
@@ -185,13 +192,15 @@ def test_a_poison_record_fails_alone_and_an_invalid_one_goes_to_the_dlq(
             QueueUrl=settings.queue_url("status"), MessageBody='{"not": "an envelope"}',
             MessageGroupId="junk", MessageDeduplicationId="junk-1",
         )  # fmt: skip
-        event, result = deliver(settings)
+        event, result = deliver(settings, expect=3)
         assert len(event["Records"]) == 3
         poison = [r["messageId"] for r in event["Records"] if f"{REPO}#999" in r["body"]]
         assert result["batchItemFailures"] == [{"itemIdentifier": poison[0]}]
         assert len(status_comments(github)) == 1
         dlq = Bus(settings).dead_letter_queue_url("status")
-        dead = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])["Messages"]
+        dead = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=5, MessageAttributeNames=["All"])[
+            "Messages"
+        ]
         assert [m["Body"] for m in dead] == ['{"not": "an envelope"}']
         assert "invalid message" in dead[0]["MessageAttributes"][ERROR_ATTRIBUTE]["StringValue"]
         # Only the poison record is left on the status queue, for redelivery.

@@ -20,14 +20,20 @@ from tests.events.http_api import (
     webhook_event,
 )
 from tests.events.http_function import HttpFunction, http_function
+from tests.fixtures.polling import arrivals_before_barrier, envelopes_until
 
 __all__ = ["http_function"]
 
 pytestmark = pytest.mark.integration
 
 
-def work_messages(fn: HttpFunction) -> list[Any]:
-    return [r.envelope for r in Bus(fn.settings).receive("work", max_messages=10)]
+def announced(fn: HttpFunction, count: int = 1) -> list[Any]:
+    """The next `count` messages on the work queue, waited for."""
+    return envelopes_until(Bus(fn.settings), "work", count)
+
+
+def nothing_announced(fn: HttpFunction, task: str = "acme/calc#1") -> bool:
+    return arrivals_before_barrier(Bus(fn.settings), task, ("work",))["work"] == []
 
 
 def test_summoning_delivery_creates_the_task_and_announces_it(http_function: HttpFunction):
@@ -45,7 +51,7 @@ def test_summoning_delivery_creates_the_task_and_announces_it(http_function: Htt
     task = Lifecycle(http_function.settings).get("acme/calc#1")
     assert task is not None
     assert (task.state, task.title) == ("queued", "sum_to(n) leaves out n")
-    [message] = work_messages(http_function)
+    [message] = announced(http_function)
     assert (message.type, message.task) == ("task.available", "acme/calc#1")
     assert WebhookDelivery.get(FIXTURE_DELIVERY).event == "issues.labeled"
 
@@ -53,7 +59,7 @@ def test_summoning_delivery_creates_the_task_and_announces_it(http_function: Htt
 def test_a_replayed_delivery_answers_200_and_changes_nothing(http_function: HttpFunction):
     http_function(labeled_event())
     before = Lifecycle(http_function.settings).get("acme/calc#1")
-    work_messages(http_function)  # the first announcement, now taken
+    announced(http_function)  # the first announcement, now taken
 
     reply = http_function(labeled_event())
 
@@ -62,7 +68,7 @@ def test_a_replayed_delivery_answers_200_and_changes_nothing(http_function: Http
     after = Lifecycle(http_function.settings).get("acme/calc#1")
     assert before is not None and after is not None
     assert (after.version, after.updated_at) == (before.version, before.updated_at)
-    assert work_messages(http_function) == []
+    assert nothing_announced(http_function)
 
 
 def test_a_read_only_summoner_gets_one_polite_comment_and_no_task(http_function: HttpFunction):
@@ -74,7 +80,7 @@ def test_a_read_only_summoner_gets_one_polite_comment_and_no_task(http_function:
     assert reply["statusCode"] == 202
     assert "mallory has role 'read'" in reply_json(reply)["reason"]
     assert Lifecycle(http_function.settings).get("acme/calc#1") is None
-    assert work_messages(http_function) == []
+    assert nothing_announced(http_function)
     comments = http_function.github.client("alice").rest.issues.list_comments("acme", "calc", 1)
     polite = [c for c in comments.json() if "@mallory" in c["body"]]
     assert len(polite) == 1

@@ -1,0 +1,90 @@
+"""Servers started `tied` die with the process that started them, even on SIGKILL.
+
+atexit does not run when a process is killed outright; the LocalStack lane's
+servers are tied to their launcher by the kernel (PR_SET_PDEATHSIG), and a
+stopped server takes its whole process group with it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.local_backend.servers import free_port, start_server
+from tests.fixtures.polling import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.dynamodb_local]
+
+REPO = Path(__file__).resolve().parents[2]
+
+_PARENT = """
+import sys, time
+from infra.local_backend.servers import start_dynamodb_local
+server = start_dynamodb_local(tied=True)
+print(server.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return True
+    return state == "Z"  # exited, waiting for its (dead) parent's reaper
+
+
+def test_a_tied_server_dies_when_its_parent_is_killed(tmp_path: Path):
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert parent.stdout is not None
+        line = parent.stdout.readline()
+        assert line.strip(), "the parent did not start DynamoDB Local"
+        server = int(line)
+        assert not gone(server)
+        os.kill(parent.pid, signal.SIGKILL)  # no atexit, no finally
+        parent.wait(10)
+        wait_until(lambda: gone(server), f"DynamoDB Local (pid {server}) to exit", timeout=30)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+# A "server" with a child of its own, which a plain terminate of the server would leave.
+_SERVER_WITH_CHILD = """
+import subprocess, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+subprocess.Popen(["sleep", "600"])
+HTTPServer(("127.0.0.1", int(sys.argv[1])), BaseHTTPRequestHandler).serve_forever()
+"""
+
+
+def test_stopping_a_server_ends_its_process_group():
+    port = free_port()
+    server = start_server(
+        "group", [sys.executable, "-c", _SERVER_WITH_CHILD, str(port)], port, None
+    )
+    group = os.getpgid(server.pid)
+    members = [int(p) for p in os.listdir("/proc") if p.isdigit() and _pgid(int(p)) == group]
+    assert len(members) >= 2  # the server and its sleep
+    server.stop()
+    wait_until(lambda: all(gone(pid) for pid in members), "the server's group to exit", 30)
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
