@@ -60,7 +60,11 @@ class Delivery:
         from runner.repo_config import load_repo_config
 
         assert self.workspace is not None and self.api is not None and self.brief is not None
-        config = load_repo_config(self.workspace.path)
+        runner = self.worker.ctx.runner
+        # The runner's own image is always allowed, whatever else the operator listed.
+        images = (runner.sandbox_image, *runner.repo_limits.images)
+        limits = replace(runner.repo_limits, images=images)
+        config = load_repo_config(self.workspace.path, limits=limits)
         self.prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
         if config.problems:
             self.worker.trajectory.record("repo_config", problems=config.problems)
