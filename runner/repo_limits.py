@@ -82,13 +82,13 @@ def clamp(
         most = getattr(limits, key)
         if getattr(budgets, key) > most:
             budgets = replace(budgets, **{key: most})
-            problems.append(f"`budgets.{key}`: above this runner's maximum; {most:g} is used")
+            problems.append(f"`budgets.{key}`: above this runner's maximum; {_num(most)} is used")
     changes: dict[str, Any] = {"budgets": budgets}
     for key, most in (("command_timeout", limits.command_timeout), ("num_ctx", limits.num_ctx)):
         value = getattr(config, key)
         if value is not None and value > most:
             changes[key] = most
-            problems.append(f"`{key}`: above this runner's maximum; {most:g} is used")
+            problems.append(f"`{key}`: above this runner's maximum; {_num(most)} is used")
     image = config.image
     if image is not None and image != trusted_image and not limits.allows_image(image):
         changes["image"] = None
@@ -97,3 +97,7 @@ def clamp(
             "BZZZ_ALLOWED_IMAGES); the default image is used"
         )
     return replace(config, **changes, problems=tuple(problems))
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
