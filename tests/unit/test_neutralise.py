@@ -51,3 +51,17 @@ def test_commit_messages_are_neutralised():
     message = commit_message("Fixes #3 for @dave", 5, HOSTILE)
     assert message.startswith("F\u200bixes #3 for @\u200bdave (#5)")
     assert not CLOSING.search(message) and not LIVE_MENTION.search(message)
+
+
+def test_the_status_comment_and_the_escalation_comment_quote_the_agent_inertly():
+    from bzzz.escalation.notify import comment_body
+    from bzzz.status.render import StatusView, render
+    from bzzz.threads import Entry, render_details
+
+    view = StatusView("acme/calc#5", "escalated", 1, 3, 4, reason=f"asked for help: {HOSTILE}")
+    status = render(view, {"command": "echo @erin fixes #8"})
+    thread = render_details([Entry(1, 0.0, "runner-a", "hmmm.plan", {"text": HOSTILE})])
+    asked = comment_body(HOSTILE, HOSTILE, ["alice"], [])
+    for text in (status, thread, asked.replace("— @alice", "")):
+        assert not LIVE_MENTION.search(text) and not CLOSING.search(text), text
+    assert "— @alice" in asked  # Bzzz's own mention of the maintainers it asks stays live
