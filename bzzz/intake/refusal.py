@@ -29,11 +29,17 @@ NOBODY = (
 
 
 def refuse_summons(api: GitHubApi, repo: str, number: int, login: str | None, label: str) -> None:
-    """Remove the summon label and say why; GitHub failing here is logged, never raised."""
+    """Remove the summon label and say why; GitHub failing here is logged, never raised.
+
+    When the label cannot be removed, nothing is posted: the next poll refuses the
+    label again and comments once it is gone, so a failing removal never repeats
+    the comment every five minutes.
+    """
     try:
         api.remove_label(repo, number, label)
     except GitHubError as exc:
         log.warning("could not remove %s from %s#%d: %s", label, repo, number, exc)
+        return
     body = REFUSAL.format(login=login, label=label) if login else NOBODY.format(label=label)
     try:
         api.comment(repo, number, body)
