@@ -96,11 +96,11 @@ class IssueEvents:
     def edited(self, ctx: Context) -> Outcome:
         """A writer's edit approves the new text; anyone else's leaves the approval as it was."""
         if ctx.sender_is_bot():
-            return Outcome.ignored("edit by a bot approves nothing")
+            return Outcome.ignored("issues.edited by a bot approves nothing")
         key = task_key(ctx.repo(), ctx.issue_number())
         task = self._lifecycle.get(key)
         if task is None or State(task.state) not in ACTIVE:
-            return Outcome.ignored("no active task on this issue", key)
+            return Outcome.ignored("issues.edited: no active task on this issue", key)
         sender = ctx.sender()
         try:
             role = role_of(ctx, ctx.repo(), sender)
