@@ -73,6 +73,9 @@ class Settings:
     # (owner, login) pairs allowed to summon agents on that owner's repositories
     # besides collaborators with write access; owner "*" is every owner.
     allowed_users: frozenset[tuple[str, str]] = frozenset()
+    # Accounts (users or organisations, lower case) whose installations and
+    # repositories Bzzz serves; empty serves every account that installs the App.
+    allowed_owners: frozenset[str] = frozenset()
     hive_url: str | None = None
     escalation_webhook_url: str | None = None
     # A help request unanswered this long goes to humans; more rounds than this
@@ -100,6 +103,11 @@ class Settings:
 
     def endpoint_url(self, service: str) -> str | None:
         return self.endpoint_urls.get(service)
+
+    def serves(self, repo_or_owner: str) -> bool:
+        """True when BZZZ_ALLOWED_OWNERS is unset or names the owner of `owner[/repo]`."""
+        owner = repo_or_owner.partition("/")[0].strip().lower()
+        return not self.allowed_owners or owner in self.allowed_owners
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -182,6 +190,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         github_api_url=_url(env, "GITHUB_API_URL") or "https://api.github.com",
         github_app_id=_positive_int(env, "GITHUB_APP_ID", 0) if app_id else None,
         allowed_users=_allowed_users(env.get("BZZZ_ALLOWED_USERS", "")),
+        allowed_owners=frozenset(
+            owner.strip().lower()
+            for owner in env.get("BZZZ_ALLOWED_OWNERS", "").split(",")
+            if owner.strip()
+        ),
         hive_url=_url(env, "HIVE_URL"),
         escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,

@@ -110,3 +110,7 @@ class GitHubRateLimitError(GitHubError):
     def __init__(self, status: int, message: str, retry_after: float) -> None:
         super().__init__(status, message)
         self.retry_after = retry_after
+
+
+class ApprovalError(BzzzError):
+    """The issue changed after a writer approved it: no agent may read the new text yet."""

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from bzzz import aws
 from bzzz.config import Settings
+from bzzz.github.neutralise import neutralise
 from bzzz.messages import Envelope
 from bzzz.store.conditions import condition_failed
 from bzzz.store.models import ThreadMessage
@@ -130,13 +131,17 @@ def thread_context(task_key: str, *, limit: int = 20) -> list[str]:
 
 
 def render_details(items: Iterable[Entry], *, summary: str = "Discussion (HMMM)") -> str:
-    """The thread as a collapsed `<details>` section for the status comment ("" when empty)."""
+    """The thread as a collapsed `<details>` section for the status comment ("" when empty).
+
+    Models and people wrote this text: it is neutralised, so posting it mentions
+    nobody and closes nothing.
+    """
     rows = list(items)
     if not rows:
         return ""
     parts = [f"<details><summary>{html.escape(summary)} — {len(rows)} message(s)</summary>", ""]
     for entry in rows:
-        text = entry.text.strip()
+        text = neutralise(entry.text.strip())
         if len(text) > _EXCERPT:
             text = text[:_EXCERPT] + f" … ({len(text) - _EXCERPT} more characters)"
         quoted = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())

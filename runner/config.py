@@ -21,6 +21,7 @@ read at import time.
     GITHUB_TOKEN                 development only, without a control plane (not scoped)
     (never GITHUB_APP_PRIVATE_KEY: the runner refuses to start with it; docs/runner-credentials.md)
     BZZZ_WORKSPACE_QUOTA_MB      most a task's work tree may hold when the sandbox ends (2048)
+    BZZZ_MAX_* , BZZZ_ALLOWED_IMAGES   what .bzzz.yml may ask for at most (runner.repo_limits)
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bzzz.errors import ConfigError
+from runner.repo_limits import RepoLimits, load_repo_limits
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class RunnerSettings:
     hmmm_wait_seconds: float = 120.0
     control_plane_url: str | None = None
     workspace_quota_mb: int = 2048
+    # What a repository's .bzzz.yml may ask for at most; sandbox_image is allowed besides.
+    repo_limits: RepoLimits = field(default_factory=RepoLimits)
 
     def with_overrides(self, **changes: object) -> RunnerSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -102,6 +106,7 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
         hmmm_wait_seconds=_number(env, "BZZZ_HMMM_WAIT_SECONDS", 120.0),
         control_plane_url=_url(env, "BZZZ_CONTROL_PLANE_URL"),
         workspace_quota_mb=int(_number(env, "BZZZ_WORKSPACE_QUOTA_MB", 2048, int)),
+        repo_limits=load_repo_limits(env),
     )
 
 

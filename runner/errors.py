@@ -60,3 +60,10 @@ class TokenRefusedError(Exception):
         self.status = status
         self.message = message
         super().__init__(f"the control plane refused a token ({status}): {message}")
+
+
+class RepoFileError(Exception):
+    """A repository file the host would read is refused (a link, not a regular file, too big).
+
+    The message is safe for a public comment: it never names a host path.
+    """

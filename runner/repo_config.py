@@ -7,6 +7,16 @@ Never raises for the file's content: a missing file gives the defaults; a bad
 file gives the defaults for every bad field (the good fields still apply),
 and `problems` names each bad field and why. A file that is not YAML, or not
 a mapping, gives all the defaults and one problem.
+
+The repository is hostile, and `problems` are posted on a public issue:
+- the file is opened without following a symbolic link (a link to a host
+  file is refused, never read), must be a regular file, and is never read
+  past `MAX_BYTES`;
+- a problem names the field and what is wrong with its type or range, never
+  what the file says (no value, no unknown key: those are named by line);
+- a budget, a command timeout or `num_ctx` above the runner's maximum is
+  lowered to it, and an image the operator did not allow is refused
+  (runner.repo_limits).
 """
 
 from __future__ import annotations
@@ -19,6 +29,9 @@ from typing import Any
 import yaml
 
 from runner.agent.budgets import Budgets
+from runner.errors import RepoFileError
+from runner.repo_file import read_no_follow
+from runner.repo_limits import RepoLimits, clamp
 
 FILENAME = ".bzzz.yml"
 MAX_BYTES = 64_000
@@ -40,23 +53,27 @@ class RepoConfig:
     problems: tuple[str, ...] = ()
 
 
-def load_repo_config(root: Path, defaults: RepoConfig | None = None) -> RepoConfig:
-    path = Path(root) / FILENAME
-    if not path.is_file():
-        return defaults or RepoConfig()
-    try:
-        raw = path.read_bytes()[: MAX_BYTES + 1]
-    except OSError as exc:
-        return replace(defaults or RepoConfig(), problems=(f"{FILENAME}: cannot read it ({exc})",))
-    if len(raw) > MAX_BYTES:
-        return replace(
-            defaults or RepoConfig(), problems=(f"{FILENAME}: larger than {MAX_BYTES} bytes",)
-        )
-    return parse_repo_config(raw.decode("utf-8", errors="replace"), defaults)
-
-
-def parse_repo_config(text: str, defaults: RepoConfig | None = None) -> RepoConfig:
+def load_repo_config(
+    root: Path, defaults: RepoConfig | None = None, limits: RepoLimits | None = None
+) -> RepoConfig:
     base = defaults or RepoConfig()
+    try:
+        raw = read_no_follow(Path(root), FILENAME, MAX_BYTES)
+    except RepoFileError as exc:
+        return clamp(replace(base, problems=(f"{FILENAME}: {exc}",)), limits, base.image)
+    if raw is None:
+        return clamp(base, limits, base.image)
+    return parse_repo_config(raw.decode("utf-8", errors="replace"), defaults, limits)
+
+
+def parse_repo_config(
+    text: str, defaults: RepoConfig | None = None, limits: RepoLimits | None = None
+) -> RepoConfig:
+    base = defaults or RepoConfig()
+    return clamp(_parse(text, base), limits, base.image)
+
+
+def _parse(text: str, base: RepoConfig) -> RepoConfig:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -73,11 +90,12 @@ def parse_repo_config(text: str, defaults: RepoConfig | None = None) -> RepoConf
     known |= {"command_timeout"}
     for key, value in data.items():
         if key not in known:
-            problems.append(f"`{key}`: unknown field (known: {', '.join(sorted(known))})")
+            where = _line_of(text, key)
+            problems.append(f"an unknown field{where} (known: {', '.join(sorted(known))})")
             continue
         try:
             if key == "budgets":
-                values["budgets"] = _budgets(value, base.budgets, problems)
+                values["budgets"] = _budgets(value, base.budgets, problems, text)
             elif key == "test":
                 values["test_command"] = _text(value)
             elif key == "setup":
@@ -87,7 +105,7 @@ def parse_repo_config(text: str, defaults: RepoConfig | None = None) -> RepoConf
             elif key == "branch_prefix":
                 prefix = _matching(value, _BRANCH_PREFIX, "letters, digits and . _ / -")
                 if ".." in prefix or "//" in prefix:
-                    raise ValueError(f"must be a valid git branch prefix, not {prefix!r}")
+                    raise ValueError("must be a valid git branch prefix")
                 values["branch_prefix"] = prefix
             elif key == "model":
                 values["model"] = _text(value)
@@ -100,14 +118,17 @@ def parse_repo_config(text: str, defaults: RepoConfig | None = None) -> RepoConf
     return replace(base, **values, problems=tuple(problems))
 
 
-def _budgets(value: Any, base: Budgets, problems: list[str]) -> Budgets:
+def _budgets(value: Any, base: Budgets, problems: list[str], text: str) -> Budgets:
     if not isinstance(value, dict):
         raise ValueError(f"must be a mapping of {', '.join(_BUDGET_KEYS)}")
     chosen: dict[str, Any] = {}
     for key, item in value.items():
         kind = _BUDGET_KEYS.get(key)
         if kind is None:
-            problems.append(f"`budgets.{key}`: unknown field (known: {', '.join(_BUDGET_KEYS)})")
+            where = _line_of(text, key)
+            problems.append(
+                f"`budgets`: an unknown field{where} (known: {', '.join(_BUDGET_KEYS)})"
+            )
             continue
         try:
             chosen[key] = _positive(item, kind)
@@ -121,7 +142,7 @@ def _positive(value: Any, kind: type) -> Any:
     if isinstance(value, bool) or not isinstance(value, numeric):
         raise ValueError(f"must be a {'whole ' if kind is int else ''}number, not {_show(value)}")
     if value <= 0:
-        raise ValueError(f"must be positive, not {value}")
+        raise ValueError("must be positive")
     return kind(value)
 
 
@@ -134,7 +155,7 @@ def _text(value: Any) -> str:
 def _matching(value: Any, pattern: re.Pattern[str], what: str) -> str:
     text = _text(value)
     if not pattern.match(text):
-        raise ValueError(f"must be {what}, not {text!r}")
+        raise ValueError(f"must be {what}")
     return text
 
 
@@ -147,4 +168,24 @@ def _commands(value: Any) -> tuple[str, ...]:
 
 
 def _show(value: Any) -> str:
-    return "nothing" if value is None else f"{type(value).__name__} {value!r}"[:60]
+    """What kind of value the file gave: its type, never the value (it goes in public)."""
+    kinds = {bool: "true/false", int: "number", float: "number", str: "string"}
+    kinds |= {list: "list", dict: "mapping"}
+    return "nothing" if value is None else f"a {kinds.get(type(value), 'value')}"
+
+
+def _line_of(text: str, key: Any) -> str:
+    """` on line N` for a top-level or budgets key, found by composing the YAML again."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return ""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if getattr(key_node, "value", None) == str(key):
+                    return f" on line {key_node.start_mark.line + 1}"
+                pending.append(value_node)
+    return ""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bzzz.errors import BzzzError, GitHubError
+from bzzz.github.neutralise import neutralise
 from bzzz.threads import Entry, render_details
 
 if TYPE_CHECKING:
@@ -114,6 +115,8 @@ def _codeowners(text: str) -> list[str]:
 
 def comment_body(reason: str, question: str, mention: list[str], thread: list[Entry]) -> str:
     who = " ".join(f"@{m}" for m in mention) or "maintainers"
+    # The reason and the question are the agent's words: only Bzzz's own line mentions anyone.
+    question, reason = neutralise(question), neutralise(reason)
     quoted = "\n".join(f"> {line}" for line in question.strip().splitlines()) or "> (no question)"
     parts = [
         MARKER,

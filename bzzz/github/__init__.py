@@ -6,16 +6,20 @@ failure comes out as a `GitHubError` subclass.
 """
 
 from bzzz.github.client import Comment, GitHubApi, IssueInfo
+from bzzz.github.neutralise import fence, neutralise
 from bzzz.github.permissions import WRITE_ROLES, is_writer
-from bzzz.github.text import is_ours, marked, strip_hidden_html
+from bzzz.github.text import is_ours, marked, strip_hidden, strip_hidden_html
 
 __all__ = [
     "WRITE_ROLES",
     "Comment",
     "GitHubApi",
     "IssueInfo",
+    "fence",
     "is_ours",
     "is_writer",
     "marked",
+    "neutralise",
+    "strip_hidden",
     "strip_hidden_html",
 ]

@@ -204,6 +204,33 @@ class GitHubApi:
                 return [i for i in issues if not i.is_pull_request], first_etag
             page += 1
 
+    def labeller(self, repo: str, number: int, label: str) -> str | None:
+        """Who last added `label` to the issue (its `labeled` events), or None if nobody did.
+
+        The issue's events are oldest first, so every page is read and the last
+        matching event wins: a label removed and added again counts its latest adder.
+        """
+        owner, name = _split(repo)
+        path = f"/repos/{quote(owner)}/{quote(name)}/issues/{number}/events"
+        found: str | None = None
+        page = 1
+        while True:
+            reply = self._call(
+                f"events of {repo}#{number}",
+                lambda page=page: self._gh.request(  # type: ignore[misc]
+                    "GET", path, params={"per_page": 100, "page": page}
+                ),
+            )
+            batch = _json(reply)
+            for event in batch:
+                added = event.get("event") == "labeled"
+                named = str((event.get("label") or {}).get("name", "")).lower() == label.lower()
+                if added and named:
+                    found = str((event.get("actor") or {}).get("login") or "") or None
+            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+                return found
+            page += 1
+
     def comments(self, repo: str, number: int) -> list[Comment]:
         owner, name = _split(repo)
         found: list[Comment] = []

@@ -12,6 +12,7 @@ from typing import Any
 from bzzz.config import Settings
 from bzzz.errors import GitHubError, TransitionError
 from bzzz.github import is_ours, is_writer, strip_hidden_html
+from bzzz.intake.approval import approve, payload_digest
 from bzzz.intake.issues import cancel, deferred, role_of
 from bzzz.store.models import Task
 from bzzz.tasks.keys import task_key
@@ -37,10 +38,13 @@ def command_of(text: str) -> str | None:
 
 
 class CommentEvents:
-    def __init__(self, settings: Settings, lifecycle: Lifecycle, threads: Threads) -> None:
+    def __init__(
+        self, settings: Settings, lifecycle: Lifecycle, threads: Threads, dynamodb: Any
+    ) -> None:
         self._settings = settings
         self._lifecycle = lifecycle
         self._threads = threads
+        self._db = dynamodb
 
     def register(self, router: Router) -> None:
         router.on("issue_comment.created")(self.created)
@@ -85,14 +89,17 @@ class CommentEvents:
         return self._human_input(ctx, key, task, text, comment)
 
     def _retry(self, ctx: Context, key: str, task: Task | None) -> Outcome:
+        # `/bzzz retry` by a writer approves the issue's text as it is now (bzzz.intake.approval).
+        issue = ctx.payload.get("issue") or {}
+        approved = (payload_digest(issue), f"github:{ctx.sender()}")
         if task is None or State(task.state) in TERMINAL:
-            issue = ctx.payload.get("issue") or {}
             _, created = self._lifecycle.create(
-                ctx.repo(), ctx.issue_number(), str(issue.get("title") or "")
+                ctx.repo(), ctx.issue_number(), str(issue.get("title") or ""), approved=approved
             )
             if created:
                 return Outcome.done("task created again", key, created=True)
             return Outcome.done("task already active", key)
+        approve(self._settings, self._db, key, *approved)
         if task.state == State.ESCALATED.value:
             return self._resume(key, ctx.sender(), f"/bzzz retry by {ctx.sender()}")
         return Outcome.ignored(f"task is {task.state}: nothing to retry", key)

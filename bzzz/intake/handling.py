@@ -57,6 +57,7 @@ class Intake:
         clock: Callable[[], float] = time.time,
     ) -> None:
         db = dynamodb or aws.client("dynamodb", settings)
+        self._settings = settings
         self._publisher = publisher
         self._github_factory = github_factory
         self.lifecycle = lifecycle or Lifecycle(
@@ -68,8 +69,9 @@ class Intake:
         )
         self.deliveries = Deliveries(settings, db, clock)
         self.router = Router()
-        IssueEvents(settings, self.lifecycle, self.announce).register(self.router)
-        CommentEvents(settings, self.lifecycle, Threads(settings, db, clock)).register(self.router)
+        IssueEvents(settings, self.lifecycle, self.announce, db).register(self.router)
+        threads = Threads(settings, db, clock)
+        CommentEvents(settings, self.lifecycle, threads, db).register(self.router)
         InstallationEvents(settings, db, clock).register(self.router)
 
     def announce(self, task: Task) -> None:
@@ -90,6 +92,11 @@ class Intake:
         handler = self.router.find(event)
         if handler is None:
             return Outcome.ignored(f"Bzzz does not act on {event.key} events")
+        owner = owner_of(event.payload)
+        if owner is not None and not self._settings.serves(owner):
+            # Anyone can install a public App: only the operator's accounts are served.
+            log.warning("delivery %s from %s, not an allowed owner: ignored", event.id, owner)
+            return Outcome.ignored(f"{owner} is not an account this Bzzz serves")
         claim = self.deliveries.begin(event.id, event.key)
         if claim is Claim.HANDLED:
             return Outcome.done("replay of a delivery already handled: nothing changed")
@@ -111,6 +118,17 @@ class Intake:
         else:
             self.deliveries.forget(event.id)
         return outcome
+
+
+def owner_of(payload: dict[str, Any]) -> str | None:
+    """The account a delivery is about: the repository's owner, else the installation's."""
+    repository = payload.get("repository")
+    if isinstance(repository, dict) and isinstance(repository.get("full_name"), str):
+        return str(repository["full_name"]).partition("/")[0]
+    installation = payload.get("installation")
+    account = installation.get("account") if isinstance(installation, dict) else None
+    login = account.get("login") if isinstance(account, dict) else None
+    return login if isinstance(login, str) else None
 
 
 def github_factory(settings: Settings, secrets: SecretStore) -> GitHubFactory:

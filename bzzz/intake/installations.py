@@ -57,6 +57,9 @@ class InstallationEvents:
         installation_id = installation.get("id") if isinstance(installation, dict) else None
         count = 0
         for repo in repos:
+            # An installation may hold repositories of accounts this Bzzz does not serve.
+            if enabled and not self._settings.serves(str(repo["full_name"])):
+                continue
             self._upsert(repo, installation_id, enabled)
             count += 1
         verb = "registered" if enabled else "disabled"

@@ -1,4 +1,9 @@
-"""`issues` deliveries: the summon label creates a task, its removal or closing cancels it."""
+"""`issues` deliveries: the summon label creates a task, its removal or closing cancels it.
+
+A writer's label approves the issue's text as the delivery carries it
+(bzzz.intake.approval); a writer's later edit approves the new text, an edit
+by anyone else approves nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,13 @@ from typing import Any
 from bzzz.config import Settings
 from bzzz.errors import GitHubError, TaskNotFoundError, TransitionError
 from bzzz.github import is_writer
+from bzzz.intake.approval import approve, payload_digest
+from bzzz.intake.refusal import refuse_summons
 from bzzz.store.models import Task
 from bzzz.tasks.keys import task_key
 from bzzz.tasks.lifecycle import Actor, Lifecycle
-from bzzz.tasks.states import State
+from bzzz.tasks.states import ACTIVE, State
 from bzzz.webhooks import Context, Outcome, Router
-
-REFUSAL = (
-    "Thanks for the interest, @{login}! Only people with write access to this repository "
-    "can hand an issue to Bzzz, so no agent will pick this up. A maintainer can add the "
-    "`{label}` label to start one."
-)
 
 Announce = Callable[[Task], None]
 
@@ -38,15 +39,19 @@ def role_of(ctx: Context, repo: str, login: str) -> str:
 
 
 class IssueEvents:
-    def __init__(self, settings: Settings, lifecycle: Lifecycle, announce: Announce) -> None:
+    def __init__(
+        self, settings: Settings, lifecycle: Lifecycle, announce: Announce, dynamodb: Any
+    ) -> None:
         self._settings = settings
         self._lifecycle = lifecycle
         self._announce = announce
+        self._db = dynamodb
 
     def register(self, router: Router) -> None:
         router.on("issues.labeled")(self.labeled)
         router.on("issues.unlabeled")(self.unlabeled)
         router.on("issues.closed")(self.closed)
+        router.on("issues.edited")(self.edited)
         router.on("issues")(self.other)
 
     def _is_summon(self, ctx: Context) -> bool:
@@ -69,23 +74,44 @@ class IssueEvents:
             return deferred(f"permission check of {sender}", exc)
         key = task_key(repo, number)
         if not is_writer(role, sender, self._settings.allowed_for(repo)):
-            self._refuse(ctx, repo, number, sender)
+            refuse_summons(ctx.github(), repo, number, sender, self._settings.summon_label)
             return Outcome.ignored(f"{sender} has role {role!r}, not write: no task", key)
-        task, created = self._lifecycle.create(repo, number, str(issue.get("title") or ""))
+        approved = (payload_digest(issue), f"github:{sender}")
+        task, created = self._lifecycle.create(
+            repo, number, str(issue.get("title") or ""), approved=approved
+        )
         if created:
             return Outcome.done("task created", key, created=True)
+        # Labelled again by a writer: the text they see now is approved.
+        self._approve(key, *approved)
         if task.state == State.QUEUED.value:
             # Publishing is at-least-once: announce again in case the first one was lost.
             self._announce(task)
             return Outcome.done("task already queued; announced again", key)
         return Outcome.done(f"task already {task.state}", key)
 
-    def _refuse(self, ctx: Context, repo: str, number: int, login: str) -> None:
-        body = REFUSAL.format(login=login, label=self._settings.summon_label)
+    def _approve(self, key: str, digest: str, by: str) -> bool:
+        return approve(self._settings, self._db, key, digest, by)
+
+    def edited(self, ctx: Context) -> Outcome:
+        """A writer's edit approves the new text; anyone else's leaves the approval as it was."""
+        if ctx.sender_is_bot():
+            return Outcome.ignored("issues.edited by a bot approves nothing")
+        key = task_key(ctx.repo(), ctx.issue_number())
+        task = self._lifecycle.get(key)
+        if task is None or State(task.state) not in ACTIVE:
+            return Outcome.ignored("issues.edited: no active task on this issue", key)
+        sender = ctx.sender()
         try:
-            ctx.github().comment(repo, number, body)
+            role = role_of(ctx, ctx.repo(), sender)
         except GitHubError as exc:
-            ctx.logger.warning("could not post the refusal comment: %s", exc)
+            return deferred(f"permission check of {sender}", exc)
+        if not is_writer(role, sender, self._settings.allowed_for(ctx.repo())):
+            return Outcome.ignored(
+                f"edit by {sender} (role {role!r}): not approved; a writer must approve it", key
+            )
+        self._approve(key, payload_digest(ctx.payload.get("issue")), f"github:{sender}")
+        return Outcome.done(f"edit by {sender} approved", key)
 
     def unlabeled(self, ctx: Context) -> Outcome:
         if not self._is_summon(ctx):

@@ -51,6 +51,7 @@ class ReconcileSummary:
     unchanged: int = 0
     created: int = 0
     cancelled: int = 0
+    refused: int = 0  # labels by people without write access, removed
     requeued: int = 0
     failed: int = 0
     republished: int = 0
@@ -113,11 +114,13 @@ class Reconciler:
         """Repository → Hive project id (None when it comes from the registry)."""
         if self._hive is not None:
             try:
-                return {r.full_name: r.project_id for r in self._hive.active_repos()}
+                repos = self._hive.active_repos()
+                served = (r for r in repos if self._settings.serves(r.full_name))
+                return {r.full_name: r.project_id for r in served}
             except HiveError as exc:
                 log.warning("Hive unavailable, polling the registry's repositories: %s", exc)
                 summary.hive_unavailable = True
-        return dict.fromkeys(known_repos())
+        return dict.fromkeys(known_repos(self._settings))
 
     def _poll(self, summary: ReconcileSummary, now: float) -> None:
         repos = self._repos(summary)
@@ -145,6 +148,7 @@ class Reconciler:
                 summary.unchanged += 1
             else:
                 summary.created += outcome.created
+                summary.refused += outcome.refused
                 summary.cancelled += outcome.cancelled
         if cursor is not None:
             clear(self._settings, self._db)

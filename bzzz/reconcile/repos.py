@@ -1,4 +1,11 @@
-"""One repository's poll: compare the labelled open issues with the repository's tasks."""
+"""One repository's poll: compare the labelled open issues with the repository's tasks.
+
+A labelled issue without a task is a missed webhook only if a writer added the
+label: the issue's `labeled` events name who did, and their role is asked as
+the webhook asks it. Anyone else's label is refused as the webhook refuses it:
+the label is removed, with a comment saying why (bzzz.intake.refusal). The
+task it creates approves the text the poll read (bzzz.intake.approval).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,9 @@ from pynamodb.exceptions import DoesNotExist
 
 from bzzz.config import Settings
 from bzzz.errors import TransitionError
+from bzzz.github import IssueInfo, is_writer
+from bzzz.intake.approval import issue_digest
+from bzzz.intake.refusal import refuse_summons
 from bzzz.reconcile.credentials import GitHubFor
 from bzzz.store.models import Repo, Task
 from bzzz.tasks.lifecycle import Lifecycle
@@ -23,11 +33,13 @@ _ACTIVE = {s.value for s in State} - {s.value for s in TERMINAL}
 class PollOutcome:
     created: int = 0
     cancelled: int = 0
+    refused: int = 0
 
 
-def known_repos() -> list[str]:
-    """The registry's enabled repositories."""
-    return [repo.full_name for repo in Repo.scan(Repo.enabled == 1)]
+def known_repos(settings: Settings) -> list[str]:
+    """The registry's enabled repositories of the accounts this Bzzz serves."""
+    enabled = (repo.full_name for repo in Repo.scan(Repo.enabled == 1))
+    return [name for name in enabled if settings.serves(name)]
 
 
 class RepoPoll:
@@ -51,7 +63,12 @@ class RepoPoll:
         for number, issue in sorted(labelled.items()):
             if number in tasks:
                 continue  # webhooks (or an earlier run) created it; a finished one stays so
-            _, created = self._lifecycle.create(repo, number, issue.title)
+            approver = self._writer_who_labelled(repo, issue)
+            if approver is None:
+                outcome.refused += 1
+                continue
+            approved = (issue_digest(issue.title, issue.body), f"github:{approver}")
+            _, created = self._lifecycle.create(repo, number, issue.title, approved=approved)
             if created:
                 log.info("created the missed task %s#%d", repo, number)
                 outcome.created += 1
@@ -67,6 +84,18 @@ class RepoPoll:
         # Only now: a failure above leaves the old ETag, so the next run looks again.
         _save_etag(repo, row, project_id, new_etag, now)
         return outcome
+
+    def _writer_who_labelled(self, repo: str, issue: IssueInfo) -> str | None:
+        """The writer who added the summon label; None (and the label refused) otherwise."""
+        api = self._github(repo)
+        label = self._settings.summon_label
+        login = api.labeller(repo, issue.number, label)
+        role = api.role(repo, login) if login else "none"
+        if login and is_writer(role, login, self._settings.allowed_for(repo)):
+            return login
+        log.info("refusing %s's label on %s#%d (role %r)", login, repo, issue.number, role)
+        refuse_summons(api, repo, issue.number, login, label)
+        return None
 
 
 def _row(repo: str) -> Repo | None:

@@ -2,13 +2,16 @@
 
 The body depends only on the task and its latest progress (no clock), so
 rendering the same facts twice gives the same text and status sync can skip an
-edit that would change nothing.
+edit that would change nothing. The reason and the last command may be the
+model's words: they are neutralised (no @mention, no closing keyword).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from bzzz.github.neutralise import neutralise
 
 # The comment marker lets a human (or a later tool) find the status comment.
 MARKER = "<!-- bzzz:status -->"
@@ -52,7 +55,7 @@ def status_label(state: str) -> str | None:
 
 
 def _code(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(neutralise(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return "`" + flat.replace("`", "'") + "`"
@@ -84,7 +87,7 @@ def render(view: StatusView, progress: dict[str, Any] | None = None) -> str:
     if view.branch:
         rows.append(("Branch", _code(view.branch)))
     if view.reason:
-        rows.append(("Reason", " ".join(view.reason.split())[:500]))
+        rows.append(("Reason", " ".join(neutralise(view.reason).split())[:500]))
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     headline = _HEADLINES.get(view.state, view.state)
     return (

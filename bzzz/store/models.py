@@ -69,6 +69,10 @@ class Task(Model):
     pr_url = UnicodeAttribute(null=True)
     branch = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+    # The issue text a writer approved (bzzz.intake.approval), and who: an agent
+    # is briefed on that text only.
+    approved_digest = UnicodeAttribute(null=True)
+    approved_by = UnicodeAttribute(null=True)
     # Status sync's mirror on the issue (bzzz.status.sync): the id of the one
     # status comment (negative while a sync holds the right to post it), and
     # what the comment, labels and reaction show, so a replay changes nothing.

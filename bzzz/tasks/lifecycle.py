@@ -118,12 +118,20 @@ class Lifecycle:
 
     # ----- the control plane ----------------------------------------------------
 
-    def create(self, repo: str, number: int, title: str = "") -> tuple[Task, bool]:
-        """Queue a task for an issue unless one is active; return (task, created)."""
+    def create(
+        self, repo: str, number: int, title: str = "", approved: tuple[str, str] | None = None
+    ) -> tuple[Task, bool]:
+        """Queue a task for an issue unless one is active; return (task, created).
+
+        `approved` is (digest, approver): the issue text a writer approved
+        (bzzz.intake.approval); the runner briefs an agent on that text only.
+        """
         now = round(self._clock(), 3)
         fields: dict[str, Value | None] = {
             "repo": repo, "number": number, "title": title, "created_at": now
         }  # fmt: skip
+        if approved is not None:
+            fields["approved_digest"], fields["approved_by"] = approved
         key = task_key(repo, number)
         try:
             return self.apply("create", key, CONTROL_PLANE_ACTOR, fields), True

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from infra.github_emulator import events, gitrepo
 from infra.github_emulator.errors import NotFound, invalid
-from infra.github_emulator.state import Comment, Issue, Label, Repo, Review, World, now
+from infra.github_emulator.state import (
+    Comment,
+    Issue,
+    IssueEvent,
+    Label,
+    Repo,
+    Review,
+    World,
+    now,
+)
 from infra.github_emulator.webhooks import Webhooks
 
 REVIEW_STATES = {
@@ -31,6 +40,7 @@ def add_labels(
             continue
         issue.labels.append(canonical)
         issue.updated_at = now()
+        issue.events.append(IssueEvent(world.new_id(), "labeled", actor, canonical))
         hooks.emit("issues", events.issues(world, repo, issue, "labeled", actor, canonical))
 
 
@@ -42,7 +52,33 @@ def remove_label(
         raise NotFound("Label does not exist")
     issue.labels.remove(matches[0])
     issue.updated_at = now()
+    issue.events.append(IssueEvent(world.new_id(), "unlabeled", actor, matches[0]))
     hooks.emit("issues", events.issues(world, repo, issue, "unlabeled", actor, matches[0]))
+
+
+def edit_issue(
+    world: World, hooks: Webhooks, repo: Repo, issue: Issue, changes: dict[str, object], actor: str
+) -> None:
+    """Change the title and/or body, announced as `issues.edited` with what they were."""
+    was: dict[str, dict[str, str]] = {}
+    if "title" in changes:
+        title = changes["title"]
+        if not isinstance(title, str) or not title.strip():
+            raise invalid("Issue", "title", "missing_field")
+        if title != issue.title:
+            was["title"], issue.title = {"from": issue.title}, title
+    if "body" in changes:
+        body = changes["body"]
+        if body is not None and not isinstance(body, str):
+            raise invalid("Issue", "body", "invalid")
+        if body != issue.body:
+            was["body"], issue.body = {"from": issue.body or ""}, body
+    if not was:
+        return
+    issue.updated_at = now()
+    if issue.pull is None:
+        payload = events.issues(world, repo, issue, "edited", actor)
+        hooks.emit("issues", {**payload, "changes": was})
 
 
 def set_state(

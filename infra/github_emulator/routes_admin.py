@@ -104,7 +104,7 @@ async def install(request: Request) -> Response:
 
 
 async def act(request: Request) -> Response:
-    """Do what a user does on github.com (label, unlabel, comment, close, reopen, review)."""
+    """Do what a user does on github.com (label, unlabel, edit, comment, close, reopen, review)."""
     emulator = _emulator(request)
     body = await request.json()
     world, hooks = emulator.world, emulator.webhooks
@@ -121,6 +121,9 @@ async def act(request: Request) -> Response:
                 actions.add_labels(world, hooks, repo, issue, [body["label"]], actor)
             elif kind == "unlabel":
                 actions.remove_label(world, hooks, repo, issue, body["label"], actor)
+            elif kind == "edit":
+                text = {k: body[k] for k in ("title", "body") if k in body}
+                actions.edit_issue(world, hooks, repo, issue, text, actor)
             elif kind == "comment":
                 comment = actions.add_comment(world, hooks, repo, issue, body.get("body"), actor)
                 return JSONResponse(shapes.comment(world, repo, comment), 201)

@@ -64,12 +64,8 @@ def update_issue(ctx: Ctx) -> Reply:
     own = issue.user.lower() == ctx.identity.login.lower()
     require_write(ctx.identity, repo, "issues", role="read" if own else "triage")
     hooks = ctx.emulator.webhooks
-    if "title" in body:
-        if not isinstance(body["title"], str) or not body["title"].strip():
-            raise invalid("Issue", "title", "missing_field")
-        issue.title = body["title"]
-    if "body" in body:
-        issue.body = body["body"]
+    text = {k: body[k] for k in ("title", "body") if k in body}
+    actions.edit_issue(ctx.world, hooks, repo, issue, text, ctx.identity.login)
     if "assignees" in body:
         issue.assignees = [ctx.world.user(a).login for a in body["assignees"] or []]
     if "labels" in body:
@@ -90,6 +86,12 @@ def update_issue(ctx: Ctx) -> Reply:
         )
     issue.updated_at = now()
     return Reply(shapes.issue(ctx.world, repo, issue))
+
+
+def issue_events(ctx: Ctx) -> Reply:
+    repo = ctx.repo()
+    issue = ctx.issue(repo)
+    return ctx.page([shapes.issue_event(ctx.world, repo, issue, e) for e in issue.events])
 
 
 def list_repo_labels(ctx: Ctx) -> Reply:
@@ -183,6 +185,7 @@ ROUTES = [
     Route(
         f"{R}/issues/{{number}}/labels/{{name}}", endpoint(remove_issue_label), methods=["DELETE"]
     ),
+    Route(f"{R}/issues/{{number}}/events", endpoint(issue_events), methods=["GET"]),
     Route(f"{R}/issues/{{number}}/assignees", endpoint(add_assignees), methods=["POST"]),
     Route(f"{R}/issues/{{number}}/assignees", endpoint(remove_assignees), methods=["DELETE"]),
     Route(f"{R}/labels", endpoint(list_repo_labels), methods=["GET"]),

@@ -9,7 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from infra.github_emulator.shapes_repo import node_id, repo_url, user
-from infra.github_emulator.state import Comment, Issue, Label, Reaction, Repo, World, iso
+from infra.github_emulator.state import (
+    Comment,
+    Issue,
+    IssueEvent,
+    Label,
+    Reaction,
+    Repo,
+    World,
+    iso,
+)
 
 REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")
 
@@ -118,3 +127,22 @@ def comment(world: World, repo: Repo, item: Comment) -> dict[str, Any]:
         "reactions": reaction_rollup(f"{api}/reactions", item.reactions),
         "performed_via_github_app": None,
     }
+
+
+def issue_event(world: World, repo: Repo, item: Issue, event: IssueEvent) -> dict[str, Any]:
+    """An entry of an issue's events, as `GET /repos/{o}/{r}/issues/{n}/events` lists it."""
+    shape: dict[str, Any] = {
+        "id": event.id,
+        "node_id": node_id("LE" if event.event.endswith("labeled") else "IE", event.id),
+        "url": f"{repo_url(world, repo)}/issues/events/{event.id}",
+        "actor": user(world, event.actor),
+        "event": event.event,
+        "commit_id": None,
+        "commit_url": None,
+        "created_at": iso(event.created_at),
+        "performed_via_github_app": None,
+    }
+    if event.label is not None:
+        found = repo.labels.get(event.label.lower())
+        shape["label"] = {"name": event.label, "color": found.color if found else "ededed"}
+    return shape

@@ -86,6 +86,17 @@ class PullRequest:
 
 
 @dataclass
+class IssueEvent:
+    """One entry of an issue's events (GET …/issues/{number}/events): who did what, when."""
+
+    id: int
+    event: str  # "labeled", "unlabeled"
+    actor: str
+    label: str | None = None
+    created_at: datetime = field(default_factory=now)
+
+
+@dataclass
 class Issue:
     """An issue; a pull request is an issue with `pull` set (one number space, as on GitHub)."""
 
@@ -105,6 +116,7 @@ class Issue:
     closed_by: str | None = None
     reactions: list[Reaction] = field(default_factory=list)
     pull: PullRequest | None = None
+    events: list[IssueEvent] = field(default_factory=list)
 
 
 @dataclass

@@ -4,6 +4,11 @@
 the repository's .bzzz.yml says otherwise). The pull request links the issue
 with "Fixes #N" when the repository's tests pass and "Refs #N" when they do
 not, so merging a PR whose tests failed never closes the issue silently.
+
+Everything else in the body and the commit messages came from the model, the
+issue or the repository's output, and is neutralised (bzzz.github.neutralise):
+no @mention notifies anyone and no closing keyword closes any issue, this one
+included, since only that first line decides.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from bzzz.github.neutralise import fence, neutralise
 
 if TYPE_CHECKING:
     from runner.git.workspace import Workspace
@@ -40,7 +47,8 @@ def _commands_table(commands: Sequence[Any]) -> str:
         return "_no commands were run_"
     rows = ["| # | command | exit | seconds |", "| --- | --- | --- | --- |"]
     for index, record in enumerate(commands[-MAX_COMMANDS_SHOWN:], start=1):
-        shown = str(record.command).replace("|", "\\|").replace("\n", " ")[:120]
+        shown = neutralise(str(record.command)).replace("|", "\\|").replace("\n", " ")[:120]
+        shown = shown.replace("`", "'")
         code = "" if record.exit_code is None else record.exit_code
         rows.append(f"| {index} | `{shown}` | {code} | {float(record.duration):.1f} |")
     dropped = len(commands) - MAX_COMMANDS_SHOWN
@@ -55,13 +63,20 @@ def pull_body(number: int, summary: str, commands: Sequence[Any], test: TestResu
         tests = "_the repository has no test command (set `test` in .bzzz.yml)_"
     else:
         verdict = "passed" if test.passed else f"failed (exit {test.exit_code})"
-        tail = test.output[-3000:].strip()
-        tests = f"`{test.command}` {verdict}\n\n```\n{tail}\n```"
+        tail = neutralise(test.output[-3000:].strip())
+        command = neutralise(test.command).replace("`", "'")
+        tests = f"`{command}` {verdict}\n\n{fence(tail)}"
     return (
-        f"{link}\n\n## Summary\n\n{summary.strip() or '_no summary_'}\n\n"
+        f"{link}\n\n## Summary\n\n{neutralise(summary.strip()) or '_no summary_'}\n\n"
         f"## Commands run\n\n{_commands_table(commands)}\n\n## Tests\n\n{tests}\n\n"
         "_Opened by Bzzz as a draft: review before merging._\n"
     )
+
+
+def commit_message(subject: str, number: int, body: str = "") -> str:
+    """`subject (#N)` and `body`, neutralised: a merged commit must close nothing either."""
+    message = f"{neutralise(subject)} (#{number})"
+    return f"{message}\n\n{neutralise(body)}" if body.strip() else message
 
 
 def publish_branch(workspace: Workspace, branch: str, message: str) -> bool:

@@ -1,8 +1,14 @@
 """What the agent is told: the issue, writers' comments, the task's thread, the reviewed plan.
 
 A comment by anyone else (a drive-by account, a read-only user) could steer
-the agent into anything, so it is left out; so is hidden HTML (comments,
-`hidden` and `display:none` elements), which readers of the issue never see.
+the agent into anything, so it is left out; so is hidden text (comments,
+hidden elements, link-reference comments, invisible characters), which
+readers of the issue never see.
+
+The issue's title and body must be the text a writer approved (the task's
+`approved_digest`, bzzz.intake.approval): rewritten since by anyone else, the
+agent is not briefed at all and the task fails with ApprovalError, whose
+message says how a writer approves the new text.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bzzz.errors import ApprovalError
 from bzzz.github import GitHubApi, is_writer, strip_hidden_html
+from bzzz.intake.approval import issue_digest
 from bzzz.threads import thread_context
 from runner.agent.types import TaskBrief
 from runner.errors import ModelUnavailableError
@@ -22,10 +30,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+CHANGED = (
+    "the issue was edited after a maintainer approved it, so no agent read it; a person "
+    "with write access approves the new text with a `/bzzz retry` comment, or by removing "
+    "and adding the label again"
+)
+
+
 def task_brief(
-    api: GitHubApi, key: str, repo: str, number: int, allowed_users: frozenset[str]
+    api: GitHubApi,
+    key: str,
+    repo: str,
+    number: int,
+    allowed_users: frozenset[str],
+    approved_digest: str | None = None,
 ) -> TaskBrief:
     issue = api.issue(repo, number)
+    # A task from before approvals were recorded has no digest: nothing to compare.
+    if approved_digest and issue_digest(issue.title, issue.body) != approved_digest:
+        raise ApprovalError(CHANGED)
     writers: dict[str, bool] = {}
     comments = []
     for comment in api.comments(repo, number):

@@ -12,8 +12,15 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from bzzz.github.neutralise import neutralise
 from bzzz.messages import Envelope, MessageType
-from runner.git.publish import TestResult, branch_name, publish_branch, pull_body
+from runner.git.publish import (
+    TestResult,
+    branch_name,
+    commit_message,
+    publish_branch,
+    pull_body,
+)
 from runner.worker.lease import TaskStopped
 
 if TYPE_CHECKING:
@@ -53,7 +60,11 @@ class Delivery:
         from runner.repo_config import load_repo_config
 
         assert self.workspace is not None and self.api is not None and self.brief is not None
-        config = load_repo_config(self.workspace.path)
+        runner = self.worker.ctx.runner
+        # The runner's own image is always allowed, whatever else the operator listed.
+        images = (runner.sandbox_image, *runner.repo_limits.images)
+        limits = replace(runner.repo_limits, images=images)
+        config = load_repo_config(self.workspace.path, limits=limits)
         self.prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
         if config.problems:
             self.worker.trajectory.record("repo_config", problems=config.problems)
@@ -97,12 +108,12 @@ class Delivery:
     def _complete(self, outcome: Outcome, test: TestResult | None) -> str:
         assert self.api is not None and self.brief is not None
         brief = self.brief
-        branch = self._push(f"{brief.title} (#{brief.number})\n\n{outcome.summary}")
+        branch = self._push(commit_message(brief.title, brief.number, outcome.summary))
         if branch is None:
             return self.fail("the agent finished without changing anything")
         body = pull_body(brief.number, outcome.summary, outcome.commands, test)
         url = self.api.open_draft_pull(
-            brief.repo, branch, self.base, f"{brief.title} (#{brief.number})", body
+            brief.repo, branch, self.base, commit_message(brief.title, brief.number), body
         )
         self.worker.trajectory.record("pull_request", url=url, branch=branch)
         self.worker.note("pr.opened", {"url": url, "branch": branch, "draft": True})
@@ -132,7 +143,8 @@ class Delivery:
         branch = None
         try:
             if push:
-                branch = self._push(f"WIP: partial work on #{self.worker.task.number}\n\n{reason}")
+                number = self.worker.task.number
+                branch = self._push(f"WIP: partial work on #{number}\n\n{neutralise(reason)}")
         except TaskStopped:
             return self.worker.abandon()
         except Exception as exc:  # the failure must still be recorded

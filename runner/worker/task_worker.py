@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bzzz.audit import digest
-from bzzz.errors import TransitionError
+from bzzz.errors import ApprovalError, TransitionError
 from runner.agent.model import Model
 from runner.agent.types import Outcome, TaskBrief
 from runner.errors import EngineUnavailableError, ModelUnavailableError
@@ -116,7 +116,7 @@ class TaskWorker:
                 api = self.ctx.credentials.api(token)
                 brief = task_brief(
                     api, self.key, str(self.task.repo), int(self.task.number),
-                    self.ctx.settings.allowed_for(str(self.task.repo)),
+                    self.ctx.settings.allowed_for(str(self.task.repo)), self.task.approved_digest,
                 )  # fmt: skip
                 self.progress.stage("planning")
                 brief = discuss_plan(self.ctx.participant, self.ctx.model, brief)
@@ -139,6 +139,10 @@ class TaskWorker:
                 except WorkspaceTooLargeError as exc:
                     return delivery.fail(str(exc), push=False)
                 return delivery.deliver(outcome, test)
+        except ApprovalError as exc:
+            keeper.stop()  # nothing was read, cloned or run: fail with the reason, push nothing
+            self.trajectory.record("refused", reason=str(exc))
+            return Delivery(self, None, None, "", None).fail(str(exc), push=False)
         except ModelUnavailableError as exc:
             keeper.stop()
             self.ctx.unhealthy.set()  # before the release requeues it: do not claim it back

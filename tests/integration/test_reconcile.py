@@ -157,8 +157,9 @@ def test_a_spent_rate_limit_stops_early_and_the_next_run_resumes_there(settings,
     _register("acme/three", "acme/two")
     for repo in (REPO, "acme/three", "acme/two"):
         github.act("alice", repo, 1, "label", label="bzzz-task")
-    # Budget for one listing: acme/calc is polled, acme/three is refused.
-    github.set_rate_limit(limit=5000, remaining=1)
+    # Budget for one repository: acme/calc's listing, its labeller's events and role;
+    # acme/three is refused.
+    github.set_rate_limit(limit=5000, remaining=3)
     summary = _run()
     assert summary["rate_limited"] and summary["resume_repo"] == "acme/three"
     assert summary["polled"] == 1 and summary["created"] == 1

@@ -78,3 +78,11 @@ def test_an_allowed_user_is_allowed_on_its_own_owner_only():
 def test_an_allowed_user_without_an_owner_is_refused():
     with pytest.raises(ConfigError, match="BZZZ_ALLOWED_USERS: entry 'carol' must be owner:login"):
         load_settings({**BASE, "BZZZ_ALLOWED_USERS": "carol"})
+
+
+def test_the_owner_allow_list_is_read_and_an_empty_one_serves_everyone():
+    settings = load_settings({**BASE, "BZZZ_ALLOWED_OWNERS": " Acme, bzzz-dev ,"})
+    assert settings.allowed_owners == frozenset({"acme", "bzzz-dev"})
+    assert settings.serves("ACME/calc") and settings.serves("bzzz-dev")
+    assert not settings.serves("evilcorp/x") and not settings.serves("acme-evil/calc")
+    assert load_settings(BASE).serves("evilcorp/x")

@@ -1,11 +1,21 @@
-"""`.bzzz.yml`: typed settings with defaults; a bad field is named and replaced by its default."""
+"""`.bzzz.yml`: typed settings with defaults; a bad field is named and replaced by its default.
+
+The file is the repository's (hostile): its problems never quote it, what it
+asks for is clamped to the runner's maxima, and a link or a huge file is not read.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
+
 from runner.agent.budgets import Budgets
-from runner.repo_config import RepoConfig, load_repo_config, parse_repo_config
+from runner.repo_config import MAX_BYTES, RepoConfig, load_repo_config, parse_repo_config
+from runner.repo_limits import RepoLimits, load_repo_limits
+
+ACME = RepoLimits(images=("ghcr.io/acme/*",))
 
 FULL = """
 image: ghcr.io/acme/ci:3.12
@@ -32,7 +42,7 @@ def test_a_missing_file_gives_the_defaults(tmp_path: Path):
 
 def test_every_field_is_read(tmp_path: Path):
     (tmp_path / ".bzzz.yml").write_text(FULL)
-    config = load_repo_config(tmp_path)
+    config = load_repo_config(tmp_path, limits=ACME)
     assert config.problems == ()
     assert config.image == "ghcr.io/acme/ci:3.12"
     assert config.setup == ("pip install -e .", "make deps")
@@ -86,13 +96,16 @@ colour: blue
     named = [p.split(":")[0] for p in config.problems]
     assert named == [
         "`image`", "`setup`", "`budgets.iterations`", "`budgets.wall_clock_seconds`",
-        "`budgets.coffee`", "`branch_prefix`", "`num_ctx`", "`colour`",
+        "`budgets`", "`branch_prefix`", "`num_ctx`", "an unknown field on line 12 (known",
     ]  # fmt: skip
-    assert "`budgets.iterations`: must be positive, not -3; the default is used" in config.problems
-    assert any(
-        p.startswith("`num_ctx`: must be a whole number, not bool True") for p in config.problems
+    # Nothing the file says is repeated: the problems go on a public issue.
+    for said in ("has spaces", "pip", "ten minutes", "coffee", "escape", "colour", "blue", "-3"):
+        assert not any(said in p for p in config.problems), said
+    assert "`budgets.iterations`: must be positive; the default is used" in config.problems
+    assert "`num_ctx`: must be a whole number, not a true/false; the default is used" in (
+        config.problems
     )
-    assert any(p.startswith("`colour`: unknown field (known: ") for p in config.problems)
+    assert any(p.startswith("an unknown field on line 12 (known: ") for p in config.problems)
 
 
 def test_budgets_must_be_a_mapping_and_setup_may_be_one_command():
@@ -110,3 +123,55 @@ def test_a_runner_default_is_kept_where_the_file_says_nothing():
     config = parse_repo_config("budgets: {tokens: 9000}\n", runner_defaults)
     assert config.image == "bzzz-sandbox:latest"
     assert config.budgets == Budgets(iterations=40, tokens=9000)
+
+
+def test_what_the_file_asks_for_is_clamped_to_the_runner_s_maxima():
+    config = parse_repo_config(
+        "budgets: {iterations: 1000000000, wall_clock_seconds: 1000000000, tokens: 1000000000}\n"
+        "command_timeout: 1000000000\nnum_ctx: 1000000000\n",
+        limits=RepoLimits(iterations=50, wall_clock_seconds=600, tokens=10_000),
+    )
+    assert config.budgets == Budgets(iterations=50, wall_clock_seconds=600, tokens=10_000)
+    assert (config.command_timeout, config.num_ctx) == (1800, 32_768)  # the default maxima
+    assert len(config.problems) == 5
+    assert "`budgets.tokens`: above this runner's maximum; 10000 is used" in config.problems
+
+
+def test_an_image_the_operator_did_not_allow_is_refused():
+    assert parse_repo_config("image: evil.example/miner:latest\n").image is None
+    allowed = parse_repo_config("image: ghcr.io/acme/ci:3.12\n", limits=ACME)
+    assert allowed.image == "ghcr.io/acme/ci:3.12" and allowed.problems == ()
+    refused = parse_repo_config("image: ghcr.io/other/ci:3.12\n", limits=ACME)
+    assert refused.image is None and "BZZZ_ALLOWED_IMAGES" in refused.problems[0]
+
+
+def test_the_limits_come_from_the_environment():
+    limits = load_repo_limits(
+        {"BZZZ_MAX_TOKENS": "5000", "BZZZ_ALLOWED_IMAGES": "a:1, ghcr.io/acme/*"}
+    )
+    assert limits.tokens == 5000 and limits.images == ("a:1", "ghcr.io/acme/*")
+    assert limits.allows_image("ghcr.io/acme/x:2") and not limits.allows_image("b:1")
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "secret.yml"])
+def test_a_symbolic_link_is_not_followed(tmp_path: Path, target: str):
+    (tmp_path / "secret.yml").write_text("test: cat /run/secrets/key\n")
+    (tmp_path / ".bzzz.yml").symlink_to(target)
+    config = load_repo_config(tmp_path)
+    assert config.test_command is None
+    assert config.problems == (
+        ".bzzz.yml: is a symbolic link; Bzzz does not follow links, so it is not read",
+    )
+
+
+def test_a_file_past_the_size_limit_is_not_read(tmp_path: Path):
+    (tmp_path / ".bzzz.yml").write_text("test: make\n" + "#" * MAX_BYTES)
+    config = load_repo_config(tmp_path)
+    assert config.test_command is None
+    assert config.problems == (f".bzzz.yml: larger than {MAX_BYTES} bytes, so it is not read",)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path):
+    os.mkfifo(tmp_path / ".bzzz.yml")
+    config = load_repo_config(tmp_path)
+    assert config.problems == (".bzzz.yml: is not a regular file, so it is not read",)
