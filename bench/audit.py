@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 
 from bzzz import aws
-from bzzz.audit import AuditLog, Signer, publish_public_key, verify_stream
+from bzzz.audit import CONTROL_PLANE, AuditLog, Signer, publish_public_key, verify_stream
 from bzzz.audit.registry import load_registry
 from bzzz.audit.store import AuditStore, to_item
 from bzzz.config import Settings
@@ -100,19 +100,25 @@ def report(name: str, rate: float, baseline: float, baseline_name: str) -> None:
 
 
 def bench(settings: Settings, entries: int, writers: int) -> None:
-    signers = [Signer.generate(f"agent-{n}") for n in range(writers)]
-    for signer in signers:
-        publish_public_key(settings, signer)
-    raw_puts(settings, signers[0], 4, 200)  # warm connections and the server
+    # The lone writer is a runner holding the task's lease (its claim is the first entry);
+    # the N writers share the control plane's key, as concurrent Lambda invocations do,
+    # since only the control plane writes to a stream without holding its lease.
+    runner = Signer.generate("agent-0")
+    publish_public_key(settings, runner)
+    control = Signer.generate(CONTROL_PLANE)
+    settings = settings.with_overrides(audit_public_key=control.public_key)
+    raw_puts(settings, runner, 4, 200)  # warm connections and the server
 
     # Baseline first, then appends, so neither gains from running on a smaller table.
     single = f"bench/single#{uuid.uuid4().hex[:8]}"
-    baseline = raw_puts(settings, signers[0], 1, entries)
-    report("appends, 1 writer", appends(settings, signers[:1], entries, single), baseline,
+    claim = {"state": "claimed", "attempt": 1, "lease_owner": runner.author}
+    AuditLog(settings, runner).append(single, "task.claim", claim)
+    baseline = raw_puts(settings, runner, 1, entries)
+    report("appends, 1 writer", appends(settings, [runner], entries, single), baseline,
            "raw PutItem, 1 thread")  # fmt: skip
     shared = f"bench/shared#{uuid.uuid4().hex[:8]}"
-    baseline = raw_puts(settings, signers[0], writers, entries)
-    concurrent = appends(settings, signers, entries, shared)
+    baseline = raw_puts(settings, runner, writers, entries)
+    concurrent = appends(settings, [control] * writers, entries, shared)
     report(f"appends, {writers} writers, 1 stream", concurrent, baseline, f"raw, {writers} threads")
 
     store = AuditStore(settings)

@@ -8,6 +8,8 @@ can hand in their own `Settings`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -85,6 +87,9 @@ class Settings:
     # Secrets Manager secret (JSON object) holding the secrets of bzzz.secrets,
     # for deployments; locally the secrets come from the environment.
     secrets_id: str | None = None
+    # The control plane's audit public key (`ed25519:...`), pinned at deploy so that
+    # any verifier can check its entries; nothing in the tables can override it.
+    audit_public_key: str | None = None
 
     def queue_url(self, name: str) -> str:
         """The URL of queue `name` ("work", "status", "escalation"), or a ConfigError."""
@@ -200,6 +205,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,
         help_timeout_seconds=_positive_number(env, "BZZZ_HELP_TIMEOUT_SECONDS", 600.0),
         max_help_rounds=_positive_int(env, "BZZZ_MAX_HELP_ROUNDS", 3),
+        audit_public_key=_ed25519_key(env, "BZZZ_AUDIT_PUBLIC_KEY"),
     )
 
 
@@ -217,6 +223,21 @@ def _allowed_users(raw: str) -> frozenset[tuple[str, str]]:
             )
         pairs.add((owner, login))
     return frozenset(pairs)
+
+
+def _ed25519_key(env: Mapping[str, str], variable: str) -> str | None:
+    """`ed25519:` + base64 of 32 bytes (what `bzzz audit keygen` prints), or None if unset."""
+    value = env.get(variable, "").strip()
+    if not value:
+        return None
+    prefix = "ed25519:"
+    try:
+        raw = base64.b64decode(value.removeprefix(prefix), validate=True)
+    except binascii.Error:
+        raw = b""
+    if not value.startswith(prefix) or len(raw) != 32:
+        raise ConfigError(variable, "must be ed25519: and the base64 of a 32-byte public key")
+    return value
 
 
 def _url(env: Mapping[str, str], variable: str) -> str | None:

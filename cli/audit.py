@@ -81,14 +81,14 @@ def _show(args: argparse.Namespace) -> int:
     from bzzz.audit.store import AuditStore
     from bzzz.config import get_settings
 
-    entries = AuditStore(get_settings()).stream(args.task)
-    if not entries:
+    entries, head = AuditStore(get_settings()).read(args.task)
+    if not entries and head is None:
         print(f"bzzz audit: no entries for {args.task}", file=sys.stderr)
         return 1
     print(f"{'seq':>5}  {'time (UTC)':23}  {'author':16}  {'type':16}  {'hash':12}  data")
     for entry in entries:
         print(_line(entry))
-    report = verify_entries(args.task, entries, _registry())
+    report = verify_entries(args.task, entries, _registry(), head)
     print(_verdict(report))
     return 0
 
@@ -105,11 +105,11 @@ def _verify(args: argparse.Namespace) -> int:
             print("no audit streams")
             return 0
     else:
-        entries = AuditStore(settings).stream(args.task)
-        if not entries:
+        entries, head = AuditStore(settings).read(args.task)
+        if not entries and head is None:
             print(f"{args.task}: no entries (deleted, or never written)")
             return 1
-        reports = [verify_entries(args.task, entries, _registry())]
+        reports = [verify_entries(args.task, entries, _registry(), head)]
     for report in reports:
         print(_verdict(report))
     bad = [report for report in reports if not report.ok]

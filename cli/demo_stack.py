@@ -84,7 +84,7 @@ class DemoStack:
         self.env: dict[str, str] = {}
 
     def start(self) -> DemoStack:
-        from bzzz.audit import CONTROL_PLANE, Signer, publish_public_key
+        from bzzz.audit import CONTROL_PLANE, Signer
         from bzzz.store.models import bind
         from cli.supervisor import Supervisor
         from infra.github_emulator import GitHubEmulator, start_in_thread
@@ -104,6 +104,8 @@ class DemoStack:
             BZZZ_WEBHOOK_SECRET=secrets.token_hex(16),
             BZZZ_API_KEY=secrets.token_hex(16),
             BZZZ_AUDIT_SIGNING_KEY=signer.pem().decode("ascii"),
+            # Pinned, as a deployment pins it (template parameter AuditPublicKey).
+            BZZZ_AUDIT_PUBLIC_KEY=signer.public_key,
             BZZZ_STATE_DIR=str(self.state_dir),
             GITHUB_APP_ID=str(APP_ID),
         )
@@ -113,7 +115,6 @@ class DemoStack:
         os.environ["GITHUB_APP_PRIVATE_KEY"] = _app_key()
         self.settings = backend.settings(self.env)
         bind(self.settings)
-        publish_public_key(self.settings, signer)
         supervisor = Supervisor(self.settings, reconcile_every=30.0, drain_every=0.5).start()
         self._exit.callback(supervisor.stop)
         self.supervisor = supervisor

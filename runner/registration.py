@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from bzzz.audit import RESERVED_AUTHORS
 from bzzz.store.models import Agent
+from runner.errors import RunnerStartError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,12 @@ class Registration:
         heartbeat_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if agent_id in RESERVED_AUTHORS:
+            # The audit log trusts this name's entries by a key pinned at deploy; an agent
+            # under it could claim as the control plane and confuse every reader.
+            raise RunnerStartError(
+                f"BZZZ_RUNNER_ID {agent_id!r} is reserved for the control plane; choose another"
+            )
         self.agent_id = agent_id
         self._capabilities = set(capabilities)
         self._models = set(models)

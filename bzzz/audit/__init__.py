@@ -3,7 +3,8 @@
 Append:   `AuditLog(settings, signer).append(stream, type, data)`
 Hook:     `Lifecycle(..., listeners=[audit_listener(log)])`
 Keys:     `load_or_create_key(path, agent_id)`, `publish_public_key(settings, signer)`,
-          `control_plane_signer(settings)`
+          `control_plane_signer(settings)`; `control-plane` is reserved (RESERVED_AUTHORS),
+          its public key pinned at deploy (BZZZ_AUDIT_PUBLIC_KEY)
 Verify:   `verify_stream(settings, stream)`, `verify_all(settings)` -> `StreamReport`s
 API:      `audit_view(settings, stream)`, `read_stream(settings, stream)`
 
@@ -26,6 +27,7 @@ from bzzz.audit.log import AuditLog
 from bzzz.audit.registry import (
     CONTROL_PLANE,
     KEYS_STREAM,
+    RESERVED_AUTHORS,
     KeyRegistry,
     control_plane_signer,
     load_registry,
@@ -40,6 +42,7 @@ __all__ = [
     "ENTRY_TYPES",
     "GENESIS",
     "KEYS_STREAM",
+    "RESERVED_AUTHORS",
     "AuditContentionError",
     "AuditDataError",
     "AuditError",

@@ -11,10 +11,12 @@ finding names the cause rather than its knock-on effects:
 5. prev_hash is the previous entry's hash (else *changed*: re-linked);
 6. the next entry links past this one (this one was *inserted*);
 7. the author has a registered key (else *unknown key*);
-8. the signature is the author's (else *bad signature*).
+8. the signature is the author's (else *bad signature*);
+9. in a task's stream, the author may write it at this seq: the lease holder,
+   or the control plane (else *not the lease holder*; bzzz.audit.lease).
 
-Cutting entries off the end of a stream leaves a valid, shorter chain; see
-docs/audit.md for what anchors the tail.
+Cutting entries off the end of a stream leaves a valid, shorter chain: the
+stream's signed head (bzzz.audit.head, checked by bzzz.audit.verify) shows it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from enum import StrEnum
 
 from bzzz.audit.canonical import GENESIS, entry_hash
 from bzzz.audit.keys import signature_valid
+from bzzz.audit.lease import LeaseReplay
 from bzzz.audit.store import Entry
 
 
@@ -36,6 +39,10 @@ class Problem(StrEnum):
     INSERTED = "inserted"
     UNKNOWN_KEY = "unknown key"
     BAD_SIGNATURE = "bad signature"
+    NOT_LEASE_HOLDER = "not the lease holder"
+    TRUNCATED = "truncated"
+    HEAD_MISMATCH = "head mismatch"
+    RESERVED_NAME = "reserved name"
 
 
 @dataclass(frozen=True)
@@ -57,16 +64,24 @@ KeyLookup = Callable[[Entry], str | None]
 
 
 def first_finding(
-    stream: str, entries: Sequence[Entry], key_for: KeyLookup
+    stream: str, entries: Sequence[Entry], key_for: KeyLookup, *, leases: bool = False
 ) -> tuple[int, Finding | None]:
-    """(number of good entries before the first bad one, the finding or None)."""
+    """(number of good entries before the first bad one, the finding or None).
+
+    `leases`: also check that each author held the lease (a task's stream).
+    """
     prev = GENESIS
+    lease = LeaseReplay()
     for index, entry in enumerate(entries):
         expected = index + 1
         problem = _check(entry, expected, prev, entries, index, key_for)
+        if problem is None and leases:
+            refused = lease.refuse(entry)
+            problem = None if refused is None else (Problem.NOT_LEASE_HOLDER, refused)
         if problem is not None:
             kind, reason = problem
             return index, Finding(stream, entry.seq_text or str(entry.seq), kind, reason)
+        lease.advance(entry)
         prev = entry.hash
     return len(entries), None
 

@@ -1,7 +1,8 @@
 """Appending to a stream: the next seq is taken by a conditional PutItem.
 
 `put_new` succeeds only if (stream, seq) is free, so two appenders can never
-both write seq n: the loser gets the winner's entry back, chains onto it
+both write seq n; the winner then moves the stream's signed head
+(bzzz.audit.head) forward to its entry. The loser gets the winner's entry back, chains onto it
 (new seq, prev_hash, hash, signature) and tries again. After two losses in a
 row it re-reads the tail instead of stepping one entry at a time, and it
 backs off with jitter so that 20 writers on one stream all get through. It
@@ -23,6 +24,7 @@ from typing import Any
 
 from bzzz.audit.canonical import GENESIS, canonical, entry_hash
 from bzzz.audit.errors import AuditContentionError, AuditDataError
+from bzzz.audit.head import Head, head_digest
 from bzzz.audit.keys import Signer
 from bzzz.audit.store import AuditStore, Entry
 from bzzz.config import Settings
@@ -76,6 +78,7 @@ class AuditLog:
             entry = self._chain(stream, type, body_data, tail)
             winner = self._store.put_new(entry)
             if winner is None:
+                self._store.move_head(self._head(entry))
                 with self._lock:
                     if len(self._tails) >= _CACHED_STREAMS:
                         self._tails.clear()  # a long-lived process writes to many tasks
@@ -91,6 +94,12 @@ class AuditLog:
             # Full-jitter exponential backoff (capped): writers that keep colliding
             # spread out instead of all retrying into the same seq again.
             time.sleep(random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**losses)))  # noqa: S311
+
+    def _head(self, entry: Entry) -> Head:
+        digest = head_digest(entry.stream, entry.seq, entry.hash)
+        return Head(
+            entry.stream, entry.seq, entry.hash, self.signer.author, self.signer.sign(digest)
+        )
 
     def _chain(self, stream: str, type: str, data: dict[str, Any], tail: Entry | None) -> Entry:
         seq = 1 if tail is None else tail.seq + 1

@@ -2,9 +2,12 @@
 
 Trust model (docs/audit.md explains it at length):
 
-- The control plane's key is the anchor. Its private key is the secret
-  `audit_signing_key`; a verifier that can read the secret *pins* the
-  control plane's public key to it, whatever the table says.
+- The control plane's key is the anchor, pinned at deploy: its public key is
+  BZZZ_AUDIT_PUBLIC_KEY (the template's `AuditPublicKey` parameter and
+  output), and a verifier that can read the secret `audit_signing_key` pins
+  the key derived from it; the two must agree. Nothing in the tables can
+  name the control plane's key: `control-plane` is a reserved name, which no
+  registration (keys stream or agents row) may take.
 - Every other author registers its public key by appending a self-signed
   `key.registered` entry to the stream `bzzz:keys` (proof of possession), and
   sets `public_key` on its agents-table row for display. The keys stream is
@@ -28,12 +31,14 @@ from bzzz import aws
 from bzzz.audit.chain import first_finding
 from bzzz.audit.errors import AuditKeyError, AuditStoreError
 from bzzz.audit.keys import Signer
+from bzzz.audit.lease import CONTROL_PLANE as CONTROL_PLANE
 from bzzz.audit.log import AuditLog
 from bzzz.audit.store import AuditStore, Entry
 from bzzz.config import Settings
 from bzzz.secrets import SecretStore
 
-CONTROL_PLANE = "control-plane"  # the same id as bzzz.tasks.lifecycle.CONTROL_PLANE
+# The same id as bzzz.tasks.lifecycle.CONTROL_PLANE. Reserved: its key is pinned at deploy.
+RESERVED_AUTHORS = frozenset({CONTROL_PLANE})
 KEYS_STREAM = "bzzz:keys"
 KEY_REGISTERED = "key.registered"
 
@@ -68,7 +73,11 @@ def registrations(entries: list[Entry]) -> list[tuple[str, str]]:
     link from the entry after it.
     """
     good, _ = first_finding(KEYS_STREAM, entries, self_signed_key)
-    return [(entry.author, self_signed_key(entry) or "") for entry in entries[:good]]
+    return [
+        (entry.author, self_signed_key(entry) or "")
+        for entry in entries[:good]
+        if entry.author not in RESERVED_AUTHORS  # never trusted, and reported by verify
+    ]
 
 
 def load_registry(
@@ -77,17 +86,31 @@ def load_registry(
     *,
     keys_stream: list[Entry] | None = None,
 ) -> KeyRegistry:
-    """The registry a verifier trusts; pins the control plane's key when the secret is readable."""
+    """The registry a verifier trusts, with the control plane's key pinned where configured.
+
+    Without BZZZ_AUDIT_PUBLIC_KEY and without the secret, the control plane
+    has no key and its entries verify as `unknown key`. AuditKeyError when
+    the two are set and disagree.
+    """
     registry = KeyRegistry()
     stream = AuditStore(settings).stream(KEYS_STREAM) if keys_stream is None else keys_stream
     for author, key in registrations(stream):
         registry.add(author, key, KEYS_STREAM)
     for agent_id, key in _agents_with_keys(settings):
-        registry.add(agent_id, key, "agents table")
+        if agent_id not in RESERVED_AUTHORS:
+            registry.add(agent_id, key, "agents table")
+    published = settings.audit_public_key
+    if published:
+        registry.add(CONTROL_PLANE, published, "BZZZ_AUDIT_PUBLIC_KEY (pinned)", pin=True)
     secret = (secrets or SecretStore(settings)).get("audit_signing_key")
     if secret:
-        pinned = Signer.from_text(CONTROL_PLANE, secret).public_key
-        registry.add(CONTROL_PLANE, pinned, "signing secret (pinned)", pin=True)
+        derived = Signer.from_text(CONTROL_PLANE, secret).public_key
+        if published and derived != published:
+            raise AuditKeyError(
+                "BZZZ_AUDIT_PUBLIC_KEY is not the public key of the signing secret "
+                "audit_signing_key; `bzzz audit keygen` prints the pair"
+            )
+        registry.add(CONTROL_PLANE, derived, "signing secret (pinned)", pin=True)
     return registry
 
 
@@ -101,8 +124,14 @@ def control_plane_signer(settings: Settings, secrets: SecretStore | None = None)
 def publish_public_key(settings: Settings, signer: Signer) -> None:
     """Register `signer`'s public key (once) and show it on its agents row if the row exists.
 
-    Raises AuditKeyError when the author already registered a different key.
+    Raises AuditKeyError when the author already registered a different key,
+    or is a reserved name (the control plane's key is pinned at deploy instead).
     """
+    if signer.author in RESERVED_AUTHORS:
+        raise AuditKeyError(
+            f"{signer.author!r} is a reserved name: its key is pinned at deploy "
+            "(BZZZ_AUDIT_PUBLIC_KEY), never registered"
+        )
     store = AuditStore(settings)
     for author, key in registrations(store.stream(KEYS_STREAM)):
         if author == signer.author:

@@ -2,8 +2,9 @@
 
 The one table without a PynamoDB model (docs/architecture.md, "Persistence"):
 a verifier must see a tampered item exactly as stored, where a model would
-coerce or reject it. `data` is a JSON string. Reads are consistent: a verifier
-must see every acknowledged append.
+coerce or reject it. `data` is a JSON string. Each stream also holds its
+signed head at seq 0 (bzzz.audit.head), moved forward after every entry.
+Reads are consistent: a verifier must see every acknowledged append.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bzzz import aws
 from bzzz.audit.canonical import canonical
 from bzzz.audit.errors import AuditStoreError
+from bzzz.audit.head import Head, head_from_item, is_head_item, to_head_item
 from bzzz.config import Settings
 
 
@@ -124,11 +126,17 @@ class AuditStore:
             Limit=1,
             ConsistentRead=True,
         )["Items"]
-        return from_item(items[0]) if items else None
+        # The head (seq 0) comes last: if it is all there is, the stream has no entries.
+        return from_item(items[0]) if items and not is_head_item(items[0]) else None
 
     def stream(self, stream: str) -> list[Entry]:
         """Every entry of `stream`, in seq order."""
+        return self.read(stream)[0]
+
+    def read(self, stream: str) -> tuple[list[Entry], Head | None]:
+        """Every entry of `stream` in seq order, and its head (None if it has none)."""
         entries: list[Entry] = []
+        head: Head | None = None
         page: dict[str, Any] = {}
         while True:
             reply = self._call(
@@ -140,17 +148,22 @@ class AuditStore:
                 ConsistentRead=True,
                 **page,
             )
-            entries.extend(from_item(item) for item in reply["Items"])
+            for item in reply["Items"]:
+                if is_head_item(item):
+                    head = head_from_item(item)
+                else:
+                    entries.append(from_item(item))
             if "LastEvaluatedKey" not in reply:
-                return entries
+                return entries, head
             page = {"ExclusiveStartKey": reply["LastEvaluatedKey"]}
 
-    def scan(self) -> Iterator[Entry]:
-        """Every entry of every stream, in no particular order."""
+    def scan(self) -> Iterator[Entry | Head]:
+        """Every entry and head of every stream, in no particular order."""
         page: dict[str, Any] = {}
         while True:
             reply = self._call("scan", TableName=self.table, ConsistentRead=True, **page)
-            yield from (from_item(item) for item in reply["Items"])
+            for item in reply["Items"]:
+                yield head_from_item(item) if is_head_item(item) else from_item(item)
             if "LastEvaluatedKey" not in reply:
                 return
             page = {"ExclusiveStartKey": reply["LastEvaluatedKey"]}
@@ -180,6 +193,27 @@ class AuditStore:
         except BotoCoreError as exc:
             raise AuditStoreError(f"cannot append to {entry.stream}: {exc}") from exc
         return None
+
+    def move_head(self, head: Head) -> None:
+        """Point the stream's head at `head.seq`, unless it already points further.
+
+        Called after the entry is written, never before: a head must not name an
+        entry that is not there. A concurrent appender of a later seq may have
+        moved it on already; the head only moves forward.
+        """
+        try:
+            self.db.put_item(
+                TableName=self.table,
+                Item=to_head_item(head),
+                ConditionExpression="attribute_not_exists(#q) OR head_seq < :n",
+                ExpressionAttributeNames={"#q": "seq"},
+                ExpressionAttributeValues={":n": {"N": str(head.seq)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
 
     def _call(self, operation: str, **params: Any) -> Any:
         try:

@@ -25,11 +25,12 @@ def audit_view(
 ) -> dict[str, Any]:
     """`{stream, entries, verified, head, finding}`; `finding` is null when the chain verifies.
 
-    An empty stream gives `entries: []` and `verified: true`; the route decides
-    whether that is a 404 (it knows whether the task exists).
+    An empty stream gives `entries: []` and `verified: true` (unless its signed
+    head says entries were there); the route decides whether that is a 404 (it
+    knows whether the task exists).
     """
-    entries = AuditStore(settings).stream(stream)
-    report = verify_entries(stream, entries, registry or load_registry(settings, secrets))
+    entries, head = AuditStore(settings).read(stream)
+    report = verify_entries(stream, entries, registry or load_registry(settings, secrets), head)
     return {
         "stream": stream,
         "entries": [entry.to_dict() for entry in entries],

@@ -33,24 +33,25 @@ def test_concurrent_appenders_leave_one_unbroken_chain(dynamodb_backend):
     requests so that moto applies conditions atomically, as DynamoDB does.
     """
     backend = dynamodb_backend
+    # Concurrent writers of one stream are control-plane invocations (one key, many
+    # processes): only the control plane writes to a stream without holding its lease.
+    control = Signer.generate("control-plane")
     dynamodb_settings = backend.settings(backend.provision(unique_stack_name()))
-    signers = [Signer.generate(f"agent-{n}") for n in range(WRITERS)]
-    for signer in signers:
-        publish_public_key(dynamodb_settings, signer)
+    dynamodb_settings = dynamodb_settings.with_overrides(audit_public_key=control.public_key)
     stream = "octo/race#1"
     barrier = threading.Barrier(WRITERS)
     errors: list[BaseException] = []
 
-    def write(signer: Signer) -> None:
-        log = AuditLog(dynamodb_settings, signer)
+    def write(writer: int) -> None:
+        log = AuditLog(dynamodb_settings, control)
         barrier.wait()
         try:
             for n in range(PER_WRITER):
-                log.append(stream, "command.run", {"command": f"step {n}", "exit_code": 0})
+                log.append(stream, "command.run", {"command": f"step {n}", "writer": writer})
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(signer,)) for signer in signers]
+    threads = [threading.Thread(target=write, args=(writer,)) for writer in range(WRITERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -61,10 +62,12 @@ def test_concurrent_appenders_leave_one_unbroken_chain(dynamodb_backend):
     assert [entry.seq for entry in entries] == list(range(1, WRITERS * PER_WRITER + 1))
     assert entries[0].prev_hash == GENESIS
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
-    by_author = {signer.author: 0 for signer in signers}
+    by_writer = dict.fromkeys(range(WRITERS), 0)
     for entry in entries:
-        by_author[entry.author] += 1
-    assert set(by_author.values()) == {PER_WRITER}
+        by_writer[entry.data["writer"]] += 1
+    assert set(by_writer.values()) == {PER_WRITER}
+    head = AuditStore(dynamodb_settings).read(stream)[1]
+    assert head is not None and (head.seq, head.hash) == (entries[-1].seq, entries[-1].hash)
     report = verify_stream(dynamodb_settings, stream)
     assert report.ok, report.finding
     assert report.entries == WRITERS * PER_WRITER
@@ -112,9 +115,9 @@ def test_lifecycle_transitions_through_the_listener_verify(aws_settings):
         audit_view(aws_settings, key, secrets=SecretStore(aws_settings, {}))["finding"]["problem"]
         == "unknown key"
     )
-    # ...until it publishes its key in the keys stream.
-    publish_public_key(aws_settings, control)
-    assert verify_stream(aws_settings, key, secrets=SecretStore(aws_settings, {})).ok
+    # ...until its public key is pinned, as a deployment pins it (BZZZ_AUDIT_PUBLIC_KEY).
+    pinned = aws_settings.with_overrides(audit_public_key=control.public_key)
+    assert verify_stream(pinned, key, secrets=SecretStore(aws_settings, {})).ok
 
 
 def test_bad_data_and_types_are_refused_before_any_write(aws_settings):

@@ -52,6 +52,8 @@ def test_agents_row_key_alone_is_trusted(aws_settings):
             "expires_at": {"N": "9"},
         },
     )
+    claim = {"state": "claimed", "attempt": 1, "lease_owner": "agent-d"}
+    AuditLog(aws_settings, runner).append("octo/rows#1", "task.claim", claim)
     AuditLog(aws_settings, runner).append("octo/rows#1", "git.push", {"branch": "b"})
     assert verify_stream(aws_settings, "octo/rows#1").ok
 
@@ -61,7 +63,8 @@ def test_rewritten_key_registration_breaks_the_keys_stream(aws_settings):
     runner, other = Signer.generate("agent-1"), Signer.generate("agent-2")
     publish_public_key(aws_settings, runner)
     publish_public_key(aws_settings, other)
-    AuditLog(aws_settings, runner).append("octo/keys#1", "task.claim", {"state": "claimed"})
+    claim = {"state": "claimed", "attempt": 1, "lease_owner": "agent-1"}
+    AuditLog(aws_settings, runner).append("octo/keys#1", "task.claim", claim)
     assert all(report.ok for report in verify_all(aws_settings))
 
     # Re-key agent-1 in place: the entry is self-consistent, but agent-2's no longer links to it.

@@ -38,8 +38,7 @@ class Stack:
         self.secrets = SecretStore(
             settings, {"BZZZ_AUDIT_SIGNING_KEY": self.control.pem().decode()}
         )
-        publish_public_key(settings, self.runner)
-        publish_public_key(settings, self.control)
+        publish_public_key(settings, self.runner)  # the control plane's name is reserved
 
     def stream(self) -> str:
         """A fresh task stream: create, claim, a command, start, a push, complete."""
@@ -48,12 +47,13 @@ class Stack:
             AuditLog(self.settings, self.control),
             AuditLog(self.settings, self.runner),
         )
-        control.append(key, "task.create", {"state": "queued", "version": 1})
-        runner.append(key, "task.claim", {"state": "claimed", "version": 2})
+        lease = {"attempt": 1, "lease_owner": "agent-1"}
+        control.append(key, "task.create", {"state": "queued", "version": 1, "attempt": 1})
+        runner.append(key, "task.claim", {"state": "claimed", "version": 2, **lease})
         runner.append(key, "command.run", {"command": "pytest", "exit_code": 0})
-        runner.append(key, "task.start", {"state": "running", "version": 3})
+        runner.append(key, "task.start", {"state": "running", "version": 3, **lease})
         runner.append(key, "git.push", {"branch": "bzzz/1", "commit": "abc"})
-        control.append(key, "task.complete", {"state": "completed", "version": 4})
+        control.append(key, "task.complete", {"state": "completed", "version": 4, "attempt": 1})
         return key
 
     def verify(self, key: str):

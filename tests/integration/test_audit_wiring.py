@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bzzz.audit import CONTROL_PLANE, Signer, publish_public_key, verify_stream
+from bzzz.audit import CONTROL_PLANE, Signer, verify_stream
 from bzzz.audit.wiring import control_plane_listeners
 from bzzz.secrets import SecretStore
 from bzzz.tasks.lifecycle import Lifecycle
@@ -15,13 +15,12 @@ def test_without_a_key_there_is_no_listener(aws_settings):
 def test_transitions_made_by_the_control_plane_verify(aws_settings):
     signer = Signer.generate(CONTROL_PLANE)
     secrets = SecretStore(aws_settings, environ={"BZZZ_AUDIT_SIGNING_KEY": signer.pem().decode()})
-    publish_public_key(aws_settings, signer)
     listeners = control_plane_listeners(aws_settings, secrets)
     assert len(listeners) == 1
     lifecycle = Lifecycle(aws_settings, listeners=listeners)
     task, _ = lifecycle.create("acme/calc", 1, "t")
     lifecycle.claim(task.key, "runner-a")
     lifecycle.cancel(task.key, "label removed")
-    report = verify_stream(aws_settings, task.key)
+    report = verify_stream(aws_settings, task.key, secrets=secrets)
     assert report.finding is None
     assert report.entries == 3
