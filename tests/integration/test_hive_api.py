@@ -211,11 +211,11 @@ def test_a_tasks_audit_stream_is_served_and_verifies(
 ):
     from urllib.parse import quote
 
-    from bzzz.audit import CONTROL_PLANE, Signer, publish_public_key
+    from bzzz.audit import CONTROL_PLANE, Signer
 
     signer = Signer.generate(CONTROL_PLANE)
+    # The control plane's key is pinned from its signing secret, never published.
     monkeypatch.setenv("BZZZ_AUDIT_SIGNING_KEY", signer.pem().decode())
-    publish_public_key(http_function.settings, signer)
     assert http_function(labeled_event())["statusCode"] == 200  # the webhook creates the task
 
     status, body = _call(http_function, "GET", f"/api/tasks/{quote('acme/calc#1', safe='')}/audit")
