@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.fixtures.runner_scenario import (
     FIXED_CALC,
     REPO,
     TEST_COMMAND,
@@ -23,8 +23,6 @@ from tests.e2e.conftest import (
     wait_until,
     write_file,
 )
-
-pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = f"{REPO}#1"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.fixtures.runner_scenario import (
     FIXED_CALC,
     REPO,
     TEST_COMMAND,
@@ -21,8 +21,6 @@ from tests.e2e.conftest import (
     wait_until,
     write_file,
 )
-
-pytestmark = pytest.mark.e2e
 
 KEY = f"{REPO}#1"
 SEED = calc_seed(f"test: {json.dumps(TEST_COMMAND)}\n")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.fixtures.polling import envelopes_until
+from tests.fixtures.runner_scenario import (
     FIXED_CALC,
     PLAN,
     REPO,
@@ -28,9 +29,6 @@ from tests.e2e.conftest import (
     wait_until,
     write_file,
 )
-from tests.fixtures.polling import envelopes_until
-
-pytestmark = pytest.mark.e2e
 
 BZZZ_YML = f"test: {json.dumps(TEST_COMMAND)}\nbranch_prefix: bzzz/\n"
 

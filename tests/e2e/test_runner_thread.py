@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.fixtures.polling import drain_until
+from tests.fixtures.runner_scenario import (
     FIXED_CALC,
     REPO,
     TEST_COMMAND,
@@ -16,9 +17,6 @@ from tests.e2e.conftest import (
     wait_until,
     write_file,
 )
-from tests.fixtures.polling import drain_until
-
-pytestmark = pytest.mark.e2e
 
 KEY = f"{REPO}#1"
 QUESTION = "Should sum_to(0) be 0 or raise?"

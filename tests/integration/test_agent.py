@@ -24,8 +24,6 @@ from runner.agent.types import TaskBrief
 from runner.sandbox.container import Sandbox, SandboxConfig
 from tests.fixtures.containers import TEST_RUNNER_ID
 
-pytestmark = pytest.mark.integration
-
 BUGGY = "def average(values):\n    return sum(values) / (len(values) - 1)\n"
 FIXED = "def average(values):\n    return sum(values) / len(values)\n"
 TEST_FILE = (

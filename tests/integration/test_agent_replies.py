@@ -21,8 +21,6 @@ from tests.integration.test_agent import (
     sent_messages,
 )
 
-pytestmark = pytest.mark.integration
-
 # The fixtures of test_agent.py: a sandbox per module, the demo repository reset per test.
 box = shared.box
 repo = shared.repo

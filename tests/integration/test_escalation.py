@@ -29,8 +29,6 @@ from tests.events import scheduler_event, sqs_event
 from tests.events.receivers import serve
 from tests.fixtures.polling import wait_for_visible
 
-pytestmark = pytest.mark.integration
-
 REPO = "acme/calc"
 KEY = f"{REPO}#1"
 SECRET = "n8n-shared-secret"

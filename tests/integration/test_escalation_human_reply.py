@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 from bzzz import threads
 from bzzz.bus import Bus
 from bzzz.escalation.handler import Escalations
@@ -29,7 +27,6 @@ from tests.fixtures.polling import drain_until
 
 __all__ = ["served_app"]
 
-pytestmark = pytest.mark.integration
 
 KEY = "acme/calc#1"
 QUESTION = "Should sum_to(0) return 0 or raise?"

@@ -12,8 +12,6 @@ from githubkit.exception import RequestFailed
 
 from tests.fixtures.github import app_jwt
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def private_key() -> str:

@@ -10,13 +10,9 @@ import copy
 import json
 from dataclasses import replace
 
-import pytest
-
 from infra.github_emulator import DEMO_SEED, GitHubEmulator, shapes, start_in_thread
 from infra.github_emulator.contract import Exchange
 from tests.fixtures.github import contract_violations
-
-pytestmark = pytest.mark.integration
 
 
 def _recorded(github, path):

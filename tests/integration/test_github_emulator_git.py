@@ -10,8 +10,6 @@ import httpx
 import pytest
 from githubkit.exception import RequestFailed
 
-pytestmark = pytest.mark.integration
-
 GIT_ENV = {
     **os.environ,
     "GIT_CONFIG_GLOBAL": os.devnull,

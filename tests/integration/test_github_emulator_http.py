@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from githubkit.exception import RequestFailed
 
-pytestmark = pytest.mark.integration
-
 
 def test_etag_304_does_not_spend_the_rate_limit(github):
     with github.http(github.tokens["alice"]) as http:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from githubkit.exception import RequestFailed
 
-pytestmark = pytest.mark.integration
-
 OWNER, REPO = "acme", "calc"
 
 

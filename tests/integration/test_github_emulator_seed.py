@@ -11,8 +11,6 @@ import pytest
 
 from infra.github_emulator import GitHubEmulator, SeedError
 
-pytestmark = pytest.mark.integration
-
 ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
 
 

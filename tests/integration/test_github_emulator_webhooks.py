@@ -6,10 +6,6 @@ import hashlib
 import hmac
 import subprocess
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 SECRET = "It's a Secret to Everybody"
 
 

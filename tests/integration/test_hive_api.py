@@ -14,8 +14,6 @@ from tests.events.http_function import HttpFunction, http_function
 
 __all__ = ["http_function"]
 
-pytestmark = pytest.mark.integration
-
 
 def _installation_added(fn: HttpFunction) -> int:
     """Announce acme/calc to the function as GitHub does when the app gets the repo."""

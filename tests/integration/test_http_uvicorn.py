@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 
 from bzzz.store.models import Repo, ThreadMessage
 from bzzz.tasks.lifecycle import Lifecycle
@@ -15,7 +14,6 @@ from tests.fixtures.github import GitHubHandle
 
 __all__ = ["served_app"]
 
-pytestmark = pytest.mark.integration
 
 KEY = "acme/calc#1"
 

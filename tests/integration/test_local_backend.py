@@ -24,8 +24,6 @@ from infra.local_backend.intrinsics import Stack, resolve
 from infra.local_backend.template import parse_template
 from tests.fixtures.aws import unique_stack_name
 
-pytestmark = pytest.mark.integration
-
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template()
 

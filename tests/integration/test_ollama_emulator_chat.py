@@ -6,8 +6,6 @@ import httpx
 import ollama
 import pytest
 
-pytestmark = pytest.mark.integration
-
 RUN_COMMAND = {
     "type": "function",
     "function": {

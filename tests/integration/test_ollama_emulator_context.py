@@ -7,8 +7,6 @@ import pytest
 
 from infra.ollama_emulator.context_window import MESSAGE_OVERHEAD, estimate_tokens
 
-pytestmark = pytest.mark.integration
-
 
 def scenario(overflow: str = "truncate", **model: object) -> dict:
     spec = {

@@ -12,8 +12,6 @@ import pytest
 from infra.ollama_emulator.contract import CONTRACT_PATH, contract, problems
 from tests.fixtures.ollama import client_losses, exchange_problems, fail_on_contract_breaks
 
-pytestmark = pytest.mark.integration
-
 TOOL = {"type": "function", "function": {"name": "finish", "parameters": {"type": "object"}}}
 SCENARIO = {
     "models": [

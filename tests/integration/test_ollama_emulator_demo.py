@@ -17,12 +17,9 @@ from pathlib import Path
 
 import httpx
 import ollama
-import pytest
 
 from cli.main import main
 from infra.ollama_emulator.scenarios import DEMO
-
-pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[2]
 BUGGY = "def average(values):\n    return sum(values) / (len(values) - 1)\n"

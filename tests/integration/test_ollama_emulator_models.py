@@ -10,8 +10,6 @@ import pytest
 
 from infra.ollama_emulator import ScenarioError
 
-pytestmark = pytest.mark.integration
-
 SCENARIO = {
     "version": "0.12.6",
     "models": [

@@ -20,8 +20,6 @@ from tests.events import scheduler_event
 from tests.events.receivers import HiveReceiver, serve
 from tests.fixtures.polling import envelopes_until
 
-pytestmark = pytest.mark.integration
-
 REPO = "acme/calc"
 
 

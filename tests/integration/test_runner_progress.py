@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from runner.agent.types import Step
 from runner.worker.progress import ProgressReporter, TerminalDisplay
 from tests.fixtures.polling import arrivals_before_barrier
-
-pytestmark = pytest.mark.integration
 
 
 class Clock:

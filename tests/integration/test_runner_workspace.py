@@ -23,8 +23,6 @@ from tests.fixtures.control_plane import ControlPlane, app_private_key, control_
 
 __all__ = ["app_private_key", "control_plane"]
 
-pytestmark = pytest.mark.integration
-
 
 KEY = "acme/calc#1"
 

@@ -19,8 +19,6 @@ from runner.errors import ImageNotFoundError, SandboxGoneError
 from runner.sandbox.container import RUNNER_LABEL, TASK_LABEL, Sandbox, SandboxConfig, reap_orphans
 from tests.fixtures.containers import TEST_RUNNER_ID, assert_usable, leftovers
 
-pytestmark = pytest.mark.integration
-
 LIMITS = {"memory": "256m", "pids": 64, "cpus": 1.0, "output_limit": 4000}
 
 

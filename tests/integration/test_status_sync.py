@@ -18,8 +18,6 @@ from tests.events import sqs_event
 from tests.events.receivers import FlakyProxy, HiveReceiver, serve
 from tests.fixtures.polling import wait_for_visible
 
-pytestmark = pytest.mark.integration
-
 REPO = "acme/calc"
 KEY = f"{REPO}#1"
 PR = "https://github.com/acme/calc/pull/2"

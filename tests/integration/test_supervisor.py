@@ -15,8 +15,6 @@ from bzzz.status.render import MARKER
 from bzzz.store.models import Repo, Task, bind
 from cli.supervisor import Supervisor
 
-pytestmark = pytest.mark.integration
-
 REPO = "acme/calc"
 SECRET = "supervisor-test-secret"
 

@@ -21,7 +21,6 @@ from tests.events.receivers import FlakyProxy, serve
 
 __all__ = ["http_function"]
 
-pytestmark = pytest.mark.integration
 
 MAX = 4 * 1024 * 1024
 

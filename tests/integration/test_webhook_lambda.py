@@ -7,8 +7,6 @@ import subprocess
 import sys
 from typing import Any
 
-import pytest
-
 from bzzz.bus import Bus
 from bzzz.store.models import WebhookDelivery
 from bzzz.tasks.lifecycle import Lifecycle
@@ -23,8 +21,6 @@ from tests.events.http_function import HttpFunction, http_function
 from tests.fixtures.polling import arrivals_before_barrier, envelopes_until
 
 __all__ = ["http_function"]
-
-pytestmark = pytest.mark.integration
 
 
 def announced(fn: HttpFunction, count: int = 1) -> list[Any]:

@@ -32,14 +32,22 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import (  # noqa: F401  (fixtures, imported to be found here)
-    REPO,
     app_private_key,
     control_plane,
     create_task,
     runner_env,
     start_runner,
 )
+from tests.fixtures.runner_scenario import REPO
+from tests.fixtures.tiers import mark_tier
 from tests.security.canaries import Canaries
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is marked `security` and `integration` (the attack suite runs at
+    the integration level), so `-m security` runs it alone."""
+    mark_tier(items, Path(__file__).parent, "security", "integration")
 
 
 @pytest.fixture

@@ -33,8 +33,6 @@ from bzzz.config import load_settings
 from bzzz.secrets import SecretStore
 from tests.fixtures.aws import unique_stack_name
 
-pytestmark = pytest.mark.integration
-
 _numbers = itertools.count(1)
 NO_SECRETS: dict[str, str] = {}
 

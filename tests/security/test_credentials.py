@@ -26,7 +26,6 @@ from tests.fixtures.control_plane import API_KEY, ControlPlane, app_private_key,
 
 __all__ = ["app_private_key", "control_plane"]
 
-pytestmark = pytest.mark.integration
 
 KEY = "acme/calc#1"
 

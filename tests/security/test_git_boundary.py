@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.fixtures.runner_scenario import (
     FIXED_CALC,
     REPO,
     TEST_COMMAND,

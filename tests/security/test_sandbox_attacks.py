@@ -28,8 +28,6 @@ import pytest
 from runner.sandbox.container import CommandResult, Sandbox, SandboxConfig
 from tests.fixtures.containers import TEST_RUNNER_ID, assert_usable, leftovers
 
-pytestmark = pytest.mark.integration
-
 LIMITS = {"memory": "256m", "pids": 64, "cpus": 1.0, "output_limit": 4000}
 # Token-shaped, as the real ones are, so that a hunt for the shapes would find them.
 CANARIES = {

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# lint-imports is a static analysis tool: it reads files and opens no socket.
+pytestmark = pytest.mark.runs_tool("lint-imports on the tree and on planted copies")
+
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
