@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -106,39 +105,3 @@ def test_templates_pass_cfn_lint(template):
         [str(BIN / "cfn-lint"), template], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_the_deploy_role_trusts_only_main_of_one_repository():
-    from infra.local_backend.template import load_template
-
-    role = load_template(DEPLOY / "oidc-role.yaml")["Resources"]["DeployRole"]["Properties"]
-    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    condition = statement["Condition"]["StringEquals"]
-    assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-    assert condition["token.actions.githubusercontent.com:sub"] == {
-        "Fn::Sub": "repo:${GitHubOwner}/${GitHubRepo}:ref:refs/heads/${Branch}"
-    }
-
-
-def test_the_workflow_deploys_with_oidc_and_no_stored_keys():
-    text = (DEPLOY / "github-actions" / "deploy.yml").read_text()
-    workflow = yaml.safe_load(text)
-    assert workflow["permissions"]["id-token"] == "write"
-    assert workflow[True]["push"]["branches"] == ["main"]  # YAML 1.1 reads `on:` as True
-    steps = workflow["jobs"]["deploy"]["steps"]
-    runs = " ".join(step.get("run", "") for step in steps)
-    assert "sam build" in runs and "sam deploy" in runs
-    assert "--use-container" not in runs
-    assert workflow["jobs"]["deploy"]["needs"] == "test"
-    for stored in ("aws-access-key-id", "AWS_SECRET_ACCESS_KEY", "secrets."):
-        assert stored not in text
-
-
-def test_the_app_manifest_asks_for_what_bzzz_uses():
-    manifest = json.loads((DEPLOY / "github-app-manifest.json").read_text())
-    assert manifest["default_permissions"] == {
-        "metadata": "read", "issues": "write", "pull_requests": "write", "contents": "write",
-    }  # fmt: skip
-    assert {"issues", "issue_comment"} <= set(manifest["default_events"])
-    assert manifest["hook_attributes"]["url"].endswith("/github/webhook")

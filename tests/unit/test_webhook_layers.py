@@ -1,7 +1,4 @@
-"""The three webhook layers on their own: verify, parse, route (no servers needed).
-
-Kept beside the webhook's integration tests so that every webhook test lives in one place.
-"""
+"""The three webhook layers on their own: verify, parse, route (no servers needed)."""
 
 from __future__ import annotations
 
