@@ -1,7 +1,7 @@
 """The agent's limits on the real parts: budgets, loops, hangs, floods, the context window, Ollama.
 
-Same setting as test_agent.py: a Podman sandbox shared by the module, and the
-Ollama stand-in over HTTP playing scripted models.
+Same setting as test_agent.py (tests/fixtures/agent_sandbox.py): a Podman sandbox
+shared by the module, and the Ollama stand-in over HTTP playing scripted models.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from runner.agent.budgets import Budgets
 from runner.agent.model import Model
 from runner.errors import ModelNotFoundError, ModelUnavailableError
 from runner.sandbox.container import Sandbox
-from tests.integration import test_agent as shared
-from tests.integration.test_agent import (
+from tests.fixtures.agent_sandbox import (
     TEST_COMMAND,
     call,
     make_agent,
@@ -25,10 +24,6 @@ from tests.integration.test_agent import (
     scenario,
     sent_messages,
 )
-
-# The fixtures of test_agent.py: a sandbox per module, the demo repository reset per test.
-box = shared.box
-repo = shared.repo
 
 
 def runs(*commands: str) -> list[dict]:

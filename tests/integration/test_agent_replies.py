@@ -1,7 +1,7 @@
 """The agent's replies on the real parts: format errors fed back, file tools, the window.
 
-Same setting as test_agent.py: a Podman sandbox shared by the module, and the
-Ollama stand-in over HTTP playing scripted models.
+Same setting as test_agent.py (tests/fixtures/agent_sandbox.py): a Podman sandbox
+shared by the module, and the Ollama stand-in over HTTP playing scripted models.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from runner.sandbox.container import Sandbox
-from tests.integration import test_agent as shared
-from tests.integration.test_agent import (
+from tests.fixtures.agent_sandbox import (
     BUGGY,
     call,
     make_agent,
@@ -20,10 +19,6 @@ from tests.integration.test_agent import (
     scenario,
     sent_messages,
 )
-
-# The fixtures of test_agent.py: a sandbox per module, the demo repository reset per test.
-box = shared.box
-repo = shared.repo
 
 
 def test_format_error_is_fed_back_tools(ollama_emulator, repo: Sandbox, tmp_path: Path):

@@ -22,11 +22,8 @@ from bzzz.tasks.lifecycle import Lifecycle
 from runner.agent.prompts import task_message
 from runner.agent.types import TaskBrief
 from tests.events.http_api import FIXTURE_SECRET
-from tests.events.http_function import ServedApp, served_app
+from tests.fixtures.http_function import ServedApp
 from tests.fixtures.polling import drain_until
-
-__all__ = ["served_app"]
-
 
 KEY = "acme/calc#1"
 QUESTION = "Should sum_to(0) return 0 or raise?"

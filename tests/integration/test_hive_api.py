@@ -9,10 +9,8 @@ import pytest
 from bzzz import schemas
 from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import api_event, labeled_event, reply_json, webhook_event
-from tests.events.http_function import API_KEY as KEY
-from tests.events.http_function import HttpFunction, http_function
-
-__all__ = ["http_function"]
+from tests.fixtures.http_function import API_KEY as KEY
+from tests.fixtures.http_function import HttpFunction
 
 
 def _installation_added(fn: HttpFunction) -> int:

@@ -9,11 +9,8 @@ import httpx
 from bzzz.store.models import Repo, ThreadMessage
 from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import FIXTURE_SECRET
-from tests.events.http_function import API_KEY, ServedApp, served_app
 from tests.fixtures.github import GitHubHandle
-
-__all__ = ["served_app"]
-
+from tests.fixtures.http_function import API_KEY, ServedApp
 
 KEY = "acme/calc#1"
 

@@ -16,11 +16,8 @@ from bzzz import aws
 from bzzz.store.models import WebhookDelivery
 from bzzz.tasks.lifecycle import Lifecycle
 from tests.events.http_api import labeled_payload, reply_json, webhook_event
-from tests.events.http_function import HttpFunction, http_function
 from tests.events.receivers import FlakyProxy, serve
-
-__all__ = ["http_function"]
-
+from tests.fixtures.http_function import HttpFunction
 
 MAX = 4 * 1024 * 1024
 

@@ -17,10 +17,8 @@ from tests.events.http_api import (
     reply_json,
     webhook_event,
 )
-from tests.events.http_function import HttpFunction, http_function
+from tests.fixtures.http_function import HttpFunction
 from tests.fixtures.polling import arrivals_before_barrier, envelopes_until
-
-__all__ = ["http_function"]
 
 
 def announced(fn: HttpFunction, count: int = 1) -> list[Any]:
