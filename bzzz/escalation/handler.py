@@ -193,6 +193,7 @@ def build_escalations(
     secrets: SecretStore | None = None,
     policy: EscalationPolicy | None = None,
     publisher: Publisher | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Escalations:
     """Escalations wired to the settings' tables, bus and GitHub credentials."""
     from bzzz.bus import Bus
@@ -208,4 +209,5 @@ def build_escalations(
         publisher=publisher or Bus(settings),
         secrets=store,
         policy=policy or EscalationPolicy.from_settings(settings),
+        clock=clock,
     )

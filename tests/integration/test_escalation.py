@@ -4,9 +4,9 @@ HTTP receiver standing in for N8N."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from bzzz.tasks.lifecycle import Lifecycle
 from handlers import escalation as escalation_handler
 from tests.events import scheduler_event, sqs_event
 from tests.events.receivers import serve
+from tests.fixtures.clock import ManualClock
 from tests.fixtures.polling import wait_for_visible
 
 REPO = "acme/calc"
@@ -70,6 +71,17 @@ def _configure(monkeypatch, github, hook, **extra: str):
     settings = get_settings()
     bind(settings)
     return settings
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The escalation handler's clock, moved by the test: deadlines pass without sleeping."""
+    from bzzz.escalation import handler as escalations
+
+    clock = ManualClock()
+    build = functools.partial(escalations.build_escalations, clock=clock)
+    monkeypatch.setattr(escalations, "build_escalations", build)
+    return clock
 
 
 @pytest.fixture
@@ -134,15 +146,16 @@ def escalation_comments(github) -> list[str]:
 
 
 def test_unanswered_help_reaches_the_webhook_once_signed_even_when_delivered_twice(
-    aws_environ, github, hook, monkeypatch, escalated_task
+    aws_environ, github, hook, monkeypatch, escalated_task, clock
 ):
-    settings = _configure(monkeypatch, github, hook, BZZZ_HELP_TIMEOUT_SECONDS="0.5")
+    settings = _configure(monkeypatch, github, hook)
     escalated_task(settings)
     help_request = ask_for_help(settings)
     first = receive(settings)
     assert len(first["Records"]) == 1
     assert invoke(settings, first) == set()  # round 1 opened; nobody answers
-    time.sleep(0.6)  # past the deadline
+    assert escalation_handler.handler(scheduler_event(), None)["due"] == 0
+    clock.advance(settings.help_timeout_seconds + 1)  # past the deadline
     assert escalation_handler.handler(scheduler_event(), None)["due"] == 1
     due = receive(settings)
     assert len(due["Records"]) == 1
@@ -193,11 +206,11 @@ def test_help_rounds_past_the_limit_escalate_at_once(
 
 
 def test_a_peer_answer_requeues_the_task_with_the_answer_in_its_context(
-    aws_environ, github, hook, monkeypatch, escalated_task
+    aws_environ, github, hook, monkeypatch, escalated_task, clock
 ):
     from bzzz.threads import thread_context
 
-    settings = _configure(monkeypatch, github, hook, BZZZ_HELP_TIMEOUT_SECONDS="0.5")
+    settings = _configure(monkeypatch, github, hook)
     escalated_task(settings)
     help_request = ask_for_help(settings)
     invoke(settings, receive(settings))
@@ -209,7 +222,7 @@ def test_a_peer_answer_requeues_the_task_with_the_answer_in_its_context(
     Bus(settings).publish(answer)
     invoke(settings, receive(settings))
     assert Task.get(KEY, consistent_read=True).state == "queued"
-    time.sleep(0.6)
+    clock.advance(settings.help_timeout_seconds + 1)  # the answered request's deadline passes
     assert escalation_handler.handler(scheduler_event(), None)["due"] == 0
     assert hook.received == [] and escalation_comments(github) == []
     context = "\n".join(thread_context(KEY))

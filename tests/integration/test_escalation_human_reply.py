@@ -9,7 +9,6 @@ a real HTTP receiver for the webhook.
 from __future__ import annotations
 
 import json
-import time
 
 from bzzz import threads
 from bzzz.bus import Bus
@@ -22,6 +21,7 @@ from bzzz.tasks.lifecycle import Lifecycle
 from runner.agent.prompts import task_message
 from runner.agent.types import TaskBrief
 from tests.events.http_api import FIXTURE_SECRET
+from tests.fixtures.clock import ManualClock
 from tests.fixtures.http_function import ServedApp
 from tests.fixtures.polling import drain_until
 
@@ -62,11 +62,12 @@ def test_a_writers_reply_requeues_the_task_and_reaches_the_next_prompt(
         github=lambda repo: bot,
         publisher=Bus(settings),
         secrets=SecretStore(settings, {"BZZZ_ESCALATION_SECRET": "s"}),
-        policy=EscalationPolicy(help_timeout_seconds=0.05),
+        policy=EscalationPolicy(help_timeout_seconds=600),
+        clock=(clock := ManualClock()),
     )
     bus = Bus(settings)
     drain_until(bus, "escalation", escalations.handle)  # round 1 opened, nobody answers
-    time.sleep(0.1)
+    clock.advance(601)
     assert len(escalations.sweep()) == 1
     drain_until(bus, "escalation", escalations.handle)  # escalated
     [delivery] = webhook_receiver.wait_for(1)

@@ -6,22 +6,15 @@ import io
 
 from runner.agent.types import Step
 from runner.worker.progress import ProgressReporter, TerminalDisplay
+from tests.fixtures.clock import ManualClock
 from tests.fixtures.polling import arrivals_before_barrier
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_steps_are_published_at_most_once_per_interval_and_all_shown(aws_settings):
     from bzzz.bus import Bus
 
     bus = Bus(aws_settings)
-    clock, screen = Clock(), io.StringIO()
+    clock, screen = ManualClock(100.0), io.StringIO()
     reporter = ProgressReporter(
         bus, "runner-1", "acme/calc#1", interval=5.0, display=TerminalDisplay(screen), clock=clock
     )
