@@ -1,4 +1,4 @@
-"""AWS clients, made on first use and cached; tests may inject their own.
+"""AWS clients, made on first use and cached.
 
 Every client takes its endpoint from the settings (`AWS_ENDPOINT_URL`), so the
 same code talks to AWS, moto server, DynamoDB Local or LocalStack unchanged.
@@ -40,9 +40,3 @@ def client(service: str, settings: Settings) -> Any:
             )
             _clients[cache_key] = found
         return found
-
-
-def inject(service: str, settings: Settings, instance: Any) -> None:
-    """Hand in a client (for example one with different retry settings)."""
-    with _lock:
-        _clients[(service, settings.region, settings.endpoint_url(service))] = instance

@@ -45,7 +45,16 @@ def _record(record: SQSRecord) -> None:
     failed = [kind for kind in outcome.hive if kind.endswith("-failed")]
     if failed:
         obs.count(obs.HIVE_FAILURES, len(failed))
-    obs.logger().info("status synced", extra={"outcome": outcome.result, "hive": outcome.hive})
+    changed = {"posted": outcome.posted, "edited": outcome.edited, "reacted": outcome.reacted}
+    obs.logger().info(
+        "status synced",
+        extra={
+            "outcome": outcome.result,
+            "changed": [name for name, done in changed.items() if done],
+            "labels": outcome.labels,
+            "hive": outcome.hive,
+        },
+    )
     obs.unbind("task", "envelope")
 
 

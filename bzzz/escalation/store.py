@@ -214,6 +214,3 @@ class EscalationStore:
             UpdateExpression="SET lease_until = :zero",
             ExpressionAttributeValues={":zero": _n(0)},
         )
-
-    def claim_item(self, task: str, number: int) -> dict[str, Any] | None:
-        return self._get(f"{task}!escalation", number)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-TRIGGERS = ("stuck", "help", "human", "escalate", "clarification needed", "manual intervention")
-
 _STUCK = re.compile(
     r"\b(stuck|help|human|escalat\w*|clarification needed|manual intervention)\b", re.IGNORECASE
 )

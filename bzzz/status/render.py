@@ -24,7 +24,6 @@ STATUS_LABELS: dict[str, str] = {
     "failed": "bzzz:failed",
     "escalated": "bzzz:escalated",
 }
-ALL_STATUS_LABELS = frozenset(STATUS_LABELS.values())
 
 _HEADLINES = {
     "queued": "👀 Queued: waiting for an agent to claim it",
@@ -48,10 +47,6 @@ class StatusView:
     pr_url: str | None = None
     branch: str | None = None
     reason: str | None = None
-
-
-def status_label(state: str) -> str | None:
-    return STATUS_LABELS.get(state)
 
 
 def _code(text: str, limit: int = 120) -> str:

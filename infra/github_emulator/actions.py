@@ -96,11 +96,11 @@ def set_state(
         return
     issue.state, issue.updated_at = state, now()
     if state == "closed":
-        issue.closed_at, issue.closed_by = now(), actor
+        issue.closed_at = now()
         issue.state_reason = reason or "completed"
         action = "closed"
     else:
-        issue.closed_at, issue.closed_by, issue.state_reason = None, None, "reopened"
+        issue.closed_at, issue.state_reason = None, "reopened"
         action = "reopened"
     if issue.pull is None:
         hooks.emit("issues", events.issues(world, repo, issue, action, actor))

@@ -113,7 +113,6 @@ class Issue:
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
     closed_at: datetime | None = None
-    closed_by: str | None = None
     reactions: list[Reaction] = field(default_factory=list)
     pull: PullRequest | None = None
     events: list[IssueEvent] = field(default_factory=list)

@@ -47,9 +47,6 @@ class RunningEmulator:
         """Every Ollama API exchange so far (see state.RequestLog for the record's fields)."""
         return self._state.log.all()
 
-    def clear_requests(self) -> None:
-        self._state.log.clear()
-
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=_STARTUP_TIMEOUT_S)

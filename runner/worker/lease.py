@@ -41,7 +41,6 @@ class LeaseKeeper:
         self._every = every
         self._on_lost = on_lost
         self._stop = threading.Event()
-        self._paused = threading.Event()
         self.lost: str | None = None
         self._thread = threading.Thread(target=self._loop, name=f"lease {key}", daemon=True)
 
@@ -57,14 +56,8 @@ class LeaseKeeper:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout=30)
 
-    def pause(self) -> None:
-        """Stop heartbeating without giving the lease up (tests and benchmarks use this)."""
-        self._paused.set()
-
     def _loop(self) -> None:
         while not self._stop.wait(self._every):
-            if self._paused.is_set():
-                continue
             try:
                 self._lifecycle.heartbeat(self._key, self._agent)
             except LeaseLostError as exc:
