@@ -1,5 +1,5 @@
 # Two commands matter: `make demo` and `make test`. Both install what they need.
-.PHONY: setup demo test test-localstack lint unit integration bench clean
+.PHONY: setup demo test test-localstack lint unit integration e2e bench clean
 
 VENV := .venv/bin
 export SAM_CLI_TELEMETRY := 0
@@ -29,6 +29,16 @@ LOCALSTACK_TESTS ?= tests/localstack tests/integration tests/e2e
 test-localstack: setup
 	$(VENV)/python -m infra.local_backend.localstack_run run -- \
 		$(VENV)/python -m pytest -p no:cacheprovider $(LOCALSTACK_TESTS)
+
+# One tier at a time (tests/<tier>/conftest.py marks them): unit needs no server.
+unit: setup
+	$(VENV)/python -m pytest tests/unit
+
+integration: setup
+	$(VENV)/python -m pytest tests/integration tests/security
+
+e2e: setup
+	$(VENV)/python -m pytest tests/e2e
 
 bench: setup
 	$(VENV)/python bench/claims.py
