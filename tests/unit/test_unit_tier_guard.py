@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -75,3 +76,34 @@ def test_runs_tool_lets_processes_run_but_keeps_sockets_shut():
         with pytest.raises(TierViolation):
             socket.create_connection(NOWHERE)
     assert [v.split("(")[0] for v in guard.violations] == ["socket.connect"]
+
+
+@pytest.mark.runs_tool("a thread that was there before the guard runs `true`")
+def test_threads_started_by_the_test_are_guarded_and_earlier_ones_pass_through():
+    go, done = threading.Event(), threading.Event()
+    codes: list[int] = []
+
+    def bystander():  # a server thread another tier started, in a whole-suite run
+        go.wait(10)
+        codes.append(subprocess.run(["true"], check=False).returncode)
+        done.set()
+
+    earlier = threading.Thread(target=bystander, daemon=True)
+    earlier.start()
+    guard = UnitGuard()
+    with guard.installed():
+        go.set()
+        assert done.wait(10)
+        spawned = threading.Thread(target=_swallowing(lambda: os.system("true")))
+        spawned.start()
+        spawned.join(10)
+    assert codes == [0]
+    assert guard.violations == ["os.system"]
+
+
+def _swallowing(call):
+    def run():
+        with contextlib.suppress(Exception):
+            call()
+
+    return run
