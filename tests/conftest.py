@@ -11,6 +11,9 @@ pytest_plugins = [
     "tests.fixtures.http_function",
     "tests.fixtures.ollama",
     "tests.fixtures.agent_sandbox",
+    "tests.fixtures.control_plane",
+    "tests.fixtures.intake_stack",
+    "tests.fixtures.runner",
 ]
 
 # tests/localstack/ starts LocalStack itself (Python 3.13, installed on first use):

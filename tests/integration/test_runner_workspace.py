@@ -19,10 +19,7 @@ from runner.credentials import REFRESH_MARGIN, Credentials
 from runner.errors import TokenRefusedError
 from runner.git.publish import branch_name, publish_branch
 from runner.git.workspace import GitError, Workspace, repository_info
-from tests.fixtures.control_plane import ControlPlane, app_private_key, control_plane
-
-__all__ = ["app_private_key", "control_plane"]
-
+from tests.fixtures.control_plane import ControlPlane
 
 KEY = "acme/calc#1"
 

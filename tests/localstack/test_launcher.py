@@ -15,11 +15,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from tests.fixtures.polling import wait_until
-
-pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,9 @@
                         and what the attacker host received; pass it to `leaks(...)`
 
 The runner fixtures (`start_runner`, `create_task`, `runner_env`, `control_plane`)
-are the e2e ones, so an attack runs through the real runner, control plane,
-engine and stand-ins; the runner's tokens come from the control plane.
+are the e2e ones (tests/fixtures/runner.py, control_plane.py), so an attack runs
+through the real runner, control plane, engine and stand-ins; the runner's tokens come
+from the control plane.
 """
 
 from __future__ import annotations
@@ -31,13 +32,6 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import (  # noqa: F401  (fixtures, imported to be found here)
-    app_private_key,
-    control_plane,
-    create_task,
-    runner_env,
-    start_runner,
-)
 from tests.fixtures.runner_scenario import REPO
 from tests.fixtures.tiers import mark_tier
 from tests.security.canaries import Canaries
@@ -54,7 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def canaries(
     monkeypatch: pytest.MonkeyPatch,
     aws_env: dict[str, str],
-    app_private_key: str,  # noqa: F811
+    app_private_key: str,
 ) -> Canaries:
     # After aws_env: the session's dummy AWS keys are replaced by canaries for this test.
     planted = Canaries.make(app_private_key)
@@ -64,7 +58,7 @@ def canaries(
 
 
 @pytest.fixture
-def secure_runner_env(runner_env: dict[str, str], canaries: Canaries) -> dict[str, str]:  # noqa: F811
+def secure_runner_env(runner_env: dict[str, str], canaries: Canaries) -> dict[str, str]:
     # GITHUB_TOKEN is ignored by a runner with a control plane: it stands for any host secret.
     return {**runner_env, **canaries.environ()}
 

@@ -22,10 +22,7 @@ from bzzz.audit import Signer
 from bzzz.credentials import TASK_PERMISSIONS, sign_request
 from bzzz.tasks.lifecycle import Lifecycle
 from infra.github_emulator import DEMO_SEED
-from tests.fixtures.control_plane import API_KEY, ControlPlane, app_private_key, control_plane
-
-__all__ = ["app_private_key", "control_plane"]
-
+from tests.fixtures.control_plane import API_KEY, ControlPlane
 
 KEY = "acme/calc#1"
 

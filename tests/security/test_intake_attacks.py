@@ -30,9 +30,7 @@ from runner.git.workspace import Workspace, repository_info
 from runner.repo_limits import RepoLimits
 from runner.worker.brief import task_brief
 from runner.worker.outcome import Delivery
-from tests.fixtures.intake_stack import REPO, RUNNER, Stack, attack_seed, intake_stack, task_worker
-
-__all__ = ["intake_stack"]
+from tests.fixtures.intake_stack import REPO, RUNNER, Stack, attack_seed, task_worker
 
 pytestmark = pytest.mark.github_seed(attack_seed())
 

@@ -10,6 +10,9 @@ import pytest
 from infra.local_backend.errors import ServerError
 from infra.local_backend.localstack_venv import find_python313
 
+# The candidates are asked for their version by running them: no socket is opened.
+pytestmark = pytest.mark.runs_tool("runs candidate interpreters with -c to read their version")
+
 
 @pytest.fixture
 def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
