@@ -107,3 +107,14 @@ def _swallowing(call):
             call()
 
     return run
+
+
+@pytest.mark.runs_tool("waits for `sleep 0.05` with a timeout, so subprocess polls with sleeps")
+def test_a_tool_may_be_waited_for_but_the_test_itself_may_not_sleep():
+    guard = UnitGuard(allow_processes=True)
+    with guard.installed():
+        child = subprocess.Popen(["sleep", "0.05"])
+        assert child.wait(timeout=5) == 0  # Popen.wait(timeout) polls with time.sleep
+        with pytest.raises(TierViolation, match=r"time\.sleep\(0\.01\)"):
+            time.sleep(0.01)
+    assert guard.violations == ["time.sleep(0.01)"]
