@@ -7,7 +7,8 @@ read at import time.
     BZZZ_RUNNER_ID               agent id in the agents table (default: runner-<host>-<pid>)
     OLLAMA_HOST                  the Ollama server (default http://127.0.0.1:11434)
     BZZZ_MODEL                   model name, required (e.g. qwen2.5-coder:7b)
-    BZZZ_NUM_CTX                 context length passed to the model (default 8192)
+    BZZZ_NUM_CTX                 context length passed to the model (default auto: the
+                                 model's own window, at most BZZZ_MAX_NUM_CTX)
     BZZZ_RUNNER_CAPACITY         tasks in flight at once (default 1)
     BZZZ_STATE_DIR               workspaces, trajectories, image lock (default .bzzz)
     BZZZ_RUNNER_GRACE_SECONDS    on SIGTERM, how long tasks may finish (default 30)
@@ -41,7 +42,7 @@ class RunnerSettings:
     runner_id: str
     ollama_host: str
     model: str
-    num_ctx: int = 8192
+    num_ctx: int | None = None  # None: sized from the model, at most repo_limits.num_ctx
     capacity: int = 1
     state_dir: Path = Path(".bzzz")
     grace_seconds: float = 30.0
@@ -94,7 +95,7 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
         or f"runner-{socket.gethostname()}-{os.getpid()}",
         ollama_host=host.rstrip("/"),
         model=model,
-        num_ctx=int(_number(env, "BZZZ_NUM_CTX", 8192, int)),
+        num_ctx=_num_ctx(env),
         capacity=int(_number(env, "BZZZ_RUNNER_CAPACITY", 1, int)),
         state_dir=Path(env.get("BZZZ_STATE_DIR", "").strip() or ".bzzz").absolute(),
         grace_seconds=_number(env, "BZZZ_RUNNER_GRACE_SECONDS", 30.0),
@@ -108,6 +109,13 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
         workspace_quota_mb=int(_number(env, "BZZZ_WORKSPACE_QUOTA_MB", 2048, int)),
         repo_limits=load_repo_limits(env),
     )
+
+
+def _num_ctx(env: Mapping[str, str]) -> int | None:
+    """BZZZ_NUM_CTX: a number of tokens, or `auto` (the default): the model's own window."""
+    if env.get("BZZZ_NUM_CTX", "").strip().lower() in ("", "auto"):
+        return None
+    return int(_number(env, "BZZZ_NUM_CTX", 0, int))
 
 
 def _url(env: Mapping[str, str], variable: str) -> str | None:

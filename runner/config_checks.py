@@ -81,7 +81,10 @@ def _engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.DockerClie
 
 
 def _model(runner: RunnerSettings) -> Model:
-    model = Model(runner.model, host=runner.ollama_host, num_ctx=runner.num_ctx)
+    model = Model(
+        runner.model, host=runner.ollama_host, num_ctx=runner.num_ctx,
+        max_num_ctx=runner.repo_limits.num_ctx,
+    )  # fmt: skip
     try:
         model.check()
     except ModelUnavailableError as exc:

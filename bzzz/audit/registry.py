@@ -36,6 +36,7 @@ from bzzz.audit.log import AuditLog
 from bzzz.audit.store import AuditStore, Entry
 from bzzz.config import Settings
 from bzzz.secrets import SecretStore
+from bzzz.store.conditions import condition_failed
 
 # The same id as bzzz.tasks.lifecycle.CONTROL_PLANE. Reserved: its key is pinned at deploy.
 RESERVED_AUTHORS = frozenset({CONTROL_PLANE})
@@ -155,7 +156,7 @@ def publish_public_key(settings: Settings, signer: Signer) -> None:
             ExpressionAttributeValues={":k": {"S": signer.public_key}},
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if not condition_failed(exc):
             raise AuditStoreError(f"cannot publish the key of {signer.author}: {exc}") from exc
     except BotoCoreError as exc:
         raise AuditStoreError(f"cannot publish the key of {signer.author}: {exc}") from exc

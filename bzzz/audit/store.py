@@ -22,6 +22,7 @@ from bzzz.audit.canonical import canonical
 from bzzz.audit.errors import AuditStoreError
 from bzzz.audit.head import Head, head_from_item, is_head_item, to_head_item
 from bzzz.config import Settings
+from bzzz.store.conditions import condition_failed
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class AuditStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise AuditStoreError(f"cannot append to {entry.stream}: {exc}") from exc
             found: Any = exc.response.get("Item")
             winner = from_item(found) if found else self.tail(entry.stream)
@@ -210,7 +211,7 @@ class AuditStore:
                 ExpressionAttributeValues={":n": {"N": str(head.seq)}},
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
         except BotoCoreError as exc:
             raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc

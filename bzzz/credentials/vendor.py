@@ -22,6 +22,7 @@ from bzzz.credentials.errors import LeaseExpiredError, NotLeaseHolderError, Unau
 from bzzz.credentials.signing import WINDOW_SECONDS, check_fresh, check_signature, parse_request
 from bzzz.errors import TaskNotFoundError
 from bzzz.secrets import SecretStore
+from bzzz.store.conditions import condition_failed
 from bzzz.tasks.keys import parse_task_key
 from bzzz.tasks.states import LEASED
 
@@ -97,6 +98,6 @@ class TokenVendor:
                 ConditionExpression="attribute_not_exists(delivery_id)",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise UnauthenticatedError("the request was replayed: its nonce is spent") from exc
             raise

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bzzz.config import Settings
+from bzzz.store.conditions import condition_failed
 from bzzz.tasks.states import TERMINAL
 
 
@@ -54,7 +55,7 @@ def approve(settings: Settings, dynamodb: Any, key: str, digest: str, by: str) -
             },
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return False
         raise
     return True

@@ -9,7 +9,8 @@ Tools when the model supports them (runner.agent.tools), else the text protocol
 repeated command loop stops the task (Outcome "budget", limit "loop").
 
 Finishing with a test command: `finish` (or BZZZ_DONE) runs the test command
-in the sandbox first. Green: the task is finished. Red: the model is shown the
+in the sandbox first. Green: the task is finished, and `Outcome.test` is that
+run: the worker does not run the tests again. Red: the model is shown the
 failing output and continues; after `budgets.red_finishes` such refusals the
 next red finish ends the task as Outcome "budget" (limit "red_finishes"), so
 a model that cannot make the tests pass never produces a "finished" outcome.
@@ -33,7 +34,7 @@ from runner.agent.history import History
 from runner.agent.prompts import looks_stuck, system_prompt, task_message
 from runner.agent.record import AgentRecord, assistant_message
 from runner.agent.text_protocol import observation, parse_reply
-from runner.agent.tools import TOOLS, ToolBox
+from runner.agent.tools import FINISH, ToolBox, no_tool_call, tool_schemas
 from runner.agent.types import (
     AskedForHelp,
     FormatError,
@@ -48,11 +49,6 @@ from runner.errors import ModelResponseError, SandboxError
 if TYPE_CHECKING:
     from runner.agent.model import Model, ModelReply
     from runner.sandbox.container import CommandResult, Sandbox
-
-NO_TOOL_CALL = (
-    "Your reply called no tool. Act only through the tools: run_command, read_file, "
-    "write_file, apply_patch; call finish when done, or ask_for_help."
-)
 
 
 class Agent:
@@ -72,9 +68,7 @@ class Agent:
         self.model, self.task, self.budgets, self.test_command = model, task, budgets, test_command
         self.toolbox = ToolBox(sandbox, command_timeout)
         self.record = AgentRecord(task, model.name, trajectory_path, on_step)
-        # Room kept free in num_ctx for the reply itself.
-        self.reply_reserve = reply_reserve or min(2048, model.num_ctx // 4)
-        self.window = model.num_ctx
+        self._reply_reserve = reply_reserve
         self.red_finishes = 0
 
     def run(self) -> Outcome:
@@ -82,7 +76,9 @@ class Agent:
         self.use_tools = info.supports_tools
         # Ollama silently caps num_ctx at the trained window; fit to what the model really sees.
         self.window = min(self.model.num_ctx, info.context_length or self.model.num_ctx)
-        self.tools = TOOLS if self.use_tools else None
+        # Room kept free in the window for the reply itself.
+        self.reply_reserve = self._reply_reserve or min(2048, self.window // 4)
+        self.tools = tool_schemas() if self.use_tools else None
         self.extra = len(json.dumps(self.tools)) // 3 if self.tools else 0  # tools are prompt too
         prompt = task_message(self.task, self.test_command)
         self.history = History(system_prompt(self.use_tools), prompt)
@@ -133,11 +129,11 @@ class Agent:
 
     def _tool_calls(self, reply: ModelReply) -> None:
         if not reply.tool_calls:
-            raise FormatError(NO_TOOL_CALL)
+            raise FormatError(no_tool_call())
         for call in reply.tool_calls:
-            if call.name == "finish":
+            if call.name == FINISH:
                 summary = call.arguments.get("summary")
-                self._finish(summary if isinstance(summary, str) else "", tool="finish")
+                self._finish(summary if isinstance(summary, str) else "", tool=FINISH)
                 continue
             try:
                 done = self.toolbox.call(call.name, call.arguments, self._timeout())

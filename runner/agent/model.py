@@ -2,10 +2,13 @@
 
     model = Model("qwen2.5-coder:7b", host="http://gpu:11434", num_ctx=16384)
     info = model.check()          # ModelNotFoundError / ModelUnavailableError, one clear line each
-    reply = model.chat(messages, tools=TOOLS if info.supports_tools else None)
+    reply = model.chat(messages, tools=tool_schemas() if info.supports_tools else None)
 
 The model name and `num_ctx` go into every request explicitly: Ollama's own
 default window (2048 or 4096 tokens) would silently truncate the task away.
+Unless configured, `num_ctx` is sized from the model: its trained window as
+/api/show reports it, capped at `max_num_ctx` (the KV cache, and so GPU memory,
+grows with the window); 8192 until `check()` has asked.
 Every failure of the transport becomes ModelUnavailableError (the runner then
 releases the task, it is not the task's fault); a missing model is
 ModelNotFoundError; any other refusal is ModelResponseError.
@@ -20,7 +23,8 @@ from typing import Any
 
 from runner.errors import ModelNotFoundError, ModelResponseError, ModelUnavailableError
 
-DEFAULT_NUM_CTX = 8192
+DEFAULT_NUM_CTX = 8192  # before check(), or when the model does not report its window
+DEFAULT_MAX_NUM_CTX = 32_768  # BZZZ_MAX_NUM_CTX: about 2 GB of KV cache for a 7B model
 DEFAULT_TIMEOUT = 600.0  # seconds per request: a 7B model on a busy GPU can be slow
 
 
@@ -51,18 +55,29 @@ class Model:
         name: str,
         *,
         host: str | None = None,
-        num_ctx: int = DEFAULT_NUM_CTX,
+        num_ctx: int | None = None,
+        max_num_ctx: int = DEFAULT_MAX_NUM_CTX,
         timeout: float = DEFAULT_TIMEOUT,
         options: Mapping[str, Any] | None = None,
         client: Any = None,
     ) -> None:
         self.name = name
         self.host = host
-        self.num_ctx = num_ctx
+        self.requested_num_ctx = num_ctx
+        self.max_num_ctx = max_num_ctx
         self.timeout = timeout
         self.extra_options = dict(options or {})
         self._client = client
         self.info: ModelInfo | None = None
+
+    @property
+    def num_ctx(self) -> int:
+        """The window sent with every request: as configured, else sized from the model."""
+        if self.requested_num_ctx:
+            return self.requested_num_ctx
+        if self.info is not None and self.info.context_length:
+            return min(self.info.context_length, self.max_num_ctx)
+        return min(DEFAULT_NUM_CTX, self.max_num_ctx)
 
     @property
     def client(self) -> Any:

@@ -1,6 +1,8 @@
 """What the model is told: the system prompt (tools or text protocol) and the task message.
 
-The task message carries the issue's title and body, the comments of writers
+The system prompt is generated from the tool registry (runner.agent.tools): its
+list of tools for tool-capable models, and each tool's text-protocol form for
+the others. The task message carries the issue's title and body, the comments of writers
 (the caller filters authors; this module strips hidden HTML once more, since
 an HTML comment is invisible on GitHub but not to the model), and any extra
 context (peer feedback, a human's reply).
@@ -10,10 +12,8 @@ from __future__ import annotations
 
 from bzzz.github.text import strip_hidden_html
 from bzzz.hmmm.triggers import looks_stuck as looks_stuck  # one definition, shared with HMMM
+from runner.agent.tools import REGISTRY
 from runner.agent.types import TaskBrief
-
-DONE_MARKER = "BZZZ_DONE:"
-HELP_MARKER = "BZZZ_HELP:"
 
 _COMMON = """You are Bzzz, a software engineer fixing a GitHub issue in the repository checked out \
 at /workspace (your working directory). You work inside a locked-down Linux sandbox without \
@@ -21,20 +21,24 @@ network access: each command runs in a fresh `bash -lc` in /workspace, has a tim
 its output is cut to its head and tail when long. Make the smallest change that resolves the \
 issue, and run the tests before you finish. Do not commit or push: that is done for you."""
 
-TOOLS_SYSTEM = (
-    _COMMON
-    + """
 
-Act only through the tools: `run_command` runs a shell command; `read_file`, `write_file` and \
-`apply_patch` (a unified diff relative to /workspace) work on files under /workspace. When the \
-issue is resolved and the tests pass, call `finish` with a short summary of the change. If you \
-cannot continue without a human (the issue is unclear, or you are stuck), call `ask_for_help` \
-with one precise question."""
-)
+def _tools_system() -> str:
+    listed = "\n".join(f"- `{tool.name}`: {tool.help}" for tool in REGISTRY.values())
+    return (
+        _COMMON
+        + "\n\nAct only through the tools, one or more calls per reply:\n\n"
+        + listed
+        + "\n\nWhen the issue is resolved and the tests pass, call `finish` with a short "
+        "summary of the change. If you cannot continue without a human (the issue is unclear, "
+        "or you are stuck), call `ask_for_help` with one precise question."
+    )
 
-TEXT_SYSTEM = (
-    _COMMON
-    + f"""
+
+def _text_system() -> str:
+    forms = "\n".join(f"- to {tool.purpose}: {tool.text_form}" for tool in REGISTRY.values())
+    return (
+        _COMMON
+        + """
 
 Every reply must contain exactly one command, in exactly one fenced block:
 
@@ -42,12 +46,15 @@ Every reply must contain exactly one command, in exactly one fenced block:
 python3 -m pytest -q
 ```
 
-You will then see its output and exit code. To change a file, use a shell command (for \
-example `cat > file <<'EOF' ... EOF`, or `sed -i`). When the issue is resolved and the tests \
-pass, reply without a code block and with one line `{DONE_MARKER} <short summary of the \
-change>`. If you cannot continue without a human, reply with one line `{HELP_MARKER} <one \
-precise question>`."""
-)
+You will then see its output and exit code. Each reply does one of these:
+
+"""
+        + forms
+    )
+
+
+TOOLS_SYSTEM = _tools_system()
+TEXT_SYSTEM = _text_system()
 
 
 def system_prompt(tools: bool) -> str:

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner.agent.types import CommandRecord, Outcome, Step, TaskBrief, TestRun
+from runner.agent.types import TEST_OUTPUT_KEPT, CommandRecord, Outcome, Step, TaskBrief, TestRun
 
 if TYPE_CHECKING:
     from runner.agent.model import ModelReply
@@ -45,7 +45,7 @@ class AgentRecord:
         self.commands.append(CommandRecord(command, result.exit_code, round(result.duration, 3)))
 
     def test_run(self, command: str, result: CommandResult) -> TestRun:
-        self.test = TestRun(command, result.exit_code, result.ok, result.output[-EXCERPT:])
+        self.test = TestRun(command, result.exit_code, result.output[-TEST_OUTPUT_KEPT:])
         return self.test
 
     def step(self, action: str, exit_code: int | None, output: str) -> None:

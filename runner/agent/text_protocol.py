@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from runner.agent.prompts import DONE_MARKER, HELP_MARKER
+from runner.agent.tools import DONE_MARKER, HELP_MARKER
 from runner.agent.types import AskedForHelp, FormatError, Submitted
 
 _BLOCK = re.compile(r"^```[ \t]*([\w+-]*)[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)

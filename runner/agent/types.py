@@ -41,12 +41,20 @@ class CommandRecord:
     duration: float
 
 
+TEST_OUTPUT_KEPT = 4000  # characters of the test run's output tail: the PR shows 3000
+
+
 @dataclass(frozen=True)
 class TestRun:
+    """One run of the repository's test command in the sandbox (the one type for it)."""
+
     command: str
     exit_code: int
-    passed: bool
-    output_excerpt: str
+    output: str  # its tail, at most TEST_OUTPUT_KEPT characters
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
 
 
 @dataclass(frozen=True)

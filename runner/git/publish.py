@@ -15,26 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bzzz.github.neutralise import fence, neutralise
 
 if TYPE_CHECKING:
+    from runner.agent.types import TestRun
     from runner.git.workspace import Workspace
 
 MAX_COMMANDS_SHOWN = 30
-
-
-@dataclass(frozen=True)
-class TestResult:
-    command: str
-    exit_code: int
-    output: str
-
-    @property
-    def passed(self) -> bool:
-        return self.exit_code == 0
 
 
 def branch_name(prefix: str, number: int, title: str) -> str:
@@ -57,7 +46,7 @@ def _commands_table(commands: Sequence[Any]) -> str:
     return "\n".join(rows)
 
 
-def pull_body(number: int, summary: str, commands: Sequence[Any], test: TestResult | None) -> str:
+def pull_body(number: int, summary: str, commands: Sequence[Any], test: TestRun | None) -> str:
     link = f"Fixes #{number}" if test is not None and test.passed else f"Refs #{number}"
     if test is None:
         tests = "_the repository has no test command (set `test` in .bzzz.yml)_"

@@ -14,18 +14,12 @@ from typing import TYPE_CHECKING
 
 from bzzz.github.neutralise import neutralise
 from bzzz.messages import Envelope, MessageType
-from runner.git.publish import (
-    TestResult,
-    branch_name,
-    commit_message,
-    publish_branch,
-    pull_body,
-)
+from runner.git.publish import branch_name, commit_message, publish_branch, pull_body
 from runner.worker.lease import TaskStopped
 
 if TYPE_CHECKING:
     from bzzz.github import GitHubApi
-    from runner.agent.types import Outcome, TaskBrief
+    from runner.agent.types import Outcome, TaskBrief, TestRun
     from runner.git.workspace import Workspace
     from runner.repo_config import RepoConfig
     from runner.worker.task_worker import TaskWorker
@@ -76,9 +70,9 @@ class Delivery:
             )
         return config
 
-    def deliver(self, outcome: Outcome, test: TestResult | None) -> str:
+    def deliver(self, outcome: Outcome) -> str:
         if outcome.kind == "finished":
-            return self._complete(outcome, test)
+            return self._complete(outcome, outcome.test)
         if outcome.kind == "help":
             return self._escalate(outcome, outcome.reason or "ask_for_help")
         reason = outcome.reason or outcome.summary or outcome.kind
@@ -105,7 +99,7 @@ class Delivery:
         self.worker.note("git.push", {"branch": branch, "remote": self.workspace.url})
         return branch
 
-    def _complete(self, outcome: Outcome, test: TestResult | None) -> str:
+    def _complete(self, outcome: Outcome, test: TestRun | None) -> str:
         assert self.api is not None and self.brief is not None
         brief = self.brief
         branch = self._push(commit_message(brief.title, brief.number, outcome.summary))

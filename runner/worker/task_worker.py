@@ -23,7 +23,6 @@ from bzzz.errors import ApprovalError, TransitionError
 from runner.agent.model import Model
 from runner.agent.types import Outcome, TaskBrief
 from runner.errors import EngineUnavailableError, ModelUnavailableError
-from runner.git.publish import TestResult
 from runner.git.tree import WorkspaceTooLargeError
 from runner.git.workspace import Workspace, repository_info, workspace_name
 from runner.sandbox.container import Sandbox, SandboxConfig
@@ -130,7 +129,7 @@ class TaskWorker:
                 workspace.clone(clone_url, base)
                 delivery = Delivery(self, api, workspace, base, brief)
                 config = delivery.read_repo_config()
-                outcome, test = self._work(workspace, brief, config)
+                outcome = self._work(workspace, brief, config)
                 keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
                     return self.abandon()
@@ -138,7 +137,7 @@ class TaskWorker:
                     workspace.seal()  # the sandbox is gone: nothing writes the tree any more
                 except WorkspaceTooLargeError as exc:
                     return delivery.fail(str(exc), push=False)
-                return delivery.deliver(outcome, test)
+                return delivery.deliver(outcome)
         except ApprovalError as exc:
             keeper.stop()  # nothing was read, cloned or run: fail with the reason, push nothing
             self.trajectory.record("refused", reason=str(exc))
@@ -164,9 +163,7 @@ class TaskWorker:
             if workspace is not None:
                 workspace.remove()
 
-    def _work(
-        self, workspace: Workspace, brief: TaskBrief, config: RepoConfig
-    ) -> tuple[Outcome, TestResult | None]:
+    def _work(self, workspace: Workspace, brief: TaskBrief, config: RepoConfig) -> Outcome:
         from runner.agent.loop import Agent
 
         box = SandboxConfig(image=config.image or self.ctx.runner.sandbox_image)
@@ -189,24 +186,19 @@ class TaskWorker:
                 )
                 if result.exit_code != 0:
                     reason = f"setup command `{command}` failed (exit {result.exit_code})"
-                    return Outcome("error", reason, reason=reason), None
-            test_command = config.test_command
+                    return Outcome("error", reason, reason=reason)
             agent = Agent(
                 self._model(config), sandbox, brief, config.budgets,
-                on_step=self._on_step, test_command=test_command,
+                on_step=self._on_step, test_command=config.test_command,
                 trajectory_path=self.trajectory.path.with_suffix(".agent.json"),
             )  # fmt: skip
             outcome = agent.run()
             self.trajectory.record("outcome", outcome=outcome)
             if self.stopped:
                 raise TaskStopped(self.stopped)
-            if outcome.kind != "finished" or not test_command:
-                return outcome, None
-            self.progress.stage("testing")
-            result = sandbox.run(test_command)
-            test = TestResult(test_command, result.exit_code, result.output)
-            self.trajectory.record("test", test=test)
-            return outcome, test
+            # A finished outcome's tests already ran green at the agent's finish (Outcome.test):
+            # they are not run a second time.
+            return outcome
 
     def _model(self, config: RepoConfig) -> Model:
         """The runner's model, unless .bzzz.yml asks for another model or context length."""
@@ -214,7 +206,8 @@ class TaskWorker:
             return self.ctx.model
         model = Model(
             config.model or self.ctx.model.name, host=self.ctx.model.host,
-            num_ctx=config.num_ctx or self.ctx.model.num_ctx,
+            num_ctx=config.num_ctx or self.ctx.model.requested_num_ctx,
+            max_num_ctx=self.ctx.model.max_num_ctx,
         )  # fmt: skip
         model.check()  # ModelNotFoundError fails the task with a clear reason
         return model

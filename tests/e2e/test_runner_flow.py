@@ -105,6 +105,12 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     assert "token files=0 env=0 gitconfig=0" in search["output_excerpt"]
     assert "searched 0 files" not in search["output_excerpt"]
     assert token not in search["output_excerpt"]
+    # The tests ran once, at the agent's finish; the worker did not run them again.
+    agent_record = json.loads(trajectory.with_suffix(".agent.json").read_text())
+    ran = [c["command"] for c in agent_record["outcome"]["commands"]]
+    assert ran.count(TEST_COMMAND) == 1 and ran[-1] == TEST_COMMAND
+    assert agent_record["outcome"]["test"]["exit_code"] == 0
+    assert not [e for e in events if e["event"] == "test"]
 
     # The draft PR links the issue and shows the summary, the commands and the tests.
     pulls = github.client("alice").rest.pulls.list("acme", "calc", state="open").json()

@@ -37,7 +37,7 @@ def test_format_error_is_fed_back_tools(ollama_emulator, repo: Sandbox, tmp_path
     assert "called no tool" in last[3]["content"] and last[3]["role"] == "user"
     tool_messages = [m for m in last if m["role"] == "tool"]
     assert "outside /workspace" in tool_messages[0]["content"]
-    assert "'content' must be a string (missing)" in tool_messages[1]["content"]
+    assert tool_messages[1]["content"] == "Tool write_file: argument 'content' is missing."
     assert [s.exit_code for s in steps] == [None, None, None]
 
 
@@ -81,6 +81,44 @@ def test_file_tools_stay_inside_the_workspace(ollama_emulator, repo: Sandbox, tm
     assert "No such file" in told[5] and "[exit code 1]" in told[5]
     assert repo.run("cat calc.py").output == BUGGY  # the failed patch changed nothing
     assert [c.exit_code for c in outcome.commands] == [0, 0, 2, 1, 1]
+
+
+def test_ranged_reads_and_search_in_a_real_sandbox(ollama_emulator, repo: Sandbox, tmp_path):
+    # A 1,000-line module with one 5 KB line: one read must not flood the context.
+    make = (
+        "python3 -c \"import pathlib; pathlib.Path('pkg').mkdir(); pathlib.Path('pkg/big.py')"
+        ".write_text(''.join(f'v{i} = {i}\\n' for i in range(1, 1001)) + 'w = ' + 'x' * 5000)\""
+        " && mkdir -p .git && echo 'def average(xs): pass' > .git/hidden.py"
+    )
+    assert repo.run(make).ok
+    ollama_emulator.set_scenario(scenario(model_spec("reader:7b", script=[
+        {"tool_calls": [call("read_file", path="pkg/big.py")]},
+        {"tool_calls": [call("read_file", path="pkg/big.py", start_line=998, end_line="1200")]},
+        {"tool_calls": [call("read_file", path="calc.py", start_line=2000)]},
+        {"tool_calls": [call("search", pattern="def (average|mean)\\(")]},
+        {"tool_calls": [call("search", pattern="^v[0-9]+ = ", path="pkg")]},
+        {"tool_calls": [call("search", pattern="nothing-like-this")]},
+        {"tool_calls": [call("read_file", path="pkg")]},
+        {"tool_calls": [call("finish", summary="done")]},
+    ])))  # fmt: skip
+    outcome = make_agent(ollama_emulator, repo, "reader:7b", tmp_path).run()
+
+    assert outcome.kind == "finished"
+    told = [m["content"] for m in sent_messages(ollama_emulator)[-1] if m["role"] == "tool"]
+    whole, ranged, past, found, many, none, directory = told[:7]
+    assert whole.startswith("     1  v1 = 1\n") and "   400  v400 = 400\n" in whole
+    assert "v401" not in whole and whole.endswith(
+        "[lines 1-400 of 1001; read_file with start_line/end_line reads others]\n"
+    )
+    assert ranged.startswith("   998  v998 = 998\n  999  v999 = 999\n".replace("\n  ", "\n   "))
+    assert "  1001  w = " + "x" * 1996 in ranged and "…[line cut]" in ranged
+    assert "[lines 998-1001 of 1001;" in ranged
+    assert "start_line 2000 is past its end" in past and "[exit code 3]" in past
+    assert found.splitlines()[0].startswith("calc.py:") and ".git" not in found
+    assert many.startswith("pkg/big.py:1:v1 = 1\n") and len(many.splitlines()) == 101
+    assert "[1000 matching lines, the first 100 shown;" in many
+    assert none == "no matches\n"
+    assert "is a directory" in directory
 
 
 def test_the_history_fits_the_trained_window_when_num_ctx_asks_for_more(

@@ -25,7 +25,7 @@ from bzzz.tasks.lifecycle import Lifecycle
 from bzzz.tasks.writes import snapshot
 from runner.agent.prompts import task_message
 from runner.agent.types import Outcome
-from runner.git.publish import TestResult as Result
+from runner.agent.types import TestRun as Result
 from runner.git.workspace import Workspace, repository_info
 from runner.repo_limits import RepoLimits
 from runner.worker.brief import task_brief

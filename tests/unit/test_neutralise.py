@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bzzz.github import fence, neutralise
-from runner.git.publish import TestResult as Result
+from runner.agent.types import TestRun as Result
 from runner.git.publish import commit_message, pull_body
 
 # GitHub's rules, written from its documentation, independently of the code under test.
