@@ -168,7 +168,7 @@ class Bus:
     def drain(
         self,
         queue: str,
-        handler: Callable[[Envelope], None],
+        handler: Callable[[Envelope], object],  # what it returns is not used
         *,
         max_batches: int = 100,
         retry_delay_seconds: int = 1,

@@ -41,7 +41,7 @@ BOT = "bzzz-bot"
 
 def demo_seed(bot_token: str) -> dict[str, Any]:
     """The demo world plus the bot account Bzzz acts as and the repo's `.bzzz.yml`."""
-    seed = copy.deepcopy(yaml.safe_load(DEMO_SEED.read_text()))
+    seed: dict[str, Any] = copy.deepcopy(yaml.safe_load(DEMO_SEED.read_text()))
     seed["users"].append({"login": BOT, "token": bot_token, "name": "Bzzz", "type": "User"})
     repo = seed["repos"][0]
     repo["collaborators"][BOT] = "write"

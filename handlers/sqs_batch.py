@@ -88,9 +88,10 @@ def process_fifo_batch(
     # than by raising: the outcome in SQS is the same, and the reply says which failed.
     processor.raise_on_entire_batch_failure = False
     try:
-        return process_partial_response(
+        reply = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
+        return dict(reply)  # a TypedDict; Lambda's reply is the plain JSON object
     finally:
         obs.unbind("task", "envelope", "message")
         obs.flush()

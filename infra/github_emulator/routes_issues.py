@@ -64,7 +64,7 @@ def update_issue(ctx: Ctx) -> Reply:
     own = issue.user.lower() == ctx.identity.login.lower()
     require_write(ctx.identity, repo, "issues", role="read" if own else "triage")
     hooks = ctx.emulator.webhooks
-    text = {k: body[k] for k in ("title", "body") if k in body}
+    text: dict[str, object] = {k: body[k] for k in ("title", "body") if k in body}
     actions.edit_issue(ctx.world, hooks, repo, issue, text, ctx.identity.login)
     if "assignees" in body:
         issue.assignees = [ctx.world.user(a).login for a in body["assignees"] or []]
