@@ -14,7 +14,9 @@ message says how a writer approves the new text.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from bzzz.errors import ApprovalError
 from bzzz.github import GitHubApi, is_writer, strip_hidden_html
@@ -24,8 +26,12 @@ from runner.agent.types import TaskBrief
 from runner.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bzzz.hmmm import Participant
     from runner.agent.model import Model
+    from runner.config import RunnerSettings
+    from runner.repo_config import RepoConfig
 
 log = logging.getLogger(__name__)
 
@@ -84,3 +90,27 @@ def discuss_plan(participant: Participant | None, model: Model, brief: TaskBrief
         log.warning("%s: plan review skipped: %s", brief.key, exc)
         return brief
     return with_discussion(brief, discussion)
+
+
+def repo_config(
+    runner: RunnerSettings,
+    api: GitHubApi,
+    checkout: Path,
+    brief: TaskBrief,
+    record: Callable[..., Any],
+) -> RepoConfig:
+    """The repository's .bzzz.yml; a malformed one is named on the issue, defaults used."""
+    from runner.repo_config import load_repo_config
+
+    # The runner's own image is always allowed, whatever else the operator listed.
+    images = (runner.sandbox_image, *runner.repo_limits.images)
+    config = load_repo_config(checkout, limits=replace(runner.repo_limits, images=images))
+    if config.problems:
+        record("repo_config", problems=config.problems)
+        listed = "\n".join(f"- {problem}" for problem in config.problems)
+        api.comment(
+            brief.repo,
+            brief.number,
+            f"Bzzz could not use part of `.bzzz.yml`; defaults are used instead:\n\n{listed}",
+        )
+    return config

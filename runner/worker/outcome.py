@@ -4,13 +4,19 @@ finished  -> commit, push, draft PR, Lifecycle.complete(pr_url, branch)
 help      -> partial branch pushed if any diff, hmmm.help, Lifecycle.escalate
 budget    -> partial branch pushed if any diff, Lifecycle.fail(reason, branch)
 error     -> the same as budget
+
+`Delivery` sees the worker only through `TaskEnd` (the task's identity, the
+lifecycle, the bus, the trajectory, the audit stream, the lease check) and the
+work only through `Checkout`; a task that failed before it had a checkout ends
+through `fail_before_work`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from bzzz.github.neutralise import neutralise
 from bzzz.messages import Envelope, MessageType
@@ -19,56 +25,59 @@ from runner.worker.lease import TaskStopped
 
 if TYPE_CHECKING:
     from bzzz.github import GitHubApi
+    from bzzz.tasks.lifecycle import Lifecycle, Publisher
     from runner.agent.types import Outcome, TaskBrief, TestRun
     from runner.git.workspace import Workspace
-    from runner.repo_config import RepoConfig
-    from runner.worker.task_worker import TaskWorker
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BRANCH_PREFIX = "bzzz/"
 
 
+@dataclass(frozen=True)
+class TaskEnd:
+    """What ending a task needs from the worker that ran it, and nothing more."""
+
+    key: str
+    number: int
+    attempt: int
+    agent_id: str
+    lifecycle: Lifecycle
+    publisher: Publisher
+    record: Callable[..., None]  # the trajectory: record(event, **fields)
+    note: Callable[[str, dict[str, Any]], None]  # the signed audit stream
+    confirm_lease: Callable[[], None]  # one more heartbeat; raises TaskStopped once it is gone
+    abandon: Callable[[], str]  # the lease is gone: discard the work (or release on shutdown)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Where the work is: the repository's API, the host clone, its base, and the issue."""
+
+    api: GitHubApi
+    workspace: Workspace | None  # None: nothing to push (e.g. a help request in a test)
+    base: str
+    brief: TaskBrief
+    branch_prefix: str = DEFAULT_BRANCH_PREFIX
+
+
+def fail_before_work(end: TaskEnd, reason: str) -> str:
+    """Fail a task that never got a checkout (its issue was refused, or the runner broke)."""
+    end.record("failed", reason=reason, branch=None)
+    try:
+        end.lifecycle.fail(end.key, end.agent_id, reason[:1000], None)
+    except Exception as exc:
+        log.warning("%s: recording the failure was refused: %s", end.key, exc)
+    log.warning("%s: failed (%s)", end.key, reason)
+    return "failed"
+
+
 class Delivery:
-    def __init__(
-        self,
-        worker: TaskWorker,
-        api: GitHubApi | None,
-        workspace: Workspace | None,
-        base: str,
-        brief: TaskBrief | None,
-    ) -> None:
-        self.worker = worker
-        self.api = api
-        self.workspace = workspace
-        self.base = base
-        self.brief = brief
-        self.prefix = DEFAULT_BRANCH_PREFIX
+    """The last transition of a task that has a checkout: push, PR, escalate or fail."""
 
-    @property
-    def _key(self) -> str:
-        return self.worker.key
-
-    def read_repo_config(self) -> RepoConfig:
-        """The repository's .bzzz.yml; a malformed one is named on the issue, defaults used."""
-        from runner.repo_config import load_repo_config
-
-        assert self.workspace is not None and self.api is not None and self.brief is not None
-        runner = self.worker.ctx.runner
-        # The runner's own image is always allowed, whatever else the operator listed.
-        images = (runner.sandbox_image, *runner.repo_limits.images)
-        limits = replace(runner.repo_limits, images=images)
-        config = load_repo_config(self.workspace.path, limits=limits)
-        self.prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
-        if config.problems:
-            self.worker.trajectory.record("repo_config", problems=config.problems)
-            listed = "\n".join(f"- {problem}" for problem in config.problems)
-            self.api.comment(
-                self.brief.repo,
-                self.brief.number,
-                f"Bzzz could not use part of `.bzzz.yml`; defaults are used instead:\n\n{listed}",
-            )
-        return config
+    def __init__(self, end: TaskEnd, checkout: Checkout) -> None:
+        self.end = end
+        self.checkout = checkout
 
     def deliver(self, outcome: Outcome) -> str:
         if outcome.kind == "finished":
@@ -84,71 +93,65 @@ class Delivery:
         return self.fail(f"{outcome.kind}: {reason}", push=outcome.iterations > 0)
 
     def _branch(self) -> str:
-        assert self.brief is not None
-        return branch_name(self.prefix, self.brief.number, self.brief.title)
+        brief = self.checkout.brief
+        return branch_name(self.checkout.branch_prefix, brief.number, brief.title)
 
     def _push(self, message: str) -> str | None:
         """Commit and push whatever the agent changed; the branch, or None with no diff."""
-        if self.workspace is None or self.brief is None:
+        workspace = self.checkout.workspace
+        if workspace is None:
             return None
         branch = self._branch()
-        self.worker.confirm_lease()  # the keeper is stopped by now: ask once more
-        if not publish_branch(self.workspace, branch, message):
+        self.end.confirm_lease()  # the keeper is stopped by now: ask once more
+        if not publish_branch(workspace, branch, message):
             return None
-        self.worker.trajectory.record("pushed", branch=branch)
-        self.worker.note("git.push", {"branch": branch, "remote": self.workspace.url})
+        self.end.record("pushed", branch=branch)
+        self.end.note("git.push", {"branch": branch, "remote": workspace.url})
         return branch
 
     def _complete(self, outcome: Outcome, test: TestRun | None) -> str:
-        assert self.api is not None and self.brief is not None
-        brief = self.brief
+        end, brief = self.end, self.checkout.brief
         branch = self._push(commit_message(brief.title, brief.number, outcome.summary))
         if branch is None:
             return self.fail("the agent finished without changing anything")
         body = pull_body(brief.number, outcome.summary, outcome.commands, test)
-        url = self.api.open_draft_pull(
-            brief.repo, branch, self.base, commit_message(brief.title, brief.number), body
+        url = self.checkout.api.open_draft_pull(
+            brief.repo, branch, self.checkout.base, commit_message(brief.title, brief.number), body
         )
-        self.worker.trajectory.record("pull_request", url=url, branch=branch)
-        self.worker.note("pr.opened", {"url": url, "branch": branch, "draft": True})
-        self.worker.ctx.lifecycle.complete(self._key, self.worker.agent_id, url, branch)
-        log.info("%s: completed, draft pull request %s", self._key, url)
+        end.record("pull_request", url=url, branch=branch)
+        end.note("pr.opened", {"url": url, "branch": branch, "draft": True})
+        end.lifecycle.complete(end.key, end.agent_id, url, branch)
+        log.info("%s: completed, draft pull request %s", end.key, url)
         return "completed"
 
     def _escalate(self, outcome: Outcome, trigger: str) -> str:
+        end = self.end
         question = (outcome.question or outcome.summary or "the agent asked for help").strip()
-        branch = self._push(f"WIP: partial work on #{self.worker.task.number} (asked for help)")
-        data = {
-            "round": int(self.worker.task.attempt),
-            "text": question[:20000],
-            "trigger": trigger[:200],
-        }
-        self.worker.ctx.publisher.publish(
-            Envelope(
-                type=MessageType.HMMM_HELP, sender=self.worker.agent_id, task=self._key, data=data
-            )
+        branch = self._push(f"WIP: partial work on #{end.number} (asked for help)")
+        data = {"round": end.attempt, "text": question[:20000], "trigger": trigger[:200]}
+        end.publisher.publish(
+            Envelope(type=MessageType.HMMM_HELP, sender=end.agent_id, task=end.key, data=data)
         )
         reason = f"asked for help: {question}" + (f" (partial work on {branch})" if branch else "")
-        self.worker.ctx.lifecycle.escalate(self._key, self.worker.agent_id, reason[:1000])
-        log.info("%s: escalated (%s)", self._key, trigger)
+        end.lifecycle.escalate(end.key, end.agent_id, reason[:1000])
+        log.info("%s: escalated (%s)", end.key, trigger)
         return "escalated"
 
     def fail(self, reason: str, *, push: bool = True) -> str:
-        branch = None
+        end, branch = self.end, None
         try:
             if push:
-                number = self.worker.task.number
-                branch = self._push(f"WIP: partial work on #{number}\n\n{neutralise(reason)}")
+                branch = self._push(f"WIP: partial work on #{end.number}\n\n{neutralise(reason)}")
         except TaskStopped:
-            return self.worker.abandon()
+            return end.abandon()
         except Exception as exc:  # the failure must still be recorded
-            log.warning("%s: pushing the partial branch failed: %s", self._key, exc)
-        self.worker.trajectory.record("failed", reason=reason, branch=branch)
+            log.warning("%s: pushing the partial branch failed: %s", end.key, exc)
+        end.record("failed", reason=reason, branch=branch)
         try:
-            self.worker.ctx.lifecycle.fail(self._key, self.worker.agent_id, reason[:1000], branch)
+            end.lifecycle.fail(end.key, end.agent_id, reason[:1000], branch)
         except Exception as exc:
-            log.warning("%s: recording the failure was refused: %s", self._key, exc)
+            log.warning("%s: recording the failure was refused: %s", end.key, exc)
         log.warning(
-            "%s: failed (%s)%s", self._key, reason, f", partial branch {branch}" if branch else ""
+            "%s: failed (%s)%s", end.key, reason, f", partial branch {branch}" if branch else ""
         )
         return "failed"

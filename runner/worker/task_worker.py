@@ -26,10 +26,16 @@ from runner.errors import EngineUnavailableError, ModelUnavailableError
 from runner.git.tree import WorkspaceTooLargeError
 from runner.git.workspace import Workspace, repository_info, workspace_name
 from runner.sandbox.container import Sandbox, SandboxConfig
-from runner.worker.brief import discuss_plan, task_brief
+from runner.worker.brief import discuss_plan, repo_config, task_brief
 from runner.worker.context import WorkerContext
 from runner.worker.lease import LeaseKeeper, TaskStopped
-from runner.worker.outcome import Delivery
+from runner.worker.outcome import (
+    DEFAULT_BRANCH_PREFIX,
+    Checkout,
+    Delivery,
+    TaskEnd,
+    fail_before_work,
+)
 from runner.worker.progress import ProgressReporter
 from runner.worker.trajectory import Trajectory
 
@@ -127,8 +133,11 @@ class TaskWorker:
                     quota_mb=self.ctx.runner.workspace_quota_mb,
                 )  # fmt: skip
                 workspace.clone(clone_url, base)
-                delivery = Delivery(self, api, workspace, base, brief)
-                config = delivery.read_repo_config()
+                config = repo_config(
+                    self.ctx.runner, api, workspace.path, brief, self.trajectory.record
+                )
+                prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
+                delivery = Delivery(self.ending(), Checkout(api, workspace, base, brief, prefix))
                 outcome = self._work(workspace, brief, config)
                 keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
@@ -141,7 +150,7 @@ class TaskWorker:
         except ApprovalError as exc:
             keeper.stop()  # nothing was read, cloned or run: fail with the reason, push nothing
             self.trajectory.record("refused", reason=str(exc))
-            return Delivery(self, None, None, "", None).fail(str(exc), push=False)
+            return fail_before_work(self.ending(), str(exc))
         except ModelUnavailableError as exc:
             keeper.stop()
             self.ctx.unhealthy.set()  # before the release requeues it: do not claim it back
@@ -156,7 +165,8 @@ class TaskWorker:
                 return self.abandon()
             log.exception("%s: the task failed", self.key)
             self.trajectory.record("error", error=repr(exc))
-            return (delivery or Delivery(self, None, None, "", None)).fail(f"runner error: {exc}")
+            reason = f"runner error: {exc}"
+            return delivery.fail(reason) if delivery else fail_before_work(self.ending(), reason)
         finally:
             self.progress.finish(self.trajectory.path.name)
             self.trajectory.keep_diff(workspace)
@@ -211,6 +221,15 @@ class TaskWorker:
         )  # fmt: skip
         model.check()  # ModelNotFoundError fails the task with a clear reason
         return model
+
+    def ending(self) -> TaskEnd:
+        """What the end of this task may use of the worker (runner.worker.outcome)."""
+        return TaskEnd(
+            key=self.key, number=int(self.task.number), attempt=int(self.task.attempt),
+            agent_id=self.agent_id, lifecycle=self.ctx.lifecycle, publisher=self.ctx.publisher,
+            record=self.trajectory.record, note=self.note, confirm_lease=self.confirm_lease,
+            abandon=self.abandon,
+        )  # fmt: skip
 
     def confirm_lease(self) -> None:
         """One more heartbeat before anything leaves the host; TaskStopped when it is gone."""

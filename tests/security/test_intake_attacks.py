@@ -28,8 +28,8 @@ from runner.agent.types import Outcome
 from runner.agent.types import TestRun as Result
 from runner.git.workspace import Workspace, repository_info
 from runner.repo_limits import RepoLimits
-from runner.worker.brief import task_brief
-from runner.worker.outcome import Delivery
+from runner.worker.brief import repo_config, task_brief
+from runner.worker.outcome import Checkout, Delivery
 from tests.fixtures.intake_stack import REPO, RUNNER, Stack, attack_seed, task_worker
 
 pytestmark = pytest.mark.github_seed(attack_seed())
@@ -149,7 +149,7 @@ def _repo_config(stack: Stack):  # type: ignore[no-untyped-def]
     workspace = Workspace(stack.state_dir, "intake-attack", token)
     workspace.clone(clone_url, base)
     brief = task_brief(api, task.key, REPO, 1, frozenset(), task.approved_digest)
-    return Delivery(worker, api, workspace, base, brief).read_repo_config()
+    return repo_config(worker.ctx.runner, api, workspace.path, brief, worker.trajectory.record)
 
 
 def symlinked_bzzz_yml(stack: Stack) -> None:
@@ -202,10 +202,8 @@ def model_reply_mentions_and_closes(stack: Stack) -> None:
     brief = task_brief(api, task.key, REPO, 1, frozenset(), task.approved_digest)
     hostile = "Done @alice @acme/core. Fixes #2, closes acme/calc#3, resolves #1"
     test = Result("pytest", 1, f"```\nFixes #4 cc @bob {hostile}")
-    assert (
-        Delivery(worker, api, workspace, base, brief).deliver(Outcome("finished", hostile), test)
-        == "completed"
-    )
+    delivery = Delivery(worker.ending(), Checkout(api, workspace, base, brief))
+    assert delivery.deliver(Outcome("finished", hostile, test=test)) == "completed"
     [pull] = stack.github.http(stack.github.tokens["alice"]).get(f"/repos/{REPO}/pulls").json()
     assert pull["body"].startswith("Refs #1\n")  # tests failed: Bzzz's own line does not close
     body_rest = pull["body"].split("\n", 1)[1]
@@ -225,7 +223,9 @@ def model_help_request_mentions_and_closes(stack: Stack) -> None:
     brief = task_brief(api, task.key, REPO, 1, frozenset(), task.approved_digest)
     hostile = "@alice @acme/core: am I right that this fixes #2 and resolves #3? Fixes #2"
     outcome = Outcome("help", "stuck", question=hostile)
-    assert Delivery(worker, api, None, "main", brief).deliver(outcome, None) == "escalated"
+    assert Delivery(worker.ending(), Checkout(api, None, "main", brief)).deliver(outcome) == (
+        "escalated"
+    )
     after = lifecycle.get(task.key)
     assert after is not None and "@alice" in (after.reason or "")
     sync = build_status_sync(stack.settings, SecretStore(stack.settings, stack.environ))
