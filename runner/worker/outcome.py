@@ -5,7 +5,7 @@ help      -> partial branch pushed if any diff, hmmm.help, Lifecycle.escalate
 budget    -> partial branch pushed if any diff, Lifecycle.fail(reason, branch)
 error     -> the same as budget
 
-`Delivery` sees the worker only through `TaskEnd` (the task's identity, the
+`Finisher` sees the worker only through `TaskEnd` (the task's identity, the
 lifecycle, the bus, the trajectory, the audit stream, the lease check) and the
 work only through `Checkout`; a task that failed before it had a checkout ends
 through `fail_before_work`.
@@ -72,7 +72,7 @@ def fail_before_work(end: TaskEnd, reason: str) -> str:
     return "failed"
 
 
-class Delivery:
+class Finisher:
     """The last transition of a task that has a checkout: push, PR, escalate or fail."""
 
     def __init__(self, end: TaskEnd, checkout: Checkout) -> None:

@@ -32,7 +32,7 @@ from runner.worker.lease import LeaseKeeper, TaskStopped
 from runner.worker.outcome import (
     DEFAULT_BRANCH_PREFIX,
     Checkout,
-    Delivery,
+    Finisher,
     TaskEnd,
     fail_before_work,
 )
@@ -114,7 +114,7 @@ class TaskWorker:
         keeper = LeaseKeeper(
             self.ctx.lifecycle, self.key, self.agent_id, every=every, on_lost=self.stop
         )
-        delivery: Delivery | None = None
+        finisher: Finisher | None = None
         try:
             with keeper:
                 token = self.ctx.credentials.token_for(self.key)
@@ -137,7 +137,7 @@ class TaskWorker:
                     self.ctx.runner, api, workspace.path, brief, self.trajectory.record
                 )
                 prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
-                delivery = Delivery(self.ending(), Checkout(api, workspace, base, brief, prefix))
+                finisher = Finisher(self.ending(), Checkout(api, workspace, base, brief, prefix))
                 outcome = self._work(workspace, brief, config)
                 keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
@@ -145,8 +145,8 @@ class TaskWorker:
                 try:
                     workspace.seal()  # the sandbox is gone: nothing writes the tree any more
                 except WorkspaceTooLargeError as exc:
-                    return delivery.fail(str(exc), push=False)
-                return delivery.deliver(outcome)
+                    return finisher.fail(str(exc), push=False)
+                return finisher.deliver(outcome)
         except ApprovalError as exc:
             keeper.stop()  # nothing was read, cloned or run: fail with the reason, push nothing
             self.trajectory.record("refused", reason=str(exc))
@@ -166,7 +166,7 @@ class TaskWorker:
             log.exception("%s: the task failed", self.key)
             self.trajectory.record("error", error=repr(exc))
             reason = f"runner error: {exc}"
-            return delivery.fail(reason) if delivery else fail_before_work(self.ending(), reason)
+            return finisher.fail(reason) if finisher else fail_before_work(self.ending(), reason)
         finally:
             self.progress.finish(self.trajectory.path.name)
             self.trajectory.keep_diff(workspace)

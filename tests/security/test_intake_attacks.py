@@ -3,7 +3,7 @@
 One table, one row per attack, each run against the real parts: the control
 plane's HTTP app under uvicorn fed signed deliveries by the GitHub stand-in,
 the reconcile poll, DynamoDB on moto, git over HTTP, and the runner's task
-worker, brief, `.bzzz.yml` reader and delivery. Each row performs the attack
+worker, brief, `.bzzz.yml` reader and finisher. Each row performs the attack
 and asserts that it failed; then every comment and pull request on the
 stand-in is searched for the planted canaries.
 """
@@ -29,7 +29,7 @@ from runner.agent.types import TestRun as Result
 from runner.git.workspace import Workspace, repository_info
 from runner.repo_limits import RepoLimits
 from runner.worker.brief import repo_config, task_brief
-from runner.worker.outcome import Checkout, Delivery
+from runner.worker.outcome import Checkout, Finisher
 from tests.fixtures.intake_stack import REPO, RUNNER, Stack, attack_seed, task_worker
 
 pytestmark = pytest.mark.github_seed(attack_seed())
@@ -202,8 +202,8 @@ def model_reply_mentions_and_closes(stack: Stack) -> None:
     brief = task_brief(api, task.key, REPO, 1, frozenset(), task.approved_digest)
     hostile = "Done @alice @acme/core. Fixes #2, closes acme/calc#3, resolves #1"
     test = Result("pytest", 1, f"```\nFixes #4 cc @bob {hostile}")
-    delivery = Delivery(worker.ending(), Checkout(api, workspace, base, brief))
-    assert delivery.deliver(Outcome("finished", hostile, test=test)) == "completed"
+    finisher = Finisher(worker.ending(), Checkout(api, workspace, base, brief))
+    assert finisher.deliver(Outcome("finished", hostile, test=test)) == "completed"
     [pull] = stack.github.http(stack.github.tokens["alice"]).get(f"/repos/{REPO}/pulls").json()
     assert pull["body"].startswith("Refs #1\n")  # tests failed: Bzzz's own line does not close
     body_rest = pull["body"].split("\n", 1)[1]
@@ -223,7 +223,7 @@ def model_help_request_mentions_and_closes(stack: Stack) -> None:
     brief = task_brief(api, task.key, REPO, 1, frozenset(), task.approved_digest)
     hostile = "@alice @acme/core: am I right that this fixes #2 and resolves #3? Fixes #2"
     outcome = Outcome("help", "stuck", question=hostile)
-    assert Delivery(worker.ending(), Checkout(api, None, "main", brief)).deliver(outcome) == (
+    assert Finisher(worker.ending(), Checkout(api, None, "main", brief)).deliver(outcome) == (
         "escalated"
     )
     after = lifecycle.get(task.key)
