@@ -119,7 +119,10 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     assert pull["draft"] is True
     assert pull["head"]["ref"] == done.branch
     assert pull["html_url"] == done.pr_url
-    assert pull["body"].startswith("Fixes #1")
+    assert pull["body"].startswith("Fixes #1")  # a verified fix: red on main, green here
+    assert "**Verified fix**: the test suite failing on the base commit" in pull["body"]
+    assert not pull["title"].startswith("[unverified]")
+    assert (done.reason or "").startswith("verified fix: ")
     assert "range(1, n + 1)" in pull["body"]
     assert "2 passed" in pull["body"]
 
