@@ -27,6 +27,9 @@ ENTRY_TYPES: dict[str, tuple[str, ...]] = {
     "command.run": ("command", "exit_code", "output_sha256", "duration_ms", "timed_out"),
     "git.push": ("branch", "commit", "remote"),
     "pr.opened": ("url", "number", "branch", "draft"),
+    # Whether the change is a verified fix (runner.worker.verify), before its PR opens.
+    "fix.verified": ("reason",),
+    "fix.unverified": ("reason",),
     # Control plane.
     "escalation.sent": ("reason", "webhook_status", "comment_url"),
     "human.input": ("login", "comment_url", "body_sha256"),

@@ -37,6 +37,12 @@ class IssueInfo:
 
 
 @dataclass(frozen=True)
+class PullRequest:
+    url: str  # html_url
+    number: int
+
+
+@dataclass(frozen=True)
 class Comment:
     id: int
     author: str
@@ -292,8 +298,10 @@ class GitHubApi:
 
     # ----- pull requests ----------------------------------------------------
 
-    def open_draft_pull(self, repo: str, head: str, base: str, title: str, body: str) -> str:
-        """Open a draft pull request; return its HTML URL."""
+    def open_draft_pull(
+        self, repo: str, head: str, base: str, title: str, body: str
+    ) -> PullRequest:
+        """Open a draft pull request; its HTML URL and number."""
         owner, name = _split(repo)
         reply = self._call(
             f"opening a pull request from {head} in {repo}",
@@ -301,7 +309,8 @@ class GitHubApi:
                 owner, name, head=head, base=base, title=title, body=body, draft=True
             ),
         )
-        return str(_json(reply)["html_url"])
+        data = _json(reply)
+        return PullRequest(str(data["html_url"]), int(data["number"]))
 
 
 def _json(reply: Any) -> Any:

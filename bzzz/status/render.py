@@ -29,11 +29,19 @@ _HEADLINES = {
     "queued": "👀 Queued: waiting for an agent to claim it",
     "claimed": "🐝 Claimed by an agent",
     "running": "🛠️ An agent is working on it",
-    "completed": "✅ Done: a draft pull request is open",
+    "completed": "✅ Done: a verified fix is in a draft pull request",
     "failed": "❌ Failed",
     "escalated": "🙋 Waiting for a human",
     "cancelled": "🛑 Cancelled",
 }
+
+
+# A completed task's reason says whether its pull request is a verified fix (the runner's
+# runner.worker.verify writes "verified fix: ..." or "unverified: ..."); the headline follows.
+VERIFIED_NOTE = "verified fix:"
+UNVERIFIED_HEADLINE = (
+    "⚠️ Done, unverified: a draft pull request is open; nothing shows it fixes the issue"
+)
 
 
 @dataclass(frozen=True)
@@ -81,10 +89,14 @@ def render(view: StatusView, progress: dict[str, Any] | None = None) -> str:
         rows.append(("Pull request", view.pr_url))
     if view.branch:
         rows.append(("Branch", _code(view.branch)))
+    completed = view.state == "completed"
     if view.reason:
-        rows.append(("Reason", " ".join(neutralise(view.reason).split())[:500]))
+        name = "Verification" if completed else "Reason"
+        rows.append((name, " ".join(neutralise(view.reason).split())[:500]))
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     headline = _HEADLINES.get(view.state, view.state)
+    if completed and not (view.reason or "").startswith(VERIFIED_NOTE):
+        headline = UNVERIFIED_HEADLINE
     return (
         f"{MARKER}\n### Bzzz: {headline}\n\n| | |\n|---|---|\n{table}\n\n"
         f"<sub>This comment is kept up to date by Bzzz · task `{view.key}` · "

@@ -177,8 +177,12 @@ class Lifecycle:
     def start(self, key: str, agent: str) -> Task:
         return self.apply("start", key, _owner(agent))
 
-    def complete(self, key: str, agent: str, pr_url: str, branch: str | None = None) -> Task:
-        return self.apply("complete", key, _owner(agent), {"pr_url": pr_url, "branch": branch})
+    def complete(
+        self, key: str, agent: str, pr_url: str, branch: str | None = None, note: str | None = None
+    ) -> Task:
+        """`note`: whether the pull request is a verified fix (the status comment shows it)."""
+        fields = {"pr_url": pr_url, "branch": branch, "reason": note}
+        return self.apply("complete", key, _owner(agent), fields)
 
     def fail(self, key: str, agent: str, reason: str, branch: str | None = None) -> Task:
         return self.apply("fail", key, _owner(agent), {"reason": reason, "branch": branch})

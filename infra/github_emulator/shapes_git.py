@@ -53,7 +53,9 @@ def pull_request(world: World, repo: Repo, item: Issue, *, full: bool = True) ->
         "assignees": base_issue["assignees"],
         "requested_reviewers": [],
         "requested_teams": [],
-        "labels": base_issue["labels"],
+        # A pull request's labels have a string description in GitHub's description (an
+        # issue's may be null): a label created by being added has none, so "".
+        "labels": [{**lb, "description": lb["description"] or ""} for lb in base_issue["labels"]],
         "milestone": None,
         "draft": pr.draft,
         "commits_url": f"{api}/commits",

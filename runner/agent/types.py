@@ -48,6 +48,8 @@ TEST_OUTPUT_KEPT = 4000  # characters of the test run's output tail: the PR show
 class TestRun:
     """One run of the repository's test command in the sandbox (the one type for it)."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     command: str
     exit_code: int
     output: str  # its tail, at most TEST_OUTPUT_KEPT characters

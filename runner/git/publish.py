@@ -2,8 +2,10 @@
 
 `branch_name` is `<prefix><number>-<slug of the title>` (prefix `bzzz/` unless
 the repository's .bzzz.yml says otherwise). The pull request links the issue
-with "Fixes #N" when the repository's tests pass and "Refs #N" when they do
-not, so merging a PR whose tests failed never closes the issue silently.
+with "Fixes #N" only for a verified fix (runner.worker.verify: its regression
+test fails on the base commit and passes on the branch, and the suite is
+green); otherwise "Refs #N", so merging an unproven change never closes the
+issue silently, and its title says "[unverified]".
 
 Everything else in the body and the commit messages came from the model, the
 issue or the repository's output, and is neutralised (bzzz.github.neutralise):
@@ -22,6 +24,7 @@ from bzzz.github.neutralise import fence, neutralise
 if TYPE_CHECKING:
     from runner.agent.types import TestRun
     from runner.git.workspace import Workspace
+    from runner.worker.verify import Verification
 
 MAX_COMMANDS_SHOWN = 30
 
@@ -46,8 +49,41 @@ def _commands_table(commands: Sequence[Any]) -> str:
     return "\n".join(rows)
 
 
-def pull_body(number: int, summary: str, commands: Sequence[Any], test: TestRun | None) -> str:
-    link = f"Fixes #{number}" if test is not None and test.passed else f"Refs #{number}"
+UNVERIFIED_TITLE = "[unverified] "
+UNVERIFIED_LABEL = "bzzz:unverified"
+
+
+def is_verified_fix(test: TestRun | None, verification: Verification | None) -> bool:
+    return test is not None and test.passed and verification is not None and verification.verified
+
+
+def pull_title(subject: str, number: int, verified: bool) -> str:
+    return ("" if verified else UNVERIFIED_TITLE) + commit_message(subject, number)
+
+
+def _verification(verification: Verification | None) -> str:
+    if verification is None:
+        return "_not verified: the change was not checked against the base commit_"
+    if not verification.verified:
+        return f"**Unverified**: {neutralise(verification.reason)}."
+    lines = [f"**Verified fix**: {neutralise(verification.reason)}."]
+    for name, run in (("base commit", verification.base), ("this branch", verification.branch)):
+        if run is not None:
+            command = neutralise(run.command).replace("`", "'")
+            lines.append(f"On the {name}: `{command}` exit {run.exit_code}")
+            lines.append(fence(neutralise(run.output[-1500:].strip())))
+    return "\n\n".join(lines)
+
+
+def pull_body(
+    number: int,
+    summary: str,
+    commands: Sequence[Any],
+    test: TestRun | None,
+    verification: Verification | None = None,
+) -> str:
+    verified = is_verified_fix(test, verification)
+    link = f"Fixes #{number}" if verified else f"Refs #{number}"
     if test is None:
         tests = "_the repository has no test command (set `test` in .bzzz.yml)_"
     else:
@@ -58,6 +94,7 @@ def pull_body(number: int, summary: str, commands: Sequence[Any], test: TestRun 
     return (
         f"{link}\n\n## Summary\n\n{neutralise(summary.strip()) or '_no summary_'}\n\n"
         f"## Commands run\n\n{_commands_table(commands)}\n\n## Tests\n\n{tests}\n\n"
+        f"## Verification\n\n{_verification(verification)}\n\n"
         "_Opened by Bzzz as a draft: review before merging._\n"
     )
 

@@ -17,6 +17,9 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import subprocess
+import tarfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -173,6 +176,36 @@ class Workspace:
         self.git("add", "--all", "--intent-to-add")
         args = ["diff", "--binary", "--no-ext-diff", "--no-textconv", "--ignore-submodules=all"]
         return self._host.stream([*args, self.base], limit)
+
+    def tree(self) -> str:
+        """The sealed work tree as a git tree object (in the host's git directory)."""
+        self.seal()
+        self.git("add", "--all")
+        return self.git("write-tree").strip()
+
+    def changed_paths(self, tree: str) -> list[str]:
+        """Paths that differ between the base commit and `tree` (renames as delete + add)."""
+        listed = self.git("diff-tree", "-r", "-z", "--no-renames", "--name-only", self.base, tree)
+        return [path for path in listed.split("\0") if path]
+
+    def export(self, rev: str, dest: Path, paths: Sequence[str] = ()) -> None:
+        """Write `rev`'s files (or only `paths` of it) under `dest`, from git's objects alone.
+
+        Nothing in the work tree is read. The archive is the repository's content, so
+        it is extracted with tarfile's `data` filter: no absolute paths, no links out of
+        `dest`, no devices, no set-id bits.
+        """
+        dest.mkdir(parents=True, exist_ok=True)
+        args = ["git", "archive", "--format=tar", rev, *(["--", *paths] if paths else [])]
+        with subprocess.Popen(
+            args, cwd=self.git_dir, env=self._host.env(), stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ) as process:  # fmt: skip
+            assert process.stdout is not None
+            with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
+                archive.extractall(dest, filter="data")
+        if process.returncode != 0:
+            raise GitError(f"git archive of {rev[:12]} failed ({process.returncode})")
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from bzzz.github.neutralise import neutralise
 from bzzz.messages import Envelope, MessageType
-from runner.git.publish import branch_name, commit_message, publish_branch, pull_body
+from runner.git.publish import (
+    UNVERIFIED_LABEL,
+    branch_name,
+    commit_message,
+    is_verified_fix,
+    publish_branch,
+    pull_body,
+    pull_title,
+)
 from runner.worker.lease import TaskStopped
 
 if TYPE_CHECKING:
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
     from bzzz.tasks.lifecycle import Lifecycle, Publisher
     from runner.agent.types import Outcome, TaskBrief, TestRun
     from runner.git.workspace import Workspace
+    from runner.worker.verify import Verification
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +88,9 @@ class Finisher:
         self.end = end
         self.checkout = checkout
 
-    def deliver(self, outcome: Outcome) -> str:
+    def deliver(self, outcome: Outcome, verification: Verification | None = None) -> str:
         if outcome.kind == "finished":
-            return self._complete(outcome, outcome.test)
+            return self._complete(outcome, outcome.test, verification)
         if outcome.kind == "help":
             return self._escalate(outcome, outcome.reason or "ask_for_help")
         reason = outcome.reason or outcome.summary or outcome.kind
@@ -109,19 +118,24 @@ class Finisher:
         self.end.note("git.push", {"branch": branch, "remote": workspace.url})
         return branch
 
-    def _complete(self, outcome: Outcome, test: TestRun | None) -> str:
-        end, brief = self.end, self.checkout.brief
+    def _complete(
+        self, outcome: Outcome, test: TestRun | None, verification: Verification | None
+    ) -> str:
+        end, brief, api = self.end, self.checkout.brief, self.checkout.api
         branch = self._push(commit_message(brief.title, brief.number, outcome.summary))
         if branch is None:
             return self.fail("the agent finished without changing anything")
-        body = pull_body(brief.number, outcome.summary, outcome.commands, test)
-        url = self.checkout.api.open_draft_pull(
-            brief.repo, branch, self.checkout.base, commit_message(brief.title, brief.number), body
-        )
-        end.record("pull_request", url=url, branch=branch)
-        end.note("pr.opened", {"url": url, "branch": branch, "draft": True})
-        end.lifecycle.complete(end.key, end.agent_id, url, branch)
-        log.info("%s: completed, draft pull request %s", end.key, url)
+        verified = is_verified_fix(test, verification)
+        body = pull_body(brief.number, outcome.summary, outcome.commands, test, verification)
+        title = pull_title(brief.title, brief.number, verified)
+        pull = api.open_draft_pull(brief.repo, branch, self.checkout.base, title, body)
+        if not verified:
+            api.add_labels(brief.repo, pull.number, [UNVERIFIED_LABEL])
+        note = verification.summary if verification else "unverified: not checked"
+        end.record("pull_request", url=pull.url, branch=branch, verification=note)
+        end.note("pr.opened", {"url": pull.url, "branch": branch, "draft": True})
+        end.lifecycle.complete(end.key, end.agent_id, pull.url, branch, note[:1000])
+        log.info("%s: completed, draft pull request %s (%s)", end.key, pull.url, note)
         return "completed"
 
     def _escalate(self, outcome: Outcome, trigger: str) -> str:

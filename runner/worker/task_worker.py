@@ -38,8 +38,11 @@ from runner.worker.outcome import (
 )
 from runner.worker.progress import ProgressReporter
 from runner.worker.trajectory import Trajectory
+from runner.worker.verify import Verification, Verifier, unverified
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bzzz.store.models import Task
     from runner.repo_config import RepoConfig
 
@@ -139,14 +142,20 @@ class TaskWorker:
                 prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
                 finisher = Finisher(self.ending(), Checkout(api, workspace, base, brief, prefix))
                 outcome = self._work(workspace, brief, config)
-                keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
+                    keeper.stop()
                     return self.abandon()
                 try:
                     workspace.seal()  # the sandbox is gone: nothing writes the tree any more
                 except WorkspaceTooLargeError as exc:
+                    keeper.stop()
                     return finisher.fail(str(exc), push=False)
-                return finisher.deliver(outcome)
+                finished = outcome.kind == "finished"
+                verification = self._verify(workspace, config) if finished else None
+                keeper.stop()  # the last transition ends the lease; no heartbeat may race it
+                if self.stopped:
+                    return self.abandon()
+                return finisher.deliver(outcome, verification)
         except ApprovalError as exc:
             keeper.stop()  # nothing was read, cloned or run: fail with the reason, push nothing
             self.trajectory.record("refused", reason=str(exc))
@@ -173,19 +182,45 @@ class TaskWorker:
             if workspace is not None:
                 workspace.remove()
 
-    def _work(self, workspace: Workspace, brief: TaskBrief, config: RepoConfig) -> Outcome:
-        from runner.agent.loop import Agent
-
+    def _sandbox_on(self, directory: Path, config: RepoConfig) -> Sandbox:
+        """A sandbox over `directory` with the repository's image and limits; stop() removes it."""
         box = SandboxConfig(image=config.image or self.ctx.runner.sandbox_image)
         if config.command_timeout:
             box = replace(box, command_timeout=config.command_timeout)
         sandbox = Sandbox(
-            self.ctx.docker, workspace.path, runner_id=self.agent_id, task_key=self.key, config=box
+            self.ctx.docker, directory, runner_id=self.agent_id, task_key=self.key, config=box
         )
         with self._lock:
             if self.stopped:
                 raise TaskStopped(self.stopped)
             self._sandbox = sandbox
+        return sandbox
+
+    def _verify(self, workspace: Workspace, config: RepoConfig) -> Verification:
+        """Does the change's regression test fail on the base and pass on it?"""
+        self.progress.stage("verifying")
+        scratch = self.ctx.runner.state_dir / "verify" / workspace.path.name
+        verifier = Verifier(
+            workspace, scratch, lambda directory: self._sandbox_on(directory, config), config.setup
+        )
+        try:
+            verification = verifier.verify(config.test_command)
+        except TaskStopped:
+            raise
+        except Exception as exc:  # the fix stays; only its proof is missing
+            log.warning("%s: the verification could not run: %r", self.key, exc)
+            verification = unverified(
+                "Bzzz could not run the verification (a runner problem; details in its log)"
+            )
+        self.trajectory.record("verification", verification=verification, runs=verifier.runs)
+        kind = "fix.verified" if verification.verified else "fix.unverified"
+        self.note(kind, {"reason": verification.reason[:1000]})
+        return verification
+
+    def _work(self, workspace: Workspace, brief: TaskBrief, config: RepoConfig) -> Outcome:
+        from runner.agent.loop import Agent
+
+        sandbox = self._sandbox_on(workspace.path, config)
         with sandbox:
             self.ctx.lifecycle.start(self.key, self.agent_id)
             self.progress.stage("sandbox up")

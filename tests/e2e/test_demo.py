@@ -5,41 +5,48 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _our_processes() -> set[int]:
-    """Servers the demo would start: moto, DynamoDB Local, Podman's service."""
+def _our_processes(mark: bytes) -> set[int]:
+    """Processes of this demo run: those whose environment holds `mark`, which every server
+    the demo starts (moto, DynamoDB Local, Podman's service) inherits. Other demos and test
+    runs on the same machine hold none, so they never count."""
     found = set()
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
-            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
         except OSError:
             continue
-        if b"bzzz-demo-" in cmdline or b"local_backend.moto_server" in cmdline:
+        if mark in environ.split(b"\0"):
             found.add(int(proc.name))
     return found
 
 
 def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(tmp_path):
-    before = _our_processes()
+    mark = f"BZZZ_DEMO_TEST_MARK={uuid.uuid4().hex}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BZZZ_", "AWS_ENDPOINT"))}
+    env["BZZZ_DEMO_TEST_MARK"] = mark.split("=", 1)[1]
     env.pop("OLLAMA_HOST", None)  # the scripted stand-in, so the run is deterministic
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    out = done.stdout
-    assert done.returncode == 0, out + done.stderr
+    with subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "demo"], cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    ) as demo:  # fmt: skip
+        # While it runs, its servers carry the mark: the check below can see them.
+        deadline = time.monotonic() + 300
+        while not (servers := _our_processes(mark.encode()) - {demo.pid}):
+            if demo.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        out, err = demo.communicate(timeout=600)
+    assert servers, "no process of the demo carried the mark: the leak check would be blind"
+    assert demo.returncode == 0, out + err
     assert "claimed by demo-runner" in out
     assert "completed" in out
     assert "draft pull request: http://127.0.0.1:" in out and "(draft: True)" in out
@@ -51,6 +58,6 @@ def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(tmp_
     assert "control-plane  task.create" in out
     assert "demo-runner    command.run" in out and "demo-runner    pr.opened" in out
     assert "entries, verified" in out
-    assert "Traceback" not in out + done.stderr
+    assert "Traceback" not in out + err
     assert "all stopped" in out
-    assert _our_processes() - before == set()
+    assert _our_processes(mark.encode()) == set()

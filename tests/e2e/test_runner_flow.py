@@ -119,7 +119,10 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     assert pull["draft"] is True
     assert pull["head"]["ref"] == done.branch
     assert pull["html_url"] == done.pr_url
-    assert pull["body"].startswith("Fixes #1")
+    assert pull["body"].startswith("Fixes #1")  # a verified fix: red on main, green here
+    assert "**Verified fix**: the test suite failing on the base commit" in pull["body"]
+    assert not pull["title"].startswith("[unverified]")
+    assert (done.reason or "").startswith("verified fix: ")
     assert "range(1, n + 1)" in pull["body"]
     assert "2 passed" in pull["body"]
 
@@ -179,3 +182,57 @@ def test_a_restarted_runner_removes_its_sandboxes_from_an_earlier_life(
     finally:  # a failed run must not leave its "earlier life" running
         for container in docker_client.containers.list(all=True, filters={"label": label}):
             container.remove(force=True)
+
+
+WEAKENED_TEST = """from calc import sum_to
+
+
+def test_sum_to_three() -> None:
+    assert sum_to(3) in (3, 6)
+
+
+def test_sum_to_zero() -> None:
+    assert sum_to(0) == 0
+"""
+
+
+@pytest.mark.github_seed(calc_seed(BZZZ_YML))
+def test_a_green_suite_that_ships_a_non_fix_is_labelled_unverified(
+    github, ollama_emulator, runner_env, start_runner, create_task, aws_settings
+):
+    """The agent loosens the failing test instead of fixing sum_to: the suite is green, but
+    the runner finds it green on the base commit too, so the PR may not close the issue."""
+    from bzzz.tasks.lifecycle import Lifecycle
+
+    ollama_emulator.set_scenario(scenario([
+        write_file("test_calc.py", WEAKENED_TEST),
+        finish("sum_to is fine; the test expected too much."),
+    ]))  # fmt: skip
+    runner = start_runner()
+    create_task()
+    lifecycle = Lifecycle(aws_settings)
+    done = wait_until(
+        lambda: (t := lifecycle.get(f"{REPO}#1")) and t.state in ("completed", "failed") and t,
+        "the task to end",
+    )
+    runner.stop()
+    assert done.state == "completed"
+    assert (done.reason or "").startswith("unverified: the test suite pass on the base commit")
+
+    alice = github.client("alice").rest
+    [pull] = alice.pulls.list("acme", "calc", state="open").json()
+    assert pull["title"] == "[unverified] sum_to(n) leaves out n (#1)"
+    assert pull["body"].startswith("Refs #1\n")
+    assert "**Unverified**: the test suite pass on the base commit too" in pull["body"]
+    issue = alice.issues.get("acme", "calc", pull["number"]).json()
+    assert "bzzz:unverified" in [label["name"] for label in issue["labels"]]
+    # What status sync renders the status comment from carries the verdict.
+    from bzzz.bus import Bus
+
+    seen = envelopes_until(
+        Bus(aws_settings), "status",
+        lambda got: any(str(m.envelope.type) == "task.completed" for m in got),
+        what="the status queue up to task.completed",
+    )  # fmt: skip
+    completed = next(e for e in seen if str(e.type) == "task.completed")
+    assert completed.data["reason"] == done.reason

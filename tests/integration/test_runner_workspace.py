@@ -77,9 +77,11 @@ def test_the_control_plane_vends_a_token_for_the_one_repository_never_written_to
     api = credentials.api(token)
     assert (api.role("acme/calc", "bob"), api.role("acme/calc", "mallory")) == ("write", "read")
     assert api.issue("acme/calc", 1).title == "sum_to(n) leaves out n"
-    url = api.open_draft_pull("acme/calc", branch, base, "Fix sum_to (#1)", "Fixes #1")
-    pull = github.client("alice").rest.pulls.get("acme", "calc", int(url.rsplit("/", 1)[1]))
-    assert (pull.json()["user"]["login"], pull.json()["draft"]) == ("bzzz[bot]", True)
+    opened = api.open_draft_pull("acme/calc", branch, base, "Fix sum_to (#1)", "Fixes #1")
+    pull = github.client("alice").rest.pulls.get("acme", "calc", opened.number).json()
+    assert (pull["user"]["login"], pull["draft"], pull["html_url"]) == (
+        "bzzz[bot]", True, opened.url,
+    )  # fmt: skip
 
 
 def test_the_token_is_asked_again_before_it_expires_and_not_after_the_lease(github, control_plane):
