@@ -7,6 +7,11 @@ read at import time.
     BZZZ_RUNNER_ID               agent id in the agents table (default: runner-<host>-<pid>)
     OLLAMA_HOST                  the Ollama server (default http://127.0.0.1:11434)
     BZZZ_MODEL                   model name, required (e.g. qwen2.5-coder:7b)
+    BZZZ_MODEL_API               ollama (default) or openai: an OpenAI-compatible server
+                                 (llama.cpp's server, vLLM, LM Studio) at BZZZ_MODEL_URL
+    BZZZ_MODEL_URL               that server's URL (default: OLLAMA_HOST's value)
+    BZZZ_MODEL_API_KEY           its bearer token, if it wants one
+    BZZZ_MODEL_TOOLS             off: the text protocol even if the model calls tools
     BZZZ_NUM_CTX                 context length passed to the model (default auto: the
                                  model's own window, at most BZZZ_MAX_NUM_CTX)
     BZZZ_RUNNER_CAPACITY         tasks in flight at once (default 1)
@@ -43,6 +48,9 @@ class RunnerSettings:
     ollama_host: str
     model: str
     num_ctx: int | None = None  # None: sized from the model, at most repo_limits.num_ctx
+    model_api: str = "ollama"  # or "openai"; ollama_host is then the OpenAI-compatible URL
+    model_api_key: str | None = None
+    model_tools: bool = True
     capacity: int = 1
     state_dir: Path = Path(".bzzz")
     grace_seconds: float = 30.0
@@ -85,7 +93,14 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
     model = env.get("BZZZ_MODEL", "").strip()
     if not model:
         raise ConfigError("BZZZ_MODEL", "missing: the Ollama model to use, e.g. qwen2.5-coder:7b")
+    api = env.get("BZZZ_MODEL_API", "").strip().lower() or "ollama"
+    if api not in ("ollama", "openai"):
+        raise ConfigError("BZZZ_MODEL_API", f"must be ollama or openai, got {api!r}")
     host = env.get("OLLAMA_HOST", "").strip() or "http://127.0.0.1:11434"
+    if api == "openai":
+        host = env.get("BZZZ_MODEL_URL", "").strip() or env.get("OLLAMA_HOST", "").strip()
+        if not host:
+            raise ConfigError("BZZZ_MODEL_URL", "missing: the OpenAI-compatible server's URL")
     if "://" not in host:
         host = f"http://{host}"
     heartbeat = env.get("BZZZ_HEARTBEAT_SECONDS", "").strip()
@@ -96,6 +111,9 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
         ollama_host=host.rstrip("/"),
         model=model,
         num_ctx=_num_ctx(env),
+        model_api=api,
+        model_api_key=env.get("BZZZ_MODEL_API_KEY", "").strip() or None,
+        model_tools=env.get("BZZZ_MODEL_TOOLS", "").strip().lower() not in ("off", "0", "no"),
         capacity=int(_number(env, "BZZZ_RUNNER_CAPACITY", 1, int)),
         state_dir=Path(env.get("BZZZ_STATE_DIR", "").strip() or ".bzzz").absolute(),
         grace_seconds=_number(env, "BZZZ_RUNNER_GRACE_SECONDS", 30.0),

@@ -83,15 +83,24 @@ def _engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.DockerClie
 def _model(runner: RunnerSettings) -> Model:
     model = Model(
         runner.model, host=runner.ollama_host, num_ctx=runner.num_ctx,
-        max_num_ctx=runner.repo_limits.num_ctx,
+        max_num_ctx=runner.repo_limits.num_ctx, api=runner.model_api,
+        api_key=runner.model_api_key, tools=runner.model_tools,
     )  # fmt: skip
+    openai = runner.model_api == "openai"
     try:
         model.check()
     except ModelUnavailableError as exc:
+        if openai:
+            raise RunnerStartError(
+                f"no OpenAI-compatible server at {runner.ollama_host}: start it there or set "
+                f"BZZZ_MODEL_URL ({exc})"
+            ) from exc
         raise RunnerStartError(
             f"no Ollama at {runner.ollama_host}: start Ollama there or set OLLAMA_HOST ({exc})"
         ) from exc
     except ModelNotFoundError as exc:
+        if openai:
+            raise RunnerStartError(f"{exc}: set BZZZ_MODEL to a model it serves") from exc
         raise RunnerStartError(
             f"unknown model {runner.model!r} on Ollama at {runner.ollama_host}: "
             f"run `ollama pull {runner.model}` there or set BZZZ_MODEL to one it has"

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from infra.ollama_emulator import completion_routes, model_bodies
+from infra.ollama_emulator import completion_routes, model_bodies, openai_routes
 from infra.ollama_emulator.errors import ScenarioError, bad_request, show_model_not_found
 from infra.ollama_emulator.exchange import Handler, Outcome, read_json, serve
 from infra.ollama_emulator.scenario import Scenario
@@ -62,6 +62,9 @@ def _ollama_routes(state: EmulatorState) -> list[Route]:
         route("/api/show", _show, "POST", True),
         route("/api/chat", completion_routes.chat, "POST", True),
         route("/api/generate", completion_routes.generate, "POST", True),
+        # The OpenAI-compatible API Ollama serves beside its own (openai_routes.py).
+        route("/v1/models", openai_routes.models, "GET", False),
+        route("/v1/chat/completions", openai_routes.chat_completions, "POST", True),
     ]
 
 

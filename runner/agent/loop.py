@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,7 @@ from runner.agent.history import History
 from runner.agent.prompts import looks_stuck, system_prompt, task_message
 from runner.agent.record import AgentRecord, assistant_message
 from runner.agent.text_protocol import observation, parse_reply
-from runner.agent.tools import FINISH, ToolBox, no_tool_call, tool_schemas
+from runner.agent.tools import FINISH, ToolBox, call_in_text, no_tool_call, tool_schemas
 from runner.agent.types import (
     AskedForHelp,
     FormatError,
@@ -111,6 +112,10 @@ class Agent:
         reply = self.model.chat(sent, tools=self.tools)
         record.tokens += reply.prompt_tokens + reply.completion_tokens
         self.history.calibrate(sent, reply.prompt_tokens, self.extra)
+        if self.use_tools and not reply.tool_calls and (call := call_in_text(reply.content)):
+            # A tool call written as text: taken as the call it is, and said so.
+            reply = replace(reply, content="", tool_calls=[call])
+            record.step(f"repaired: a {call.name} call written as text", None, "")
         self.history.add(record.iteration, assistant_message(reply))
         if self.use_tools:
             if not reply.tool_calls:
@@ -131,6 +136,14 @@ class Agent:
         if not reply.tool_calls:
             raise FormatError(no_tool_call())
         for call in reply.tool_calls:
+            if call.malformed is not None:
+                message = (
+                    f"Tool {call.name}: its arguments are not a JSON object "
+                    f"({call.malformed}); send them as one."
+                )
+                self._observe(message, tool=call.name)
+                self.record.step(call.name, None, message)
+                continue
             if call.name == FINISH:
                 summary = call.arguments.get("summary")
                 self._finish(summary if isinstance(summary, str) else "", tool=FINISH)

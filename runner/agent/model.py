@@ -1,4 +1,6 @@
-"""The model: one Ollama model behind `check()` and `chat()`, on the official `ollama` client.
+"""The model: one model behind `check()` and `chat()`, on Ollama's API (the official `ollama`
+client, the default) or an OpenAI-compatible one (`api="openai"`: llama.cpp's server, vLLM,
+LM Studio; runner.agent.openai_api).
 
     model = Model("qwen2.5-coder:7b", host="http://gpu:11434", num_ctx=16384)
     info = model.check()          # ModelNotFoundError / ModelUnavailableError, one clear line each
@@ -32,6 +34,7 @@ DEFAULT_TIMEOUT = 600.0  # seconds per request: a 7B model on a busy GPU can be 
 class ToolCall:
     name: str
     arguments: dict[str, Any]
+    malformed: str | None = None  # the arguments as sent, when they were not a JSON object
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,15 @@ class Model:
         timeout: float = DEFAULT_TIMEOUT,
         options: Mapping[str, Any] | None = None,
         client: Any = None,
+        api: str = "ollama",
+        api_key: str | None = None,
+        tools: bool = True,
     ) -> None:
+        if api not in ("ollama", "openai"):
+            raise ValueError(f"unknown model API {api!r}: ollama or openai")
+        self.api = api
+        self.api_key = api_key
+        self.tools_allowed = tools  # False: the text protocol, whatever the model supports
         self.name = name
         self.host = host
         self.requested_num_ctx = num_ctx
@@ -93,19 +104,43 @@ class Model:
 
     def check(self) -> ModelInfo:
         """Verify that the model exists and learn whether it supports tools."""
+        if self.api == "openai":
+            served = self.openai.models()
+            # Ollama's /v1 lists tags in full ("x:latest") and answers to the short name.
+            known = next((n for n in (self.name, f"{self.name}:latest") if n in served), None)
+            if known is None:
+                listed = ", ".join(sorted(served)[:10]) or "none"
+                raise ModelNotFoundError(
+                    f"model {self.name!r} is not served at {self.where} (it serves: {listed})"
+                )
+            # Such servers do not say whether a model calls tools; the operator can say no.
+            self.info = ModelInfo(self.name, self.tools_allowed, served[known])
+            return self.info
         with self._translated():
             shown = self.client.show(self.name)
         capabilities = list(shown.capabilities or [])
         info = shown.modelinfo or {}
         length = next((v for k, v in info.items() if k.endswith(".context_length")), None)
-        self.info = ModelInfo(self.name, "tools" in capabilities, int(length) if length else None)
+        tools = "tools" in capabilities and self.tools_allowed
+        self.info = ModelInfo(self.name, tools, int(length) if length else None)
         return self.info
+
+    @property
+    def openai(self) -> Any:
+        if self._client is None:
+            from runner.agent.openai_api import OpenAIChat
+
+            base = self.host or "http://127.0.0.1:8080"
+            self._client = OpenAIChat(base, api_key=self.api_key, timeout=self.timeout)
+        return self._client
 
     def chat(
         self,
         messages: Sequence[Mapping[str, Any]],
         tools: Sequence[Mapping[str, Any]] | None = None,
     ) -> ModelReply:
+        if self.api == "openai":
+            return self.openai.chat(self.name, messages, tools)  # type: ignore[no-any-return]
         options = {**self.extra_options, "num_ctx": self.num_ctx}
         with self._translated():
             response = self.client.chat(

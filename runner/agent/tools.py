@@ -19,12 +19,15 @@ the loop goes on.
 from __future__ import annotations
 
 import base64
+import json
 import posixpath
+import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from runner.agent.model import ToolCall
 from runner.agent.types import AskedForHelp, FormatError
 
 if TYPE_CHECKING:
@@ -354,6 +357,44 @@ def lookup(name: str) -> Tool:
     if tool is None:
         raise FormatError(f"Unknown tool {name!r:.60}. Available tools: {tool_names()}.")
     return tool
+
+
+_FENCED = re.compile(r"^```[a-zA-Z]*[ \t]*\n(.*?)\n?```$", re.DOTALL)
+
+
+def call_in_text(text: str) -> ToolCall | None:
+    """A tool call written as JSON in plain text, as small local models often do; else None.
+
+    Only a reply that is exactly one call of a known tool counts (optionally in one fenced
+    block): {"name": ..., "arguments": {...}} (or "parameters"), {"function": {...}}, or a
+    list of one such object. Anything more, or less, is left to the usual format error.
+    """
+    body = text.strip()
+    fenced = _FENCED.match(body)
+    if fenced:
+        body = fenced.group(1).strip()
+    if not body.startswith(("{", "[")):
+        return None
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("function"), dict):
+        value = value["function"]
+    name = value.get("name") or value.get("tool")
+    arguments = value.get("arguments", value.get("parameters", {}))
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except json.JSONDecodeError:
+            return None
+    if not isinstance(name, str) or name not in REGISTRY or not isinstance(arguments, dict):
+        return None
+    return ToolCall(name, arguments)
 
 
 def no_tool_call() -> str:

@@ -252,7 +252,8 @@ class TaskWorker:
         model = Model(
             config.model or self.ctx.model.name, host=self.ctx.model.host,
             num_ctx=config.num_ctx or self.ctx.model.requested_num_ctx,
-            max_num_ctx=self.ctx.model.max_num_ctx,
+            max_num_ctx=self.ctx.model.max_num_ctx, api=self.ctx.model.api,
+            api_key=self.ctx.model.api_key, tools=self.ctx.model.tools_allowed,
         )  # fmt: skip
         model.check()  # ModelNotFoundError fails the task with a clear reason
         return model
