@@ -9,9 +9,10 @@ runner's row is written to the agents table. Then it receives `task.available`
 while it has a free slot (capacity), claims each task through the state
 machine and acknowledges the message whether the claim was won or lost (the
 lease carries ownership, and the reconcile poll republishes a task whose lease
-expires). A task released because Ollama or the engine stopped answering
-pauses the claims until both answer again, so the task goes to another runner
-instead of coming straight back. On stop it takes no more work, lets running
+expires). A task released because Ollama or the engine stopped answering, or
+its sandbox could not start, pauses the claims until both answer again and a
+probe sandbox starts, so the task goes to another runner instead of coming
+straight back. On stop it takes no more work, lets running
 tasks finish for `grace_seconds`, then stops the rest and releases their leases.
 """
 
@@ -28,6 +29,7 @@ from bzzz.errors import TransitionError
 from bzzz.messages import MessageType
 from bzzz.tasks.lifecycle import Lifecycle
 from runner.config_checks import StartedParts, start_parts
+from runner.sandbox.probe import prove_sandbox_starts
 from runner.worker.task_worker import TaskWorker
 
 if TYPE_CHECKING:
@@ -163,6 +165,12 @@ class RunnerProcess:
         try:
             self.ctx.model.check()
             self.ctx.docker.ping()
+            # A sandbox that could not start released its task: a ping does not prove
+            # the engine can start one now, a probe sandbox does.
+            prove_sandbox_starts(
+                self.ctx.docker, self.ctx.runner.sandbox_image,
+                runner_id=self.runner_id, scratch=self.ctx.runner.state_dir,
+            )  # fmt: skip
         except Exception as exc:
             log.debug("still unavailable: %s", exc)
             return False
