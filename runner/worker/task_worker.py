@@ -22,7 +22,12 @@ from bzzz.audit import digest
 from bzzz.errors import ApprovalError, TransitionError
 from runner.agent.model import Model
 from runner.agent.types import Outcome, TaskBrief
-from runner.errors import EngineUnavailableError, ModelUnavailableError
+from runner.errors import (
+    EngineUnavailableError,
+    ImageNotFoundError,
+    ModelUnavailableError,
+    SandboxStartError,
+)
 from runner.git.tree import WorkspaceTooLargeError
 from runner.git.workspace import Workspace, repository_info, workspace_name
 from runner.sandbox.container import Sandbox, SandboxConfig
@@ -47,6 +52,9 @@ if TYPE_CHECKING:
     from runner.repo_config import RepoConfig
 
 log = logging.getLogger(__name__)
+
+# The release reason, shown on the public issue: never the engine's error text.
+SANDBOX_DID_NOT_START = "runner problem: the sandbox could not start; the task is queued again"
 
 
 class TaskWorker:
@@ -168,6 +176,16 @@ class TaskWorker:
             keeper.stop()
             self.ctx.unhealthy.set()
             return self._release(f"container engine unavailable: {exc}")
+        except (SandboxStartError, ImageNotFoundError) as exc:
+            # Only Sandbox.start raises these: the runner's fault, not the task's. The
+            # engine's words stay in the log; the issue is told only that this runner broke.
+            keeper.stop()
+            if self.stopped:  # stop() removed the sandbox it was starting
+                return self.abandon()
+            self.ctx.unhealthy.set()  # no claim until a probe sandbox starts (runner.process)
+            log.error("%s: the sandbox could not start: %s", self.key, exc)
+            self.trajectory.record("error", error=repr(exc))
+            return self._release(SANDBOX_DID_NOT_START)
         except Exception as exc:
             keeper.stop()
             if self.stopped:

@@ -207,3 +207,49 @@ def test_asking_for_help_escalates_with_hmmm_help_and_a_bad_bzzz_yml_field_is_na
     assert len(notes) == 1 and "`budgets.iterations`: must be a whole number" in notes[0], notes
     runner.stop()
     assert runner.process.results[KEY] == "escalated"
+
+
+MISSING_IMAGE = "bzzz-missing-image:never"
+
+
+@pytest.mark.github_seed(calc_seed(f"test: {json.dumps(TEST_COMMAND)}\nimage: {MISSING_IMAGE}\n"))
+def test_a_sandbox_that_cannot_start_releases_the_task_and_says_only_runner_problem(
+    github, ollama_emulator, runner_env, start_runner, create_task, control_plane, caplog
+):
+    from bzzz.messages import Envelope, MessageType
+    from bzzz.secrets import SecretStore
+    from bzzz.status.sync import build_status_sync
+    from bzzz.tasks.lifecycle import Lifecycle
+    from bzzz.tasks.writes import snapshot
+    from runner.worker.task_worker import SANDBOX_DID_NOT_START
+
+    caplog.set_level(logging.INFO)
+    ollama_emulator.set_scenario(scenario([write_file("calc.py", FIXED_CALC)]))
+    # The operator allows the repository's image but never pulled it: the real engine
+    # refuses to create the container (404 no such image). That is this runner's fault.
+    runner = start_runner({**runner_env, "BZZZ_ALLOWED_IMAGES": "bzzz-missing-image:*"})
+    create_task()
+    wait_until(lambda: runner.process.results.get(KEY), "the runner to give the task back")
+    # The runner now claims nothing until a probe sandbox starts (HEALTH_RETRY_SECONDS).
+    lifecycle = Lifecycle(control_plane.settings)
+    task = lifecycle.get(KEY)
+    runner.stop()
+    assert runner.process.results[KEY] == "released"
+    assert (task.state, task.lease_owner, int(task.attempt)) == ("queued", None, 1)
+    assert task.reason == SANDBOX_DID_NOT_START
+    assert task.branch is None
+    assert list(remote_branches(github.git_url(REPO))) == ["main"]
+
+    # The log carries what the engine said; the issue does not.
+    logged = [r.getMessage() for r in caplog.records if "sandbox could not start" in r.message]
+    assert any(MISSING_IMAGE in line for line in logged), logged
+    # Status sync mirrors the release onto the issue (here with a writer's token).
+    secrets = SecretStore(control_plane.settings, {"GITHUB_TOKEN": github.tokens["alice"]})
+    sync = build_status_sync(control_plane.settings, secrets)
+    sync.handle(Envelope(MessageType.TASK_AVAILABLE, "control-plane", KEY, snapshot(task)))
+    comments = github.client("alice").rest.issues.list_comments("acme", "calc", 1).json()
+    status = [c["body"] for c in comments if "<!-- bzzz:status -->" in c["body"]]
+    assert len(status) == 1, comments
+    assert "runner problem: the sandbox could not start" in status[0]
+    for internal in (MISSING_IMAGE, "not on the engine", "500", "Server Error", "docker"):
+        assert internal not in status[0], status[0]
