@@ -161,7 +161,9 @@ class RunnerProcess:
             self._workers.pop(worker.key, None)
             self.results[worker.key] = result
             if worker.sandbox_did_not_start:
-                self._declined[worker.key] = time.monotonic() + SANDBOX_RETRY_SECONDS
+                now = time.monotonic()
+                self._declined = {k: t for k, t in self._declined.items() if t > now}
+                self._declined[worker.key] = now + SANDBOX_RETRY_SECONDS
         if not self._stopping.is_set():
             self.parts.registration.heartbeat(self.in_flight)
         return result
