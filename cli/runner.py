@@ -45,11 +45,17 @@ def _run(args: argparse.Namespace) -> int:
         engine = find_engine()
         if engine is not None:
             os.environ.update(engine.env())
+    # While starting, SIGTERM interrupts like Ctrl-C, so what the checks started (the
+    # start-up sandbox) is removed on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         process = RunnerProcess.from_environment()
     except RunnerStartError as exc:
         print(f"bzzz runner: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("bzzz runner: interrupted while starting", file=sys.stderr)
+        return 130
     signal.signal(signal.SIGTERM, lambda *_: process.stop())
     signal.signal(signal.SIGINT, lambda *_: process.stop())
     process.run()

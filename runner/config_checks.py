@@ -1,10 +1,11 @@
 """The runner's checks at start: each misconfiguration stops it with one clear message.
 
-Order: the environment (tables, queue, model name), the container engine and
-its sandbox image, the GitHub credentials, Ollama and the model, then the
-runner's row in the agents table (which proves the tables answer). The
-first failure raises RunnerStartError, whose message names what is wrong and
-how to fix it; `bzzz runner` prints it and exits 2.
+Order: the environment (tables, queue, model name), the container engine, its
+sandbox image and a real sandbox started from it (runner.engine_check), the
+GitHub credentials, Ollama and the model, then the runner's row in the agents
+table (which proves the tables answer). The first failure raises
+RunnerStartError, whose message names what is wrong and how to fix it;
+`bzzz runner` prints it and exits 2.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bzzz.audit import (
     AuditError,
@@ -32,18 +32,13 @@ from bzzz.tasks.lifecycle import Lifecycle
 from runner.agent.model import Model
 from runner.config import RunnerSettings, load_runner_settings
 from runner.credentials import FORBIDDEN_VARIABLES, Credentials
+from runner.engine_check import check_engine
 from runner.errors import ModelNotFoundError, ModelUnavailableError, RunnerStartError
 from runner.registration import Registration
-from runner.sandbox.container import reap_orphans
 from runner.worker.context import WorkerContext
 from runner.worker.progress import TerminalDisplay
 
-if TYPE_CHECKING:
-    import docker
-
 log = logging.getLogger(__name__)
-
-DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 
 @dataclass
@@ -51,33 +46,6 @@ class StartedParts:
     context: WorkerContext
     bus: Bus
     registration: Registration
-
-
-def _engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.DockerClient:
-    import docker
-
-    from runner.sandbox.images.build import DEFAULT_IMAGE, ensure_default_image
-
-    base_url = env.get("DOCKER_HOST", "").strip() or DEFAULT_DOCKER_HOST
-    try:
-        client = docker.DockerClient(base_url=base_url, timeout=120)
-        client.ping()
-    except Exception as exc:
-        raise RunnerStartError(
-            f"no container engine at {base_url} ({type(exc).__name__}): start Docker, or "
-            "Podman's service (`podman system service`), and set DOCKER_HOST to its socket"
-        ) from exc
-    if runner.sandbox_image == DEFAULT_IMAGE:
-        ensure_default_image(client, log=log.info)
-    else:
-        try:
-            client.images.get(runner.sandbox_image)
-        except docker.errors.ImageNotFound as exc:
-            raise RunnerStartError(
-                f"sandbox image {runner.sandbox_image} is not on the container engine at "
-                f"{base_url}: pull or build it, or unset BZZZ_SANDBOX_IMAGE"
-            ) from exc
-    return client
 
 
 def _model(runner: RunnerSettings) -> Model:
@@ -153,14 +121,9 @@ def start_parts(
         runner = runner or load_runner_settings(env)
     except ConfigError as exc:
         raise RunnerStartError(f"configuration: {exc}") from exc
-    client = _engine(runner, env)
+    client = check_engine(runner, env)
     credentials, signer = _credentials(settings, runner, env)
     model = _model(runner)
-    reaped = reap_orphans(client, runner.runner_id)
-    if reaped:
-        log.info(
-            "removed %d sandbox(es) left from an earlier run: %s", len(reaped), ", ".join(reaped)
-        )
     bind(settings)
     bus = Bus(settings)
     audit = AuditLog(settings, signer)

@@ -3,16 +3,19 @@
     process = RunnerProcess.from_environment()   # checks the configuration (RunnerStartError)
     process.run()                                # until stop() (SIGTERM, SIGINT)
 
-At start: the container engine answers, the credentials exist, Ollama answers
-and has the model, orphaned sandboxes of this runner id are removed, and the
-runner's row is written to the agents table. Then it receives `task.available`
-while it has a free slot (capacity), claims each task through the state
-machine and acknowledges the message whether the claim was won or lost (the
-lease carries ownership, and the reconcile poll republishes a task whose lease
-expires). A task released because Ollama or the engine stopped answering
-pauses the claims until both answer again, so the task goes to another runner
-instead of coming straight back. On stop it takes no more work, lets running
-tasks finish for `grace_seconds`, then stops the rest and releases their leases.
+At start: the container engine answers and starts a probe sandbox, the
+credentials exist, Ollama answers and has the model, orphaned sandboxes of this
+runner id are removed, and the runner's row is written to the agents table.
+Then it receives `task.available` while it has a free slot (capacity), claims
+each task through the state machine and acknowledges the message whether the
+claim was won or lost (the lease carries ownership, and the reconcile poll
+republishes a task whose lease expires). A task released because Ollama or the
+engine stopped answering, or its sandbox could not start, pauses the claims
+until both answer again and a probe sandbox starts, so the task goes to another
+runner instead of coming straight back; a task whose own sandbox could not
+start here is left on the queue for other runners for SANDBOX_RETRY_SECONDS.
+On stop it takes no more work, lets running tasks finish for `grace_seconds`,
+then stops the rest and releases their leases.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bzzz.errors import TransitionError
 from bzzz.messages import MessageType
 from bzzz.tasks.lifecycle import Lifecycle
 from runner.config_checks import StartedParts, start_parts
+from runner.sandbox.probe import prove_sandbox_starts
 from runner.worker.task_worker import TaskWorker
 
 if TYPE_CHECKING:
@@ -36,6 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEALTH_RETRY_SECONDS = 5.0
+# A task whose sandbox could not start here (e.g. its image is missing on this engine) is
+# left for other runners this long before this one claims it again.
+SANDBOX_RETRY_SECONDS = 600.0
 
 
 class RunnerProcess:
@@ -53,6 +60,7 @@ class RunnerProcess:
         self._lock = threading.Lock()
         self._workers: dict[str, tuple[TaskWorker, Future[str]]] = {}
         self.results: dict[str, str] = {}  # task key -> what became of it (last attempt)
+        self._declined: dict[str, float] = {}  # task key -> monotonic time to claim it again
         self._pool = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="task")
 
     @classmethod
@@ -116,6 +124,9 @@ class RunnerProcess:
             return
         if self._stopping.is_set():
             return  # left on the queue: it becomes visible again for another runner
+        if self._declined.get(envelope.task, 0.0) > time.monotonic():
+            log.info("%s: left for another runner: its sandbox could not start here", envelope.task)
+            return  # as above; claiming it again would only fail the same way
         try:
             task = self.lifecycle.claim(envelope.task, self.runner_id)
         except TransitionError as lost:
@@ -149,6 +160,10 @@ class RunnerProcess:
         with self._lock:
             self._workers.pop(worker.key, None)
             self.results[worker.key] = result
+            if worker.sandbox_did_not_start:
+                now = time.monotonic()
+                self._declined = {k: t for k, t in self._declined.items() if t > now}
+                self._declined[worker.key] = now + SANDBOX_RETRY_SECONDS
         if not self._stopping.is_set():
             self.parts.registration.heartbeat(self.in_flight)
         return result
@@ -163,6 +178,12 @@ class RunnerProcess:
         try:
             self.ctx.model.check()
             self.ctx.docker.ping()
+            # A sandbox that could not start released its task: a ping does not prove
+            # the engine can start one now, a probe sandbox does.
+            prove_sandbox_starts(
+                self.ctx.docker, self.ctx.runner.sandbox_image,
+                runner_id=self.runner_id, scratch=self.ctx.runner.state_dir,
+            )  # fmt: skip
         except Exception as exc:
             log.debug("still unavailable: %s", exc)
             return False

@@ -14,9 +14,9 @@ PODMAN_CONF = Path(__file__).with_name("containers.conf")
 _START_TIMEOUT = 30.0
 
 
-def podman_env() -> dict[str, str]:
-    """The environment for any podman command: ours plus the project's containers.conf."""
-    return {**os.environ, "CONTAINERS_CONF": str(PODMAN_CONF)}
+def podman_env(conf: Path = PODMAN_CONF) -> dict[str, str]:
+    """The environment for any podman command: ours plus `conf` (the project's containers.conf)."""
+    return {**os.environ, "CONTAINERS_CONF": str(conf)}
 
 
 def socket_answers(socket_path: Path) -> bool:
@@ -44,7 +44,8 @@ class PodmanService:
         self.log = log
 
     @classmethod
-    def start(cls, socket_path: Path) -> PodmanService:
+    def start(cls, socket_path: Path, conf: Path = PODMAN_CONF) -> PodmanService:
+        """Serve on `socket_path`; `conf` is another containers.conf (tests start broken ones)."""
         podman = shutil.which("podman")
         if podman is None:
             raise EngineNotFoundError(
@@ -58,7 +59,7 @@ class PodmanService:
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [podman, "system", "service", "--time=0", f"unix://{socket_path}"],
-                env=podman_env(),
+                env=podman_env(conf),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

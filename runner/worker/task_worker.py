@@ -22,7 +22,12 @@ from bzzz.audit import digest
 from bzzz.errors import ApprovalError, TransitionError
 from runner.agent.model import Model
 from runner.agent.types import Outcome, TaskBrief
-from runner.errors import EngineUnavailableError, ModelUnavailableError
+from runner.errors import (
+    EngineUnavailableError,
+    ImageNotFoundError,
+    ModelUnavailableError,
+    SandboxStartError,
+)
 from runner.git.tree import WorkspaceTooLargeError
 from runner.git.workspace import Workspace, repository_info, workspace_name
 from runner.sandbox.container import Sandbox, SandboxConfig
@@ -48,6 +53,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Release reasons of infrastructure faults. The reason is shown on the public issue, so it
+# never carries the error's text (host paths, engine output): that goes to the log.
+SANDBOX_DID_NOT_START = "runner problem: the sandbox could not start; the task is queued again"
+MODEL_DID_NOT_ANSWER = "runner problem: the model (Ollama) did not answer; the task is queued again"
+ENGINE_DID_NOT_ANSWER = (
+    "runner problem: the container engine did not answer; the task is queued again"
+)
+
 
 class TaskWorker:
     def __init__(self, context: WorkerContext, task: Task) -> None:
@@ -57,6 +70,7 @@ class TaskWorker:
         self.agent_id = context.runner.runner_id
         self.stopped: str | None = None  # why the task must stop, once it must
         self.shutdown = False  # stopped by the runner (release), not by a lost lease
+        self.sandbox_did_not_start = False  # released for it: the runner leaves it to others
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
         self.trajectory = Trajectory(context.runner.state_dir, self.key, int(task.attempt))
@@ -163,11 +177,20 @@ class TaskWorker:
         except ModelUnavailableError as exc:
             keeper.stop()
             self.ctx.unhealthy.set()  # before the release requeues it: do not claim it back
-            return self._release(f"Ollama unavailable: {exc}")
+            return self._release(MODEL_DID_NOT_ANSWER, f"Ollama unavailable: {exc}")
         except EngineUnavailableError as exc:
             keeper.stop()
             self.ctx.unhealthy.set()
-            return self._release(f"container engine unavailable: {exc}")
+            return self._release(ENGINE_DID_NOT_ANSWER, f"container engine unavailable: {exc}")
+        except (SandboxStartError, ImageNotFoundError) as exc:
+            # Only Sandbox.start raises these: the runner's fault, not the task's. The
+            # engine's words stay in the log; the issue is told only that this runner broke.
+            keeper.stop()
+            if self.stopped:  # stop() removed the sandbox it was starting
+                return self.abandon()
+            self.ctx.unhealthy.set()  # no claim until a probe sandbox starts (runner.process)
+            self.sandbox_did_not_start = True
+            return self._release(SANDBOX_DID_NOT_START, f"the sandbox could not start: {exc}")
         except Exception as exc:
             keeper.stop()
             if self.stopped:
@@ -282,9 +305,12 @@ class TaskWorker:
         log.warning("%s: work discarded, nothing pushed (%s)", self.key, self.stopped)
         return "abandoned"
 
-    def _release(self, reason: str) -> str:
-        self.trajectory.record("released", reason=reason)
-        log.warning("%s: released, the task is requeued for another runner: %s", self.key, reason)
+    def _release(self, reason: str, detail: str = "") -> str:
+        """Give the task back; `reason` is public, `detail` (the error) only logged and kept."""
+        self.trajectory.record("released", reason=reason, detail=detail)
+        log.warning(
+            "%s: released, the task is requeued for another runner: %s", self.key, detail or reason
+        )
         try:
             self.ctx.lifecycle.release(self.key, self.agent_id, reason[:500])
         except Exception as exc:

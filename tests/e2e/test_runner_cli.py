@@ -150,3 +150,26 @@ def test_sigterm_lets_a_task_finish_within_the_grace_period(
     task = lifecycle.get(KEY)
     assert task.state == "completed", task.reason
     assert task.branch in remote_branches(github.git_url(REPO))
+
+
+def test_an_engine_that_cannot_start_a_container_stops_the_runner_at_start(
+    ollama_emulator, runner_env, engine_that_cannot_start_containers, docker_client
+):
+    ollama_emulator.set_scenario(scenario([finish("nothing to do")]))
+    env = {**runner_env, "DOCKER_HOST": engine_that_cannot_start_containers}
+    process = _runner(env)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err  # one line, no traceback
+    line = lines[0]
+    assert line.startswith(
+        f"bzzz runner: the container engine at {engine_that_cannot_start_containers} cannot "
+        f"start a sandbox from {runner_env['BZZZ_SANDBOX_IMAGE']} ("
+    ), line
+    assert "error setting rlimit type 7: operation not permitted" in line
+    assert "CONTAINERS_CONF=infra/container_engine/containers.conf podman system service" in line
+    assert "docs/runner.md" in line
+    # The probe sandbox is gone (the failing service shares the good one's storage).
+    label = f"bzzz.runner={runner_env['BZZZ_RUNNER_ID']}"
+    assert docker_client.containers.list(all=True, filters={"label": label}) == []

@@ -135,6 +135,7 @@ def test_ollama_going_away_releases_and_requeues_the_task(
     from bzzz.bus import Bus
     from bzzz.tasks.lifecycle import Lifecycle
     from infra.ollama_emulator.server import start_in_thread
+    from runner.worker.task_worker import MODEL_DID_NOT_ANSWER
 
     caplog.set_level(logging.INFO)
     slow = [run_command(f"echo step {i}", delay=3) for i in range(5)]
@@ -151,11 +152,12 @@ def test_ollama_going_away_releases_and_requeues_the_task(
     assert runner.process.results[KEY] == "released"
     task = lifecycle.get(KEY)
     assert (task.state, task.lease_owner, int(task.attempt)) == ("queued", None, 1)
-    assert task.reason.startswith("Ollama unavailable")
+    # The issue hears of a runner problem; the log has the error.
+    assert task.reason == MODEL_DID_NOT_ANSWER
     released = [
         r.getMessage() for r in caplog.records if "requeued for another runner" in r.message
     ]
-    assert len(released) == 1 and "Ollama unavailable" in released[0], released
+    assert len(released) == 1 and "Ollama unavailable: " in released[0], released
     assert list(remote_branches(github.git_url(REPO))) == ["main"]
 
     # Requeued: a task.available is back on the work queue, and this runner, whose
@@ -207,3 +209,60 @@ def test_asking_for_help_escalates_with_hmmm_help_and_a_bad_bzzz_yml_field_is_na
     assert len(notes) == 1 and "`budgets.iterations`: must be a whole number" in notes[0], notes
     runner.stop()
     assert runner.process.results[KEY] == "escalated"
+
+
+MISSING_IMAGE = "bzzz-missing-image:never"
+
+
+@pytest.mark.github_seed(calc_seed(f"test: {json.dumps(TEST_COMMAND)}\nimage: {MISSING_IMAGE}\n"))
+def test_a_sandbox_that_cannot_start_releases_the_task_and_says_only_runner_problem(
+    github, ollama_emulator, runner_env, start_runner, create_task, control_plane, caplog
+):
+    from bzzz.messages import Envelope, MessageType
+    from bzzz.secrets import SecretStore
+    from bzzz.status.sync import build_status_sync
+    from bzzz.tasks.lifecycle import Lifecycle
+    from bzzz.tasks.writes import snapshot
+    from runner.worker.task_worker import SANDBOX_DID_NOT_START
+
+    caplog.set_level(logging.INFO)
+    ollama_emulator.set_scenario(scenario([write_file("calc.py", FIXED_CALC)]))
+    # The operator allows the repository's image but never pulled it: the real engine
+    # refuses to create the container (404 no such image). That is this runner's fault.
+    runner = start_runner({**runner_env, "BZZZ_ALLOWED_IMAGES": "bzzz-missing-image:*"})
+    create_task()
+    wait_until(lambda: runner.process.results.get(KEY), "the runner to give the task back")
+    assert runner.process.results[KEY] == "released"
+    # Once a probe sandbox starts again, the runner takes work, but leaves this task
+    # (requeued by the release) to other runners instead of failing it the same way.
+    wait_until(
+        lambda: [r for r in caplog.records if "left for another runner" in r.message],
+        "the runner to leave the requeued task on the queue",
+    )
+    lifecycle = Lifecycle(control_plane.settings)
+    task = lifecycle.get(KEY)
+    runner.stop()
+    assert (task.state, task.lease_owner, int(task.attempt)) == ("queued", None, 1)
+    assert task.reason == SANDBOX_DID_NOT_START
+    assert task.branch is None
+    assert list(remote_branches(github.git_url(REPO))) == ["main"]
+    claims = [r for r in caplog.records if r.getMessage() == f"{KEY}: claimed (attempt 1)"]
+    assert len(claims) == 1
+
+    # The log and the trajectory carry what the engine said; the issue does not.
+    logged = [r.getMessage() for r in caplog.records if "requeued for another runner" in r.message]
+    assert len(logged) == 1 and MISSING_IMAGE in logged[0], logged
+    folder = Path(runner_env["BZZZ_STATE_DIR"], "trajectories")
+    events = [json.loads(line) for line in next(folder.glob("*.jsonl")).read_text().splitlines()]
+    released = [e for e in events if e["event"] == "released"]
+    assert len(released) == 1 and MISSING_IMAGE in released[0]["detail"], released
+    # Status sync mirrors the release onto the issue (here with a writer's token).
+    secrets = SecretStore(control_plane.settings, {"GITHUB_TOKEN": github.tokens["alice"]})
+    sync = build_status_sync(control_plane.settings, secrets)
+    sync.handle(Envelope(MessageType.TASK_AVAILABLE, "control-plane", KEY, snapshot(task)))
+    comments = github.client("alice").rest.issues.list_comments("acme", "calc", 1).json()
+    status = [c["body"] for c in comments if "<!-- bzzz:status -->" in c["body"]]
+    assert len(status) == 1, comments
+    assert "runner problem: the sandbox could not start" in status[0]
+    for internal in (MISSING_IMAGE, "not on the engine", "500", "Server Error", "docker"):
+        assert internal not in status[0], status[0]

@@ -2,8 +2,11 @@
 
     bzzz image build [--force]        # prints the image tag
 
-The image holds Debian bookworm (minbase), python3 with pytest (and `python`),
-git and ca-certificates,
+The image holds Debian bookworm (minbase) with its Python 3.11 (`python3` and
+`python`), pytest, pip, setuptools, wheel and venv, git and ca-certificates; a
+`pytest` on PATH that runs `python3 -m pytest` (so both put the working directory
+on sys.path), an /etc/pip.conf that lets `pip install --no-index -e .` work offline
+(both files in runner/sandbox/images/default/, see their comments);
 a non-root user `bzzz` (uid/gid 1000), workdir /workspace - the same content as
 runner/sandbox/images/default/Dockerfile, which is for hosts with Docker and a registry.
 It is tagged `bzzz-sandbox:<definition hash>` and `bzzz-sandbox:latest`; the
@@ -42,9 +45,25 @@ if TYPE_CHECKING:
 REPOSITORY = "bzzz-sandbox"
 DEFAULT_IMAGE = f"{REPOSITORY}:latest"
 SUITE = "bookworm"
-PACKAGES = ("python3", "python3-pytest", "python-is-python3", "git", "ca-certificates")
+PACKAGES = (
+    "python3",
+    "python3-pytest",
+    "python-is-python3",
+    "python3-pip",
+    "python3-setuptools",
+    "python3-wheel",
+    "python3-venv",
+    "git",
+    "ca-certificates",
+)
 UID = GID = 1000
 DOCKERFILE = Path(__file__).parent / "default" / "Dockerfile"
+# Files copied into the root filesystem as they are (the Dockerfile COPYs the same ones):
+# path in the image -> (source next to the Dockerfile, mode).
+_FILES = {
+    "etc/pip.conf": (DOCKERFILE.with_name("pip.conf"), 0o644),
+    "usr/local/bin/pytest": (DOCKERFILE.with_name("pytest"), 0o755),
+}
 # The `bzzz` user, appended to the root filesystem's files so the build needs no chroot.
 _USER_LINES = {
     "etc/passwd": f"bzzz:x:{UID}:{GID}:Bzzz sandbox:/home/bzzz:/bin/bash\n",
@@ -69,8 +88,9 @@ _CHANGES = (
 
 
 def definition_hash() -> str:
-    """12 hex digits over the image definition (the Dockerfile and this recipe's data)."""
-    recipe = repr((SUITE, PACKAGES, UID, GID, _TRIM, _CHANGES, sorted(_USER_LINES.items())))
+    """12 hex digits over the image definition (the Dockerfile, its files, this recipe's data)."""
+    files = sorted((path, source.read_text(), mode) for path, (source, mode) in _FILES.items())
+    recipe = repr((SUITE, PACKAGES, UID, GID, _TRIM, _CHANGES, sorted(_USER_LINES.items()), files))
     digest = hashlib.sha256(DOCKERFILE.read_bytes() + recipe.encode())
     return digest.hexdigest()[:12]
 
@@ -130,6 +150,7 @@ def _build(client: docker.DockerClient, work: Path, tag: str) -> docker.models.i
         _run(["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
               SUITE, str(root), debian_mirror()])  # fmt: skip
         _add_user(root)
+        _add_files(root)
         for path in _TRIM:
             shutil.rmtree(root / path, ignore_errors=True)
         tarball = Path(tmp) / "rootfs.tar"
@@ -154,6 +175,14 @@ def _add_user(root: Path) -> None:
     for directory in (root / "home/bzzz", root / "workspace"):
         directory.mkdir(parents=True, exist_ok=True)
         os.chown(directory, UID, GID)
+
+
+def _add_files(root: Path) -> None:
+    for path, (source, mode) in _FILES.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        target.chmod(mode)
 
 
 def _run(command: list[str]) -> None:
