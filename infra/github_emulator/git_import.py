@@ -77,6 +77,20 @@ def source_git_dir(source: Path) -> Path:
     return git_dir
 
 
+def check_importable(source: Path, ref: str = "HEAD") -> Path:
+    """The git directory of `source` when `ref` names a commit there; else SeedError."""
+    git_dir = source_git_dir(source)
+    head = _git([f"--git-dir={git_dir}", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+    if head.returncode != 0:
+        empty = not _git([f"--git-dir={git_dir}", "for-each-ref", "--count=1"]).stdout.strip()
+        raise SeedError(
+            f"{source}: an empty repository (no commits yet)"
+            if empty
+            else f"{source}: {ref} names no commit"
+        )
+    return git_dir
+
+
 def current_branch(git_dir: Path) -> str | None:
     """The branch HEAD names, or None when HEAD is detached."""
     done = _git([f"--git-dir={git_dir}", "symbolic-ref", "--quiet", "--short", "HEAD"])
@@ -97,15 +111,7 @@ def import_repository(
         raise SeedError(f"import ref {ref!r}: not a branch, tag or HEAD")
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
         raise SeedError("import depth: must be a whole number >= 0 (0: the whole history)")
-    git_dir = source_git_dir(source)
-    head = _git([f"--git-dir={git_dir}", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
-    if head.returncode != 0:
-        empty = not _git([f"--git-dir={git_dir}", "for-each-ref", "--count=1"]).stdout.strip()
-        raise SeedError(
-            f"{source}: an empty repository (no commits yet)"
-            if empty
-            else f"{source}: {ref} names no commit"
-        )
+    git_dir = check_importable(source, ref)
     name = branch or (current_branch(git_dir) if ref == "HEAD" else None) or "main"
     if not _REF.match(name) or ".." in name:
         raise SeedError(f"import branch {name!r}: not a valid branch name")
