@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from cli.demo_stack import DemoStack
     from cli.demo_world import DemoWorld
 
-_TIMEOUT_SECONDS = 300.0
+_TIMEOUT_SECONDS = 300.0  # the scripted stand-in answers at once
+# A real model may use the whole default wall-clock budget (docs/bzzz-yml.md), and more.
+_REAL_MODEL_TIMEOUT_SECONDS = 2400.0
+
+
+def _waits(stack: DemoStack) -> float:
+    return _TIMEOUT_SECONDS if stack.scripted else _REAL_MODEL_TIMEOUT_SECONDS
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -124,7 +130,7 @@ def _timeline(stack: DemoStack) -> str:
     key = _key(stack)
     started = time.monotonic()
     last: tuple[object, ...] | None = None
-    while time.monotonic() - started < _TIMEOUT_SECONDS:
+    while time.monotonic() - started < _waits(stack):
         task = lifecycle.get(key)
         if task is not None:
             now = (task.state, task.lease_owner, task.attempt)
@@ -136,7 +142,7 @@ def _timeline(stack: DemoStack) -> str:
             if State(task.state) in TERMINAL | {State.ESCALATED}:
                 return str(task.state)
         time.sleep(0.2)
-    _say(f"  gave up waiting after {_TIMEOUT_SECONDS:.0f}s")
+    _say(f"  gave up waiting after {_waits(stack):.0f}s")
     return "timeout"
 
 
@@ -156,7 +162,7 @@ def _outcome(stack: DemoStack, state: str, opened: bool) -> str:
     if state == "escalated":
         return f"escalated{reason.rstrip('.')}; no pull request"
     if state == "timeout":
-        return f"no end within {_TIMEOUT_SECONDS:.0f}s; no pull request"
+        return f"no end within {_waits(stack):.0f}s; no pull request"
     pushed = "a partial branch was pushed" if _branches(stack) else "nothing was pushed"
     return f"{state}{reason}; {pushed}, no pull request"
 

@@ -99,6 +99,7 @@ class DemoStack:
         self.world = world or acme_world()
         self.model = model or os.environ.get("BZZZ_MODEL") or DEFAULT_MODEL
         self.model_given = model is not None
+        self.scripted = True  # the scripted Ollama stand-in plays the model (until started)
         self._exit = ExitStack()
         self.env: dict[str, str] = {}
 
@@ -162,6 +163,7 @@ class DemoStack:
             host = stand_in.base_url
             self.say(f"model: {self.model} on the Ollama stand-in {host} (scripted)")
         else:
+            self.scripted = False
             self.say(f"model: {self.model} on the real Ollama at {host}")
         self.env.update(OLLAMA_HOST=host, BZZZ_MODEL=self.model)
 
