@@ -7,8 +7,10 @@ command must be found (pyproject.toml's pytest table). With `--model` the
 demo talks to "a real Ollama" at OLLAMA_HOST — here the Ollama stand-in
 serving a model the demo does not know, scripted to fix word_count through
 tools from what the sandbox really answers — and the pull request carries the
-fix. Without a model, the demo's scripted stand-in says it cannot fix a
-foreign repository: the task ends escalated and nothing is pushed.
+fix, verified by the runner (the failing test fails on the base, passes on the
+branch), and the demo leaves nothing running. Without a model, the demo's
+scripted stand-in says it cannot fix a foreign repository: the task ends
+escalated and nothing is pushed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -100,20 +104,51 @@ def fixer(model: str) -> dict[str, Any]:
     }
 
 
+def marked(mark: bytes) -> set[int]:
+    """Processes whose environment holds `mark`: what this demo run started (its servers
+    inherit it), never other test runs on the machine."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if mark in environ.split(b"\0"):
+            found.add(int(proc.name))
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()[:200].replace(b"\0", b" ").decode()
+    except OSError:
+        return "(ended while looked at)"
+
+
 def demo(args: list[str], ollama_host: str | None) -> subprocess.CompletedProcess[str]:
+    """Run `bzzz demo ARGS`; fail unless everything it started has stopped when it ends."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BZZZ_", "AWS_ENDPOINT"))}
     env.pop("OLLAMA_HOST", None)
     if ollama_host is not None:
         env["OLLAMA_HOST"] = ollama_host
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", "demo", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    env["BZZZ_DEMO_TEST_MARK"] = uuid.uuid4().hex
+    mark = f"BZZZ_DEMO_TEST_MARK={env['BZZZ_DEMO_TEST_MARK']}".encode()
+    command = [sys.executable, "-m", "cli.main", "demo", *args]
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as running:
+        deadline = time.monotonic() + 300
+        while not (servers := marked(mark) - {running.pid}):  # proves the check can see them
+            if running.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        out, err = running.communicate(timeout=600)
+    assert servers, "no process of the demo carried the mark: the leak check would be blind"
+    left = {pid: command_line(pid) for pid in marked(mark)}
+    assert left == {}, f"the demo left processes running: {left}"
+    return subprocess.CompletedProcess(command, running.returncode, out, err)
 
 
 def test_demo_repo_fixes_the_imported_repository_with_the_named_model(tmp_path, ollama_emulator):
@@ -138,6 +173,10 @@ def test_demo_repo_fixes_the_imported_repository_with_the_named_model(tmp_path, 
     assert "[mylib-bot/1-word-count-miscounts-text-with-extra-spa -> trunk]" in out
     assert "Pull request | http://127.0.0.1:" in out and "/local/My-Lib/pull/2 |" in out
     assert f"-    {BUGGY}" in out and f"+    {FIXED}" in out
+    # The runner's own check: the issue's failing test fails on the base, passes on the branch.
+    assert "verified fix: 1 test failing on the base commit" in out
+    assert "(tests/test_textutil.py::test_word_count_ignores_extra_spaces)" in out
+    assert "demo-runner    fix.verified" in out
     assert "== outcome: completed, a draft pull request was opened" in out
     # The model was the one named, and it was told the detected test command.
     chats = ollama_emulator.requests("/api/chat")
