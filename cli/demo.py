@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -94,6 +93,7 @@ def _demo(args: argparse.Namespace) -> int:
         # The control plane logs JSON and emits EMF metrics, as on Lambda: not for this screen.
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    from cli.demo_report import outcome, show_result, show_test_command
     from cli.demo_stack import DemoStack
 
     with tempfile.TemporaryDirectory(prefix="bzzz-demo-") as state:
@@ -105,9 +105,10 @@ def _demo(args: argparse.Namespace) -> int:
             stack.label()
             state_reached = _timeline(stack)
             _say("")
-            _show_test_command(stack)
-            opened = _show_result(stack)
-            _say(f"\n== outcome: {_outcome(stack, state_reached, opened)}")
+            show_test_command(stack, _say)
+            opened = show_result(stack, _say)
+            waited = _waits(stack)
+            _say(f"\n== outcome: {outcome(stack, state_reached, opened, waited)}")
             return 0 if opened else 1
         except BzzzError as exc:
             _say(f"bzzz demo: {exc}")
@@ -125,9 +126,10 @@ def _timeline(stack: DemoStack) -> str:
     """Print each change of the task (state, owner, attempt) until it ends."""
     from bzzz.tasks.lifecycle import Lifecycle
     from bzzz.tasks.states import TERMINAL, State
+    from cli.demo_report import key as task_key
 
     lifecycle = Lifecycle(stack.settings)
-    key = _key(stack)
+    key = task_key(stack)
     started = time.monotonic()
     last: tuple[object, ...] | None = None
     while time.monotonic() - started < _waits(stack):
@@ -144,104 +146,3 @@ def _timeline(stack: DemoStack) -> str:
         time.sleep(0.2)
     _say(f"  gave up waiting after {_waits(stack):.0f}s")
     return "timeout"
-
-
-def _key(stack: DemoStack) -> str:
-    world = stack.world
-    return f"{world.repo}#{world.issue}"
-
-
-def _outcome(stack: DemoStack, state: str, opened: bool) -> str:
-    """What became of the task, in one line, as it was."""
-    from bzzz.tasks.lifecycle import Lifecycle
-
-    task = Lifecycle(stack.settings).get(_key(stack))
-    reason = f": {task.reason}" if task is not None and task.reason else ""
-    if state == "completed":
-        return "completed, a draft pull request was opened" if opened else "completed"
-    if state == "escalated":
-        return f"escalated{reason.rstrip('.')}; no pull request"
-    if state == "timeout":
-        return f"no end within {_waits(stack):.0f}s; no pull request"
-    pushed = "a partial branch was pushed" if _branches(stack) else "nothing was pushed"
-    return f"{state}{reason}; {pushed}, no pull request"
-
-
-def _show_test_command(stack: DemoStack) -> None:
-    """The test command the runner chose, and why (from the task's trajectory)."""
-    import json
-
-    for path in sorted((stack.state_dir / "trajectories").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            event = json.loads(line)
-            if event.get("event") == "test_command":
-                test = event.get("test") or {}
-                found = f"`{test['command']}` ({test['because']})" if test else "none found"
-                _say(f"== test command: {found}")
-                return
-
-
-def _branches(stack: DemoStack) -> list[str]:
-    """Branches the run pushed (every branch but the default)."""
-    import httpx
-
-    base, world = stack.github.base_url, stack.world
-    names = [b["name"] for b in httpx.get(f"{base}/repos/{world.repo}/branches", timeout=10).json()]
-    default = httpx.get(f"{base}/repos/{world.repo}", timeout=10).json()["default_branch"]
-    return [name for name in names if name != default]
-
-
-def _show_audit(stack: DemoStack) -> None:
-    """The task's audit stream: who did what, hash-chained and signed; then its verdict."""
-    from bzzz.audit import read_stream, verify_stream
-
-    settings = stack.settings
-    key = _key(stack)
-    _say("\n== the audit log")
-    for entry in read_stream(settings, key):
-        _say(f"  {entry['seq']:>3}  {entry['author']:<14} {entry['type']:<15} {entry['hash'][:12]}")
-    report = verify_stream(settings, key)
-    verdict = "verified" if report.finding is None else f"BAD: {report.finding}"
-    _say(f"  {report.entries} entries, {verdict}")
-
-
-def _show_result(stack: DemoStack) -> bool:
-    """The status comment, the audit log, and the pull request with its diff; True if opened."""
-    import httpx
-
-    from bzzz.github import strip_hidden_html
-
-    base = stack.github.base_url
-    repo, issue = stack.world.repo, stack.world.issue
-    stack.supervisor.drain_now()
-    pulls = httpx.get(f"{base}/repos/{repo}/pulls", params={"state": "all"}).json()
-    comments = httpx.get(f"{base}/repos/{repo}/issues/{issue}/comments").json()
-    status = [c["body"] for c in comments if "<!-- bzzz:status -->" in c["body"]]
-    if status:
-        _say("== the issue's status comment")
-        _say(strip_hidden_html(status[-1]))
-    _show_audit(stack)
-    if not pulls:
-        _say("\nno pull request was opened")
-        return False
-    pull = pulls[0]
-    _say(f"\n== draft pull request: {pull['html_url']} (draft: {pull['draft']})")
-    _say(f"   {pull['title']}  [{pull['head']['ref']} -> {pull['base']['ref']}]")
-    with tempfile.TemporaryDirectory() as work:
-        git = ["git", "-C", work]
-        subprocess.run([*git, "init", "-q"], check=True)
-        subprocess.run(
-            [*git, "fetch", "-q", f"{base}/{repo}.git", pull["base"]["ref"], pull["head"]["ref"]],
-            check=True,
-        )
-        heads = subprocess.run(
-            [*git, "ls-remote", f"{base}/{repo}.git"], capture_output=True, text=True, check=True
-        ).stdout
-        sha = {ref: sha for sha, ref in (line.split("\t") for line in heads.splitlines())}
-        base_sha = sha[f"refs/heads/{pull['base']['ref']}"]
-        head_sha = sha[f"refs/heads/{pull['head']['ref']}"]
-        diff = subprocess.run(
-            [*git, "diff", base_sha, head_sha], capture_output=True, text=True, check=True
-        ).stdout
-    _say(diff.rstrip())
-    return True
