@@ -28,6 +28,8 @@ read at import time.
     (never GITHUB_APP_PRIVATE_KEY: the runner refuses to start with it; docs/runner-credentials.md)
     BZZZ_WORKSPACE_QUOTA_MB      most a task's work tree may hold when the sandbox ends (2048)
     BZZZ_MAX_* , BZZZ_ALLOWED_IMAGES   what .bzzz.yml may ask for at most (runner.repo_limits)
+    BZZZ_SETUP_NETWORK, BZZZ_WHEELHOUSE, BZZZ_MAX_SETUP_SECONDS, BZZZ_PREP_KEEP
+                                 preparation containers for `setup:` (runner.prepare.settings)
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bzzz.errors import ConfigError
+from runner.prepare.settings import PrepareSettings, load_prepare_settings
 from runner.repo_limits import RepoLimits, load_repo_limits
 
 
@@ -65,6 +68,8 @@ class RunnerSettings:
     workspace_quota_mb: int = 2048
     # What a repository's .bzzz.yml may ask for at most; sandbox_image is allowed besides.
     repo_limits: RepoLimits = field(default_factory=RepoLimits)
+    # Preparation containers: their network, the offline wheelhouse, time, images kept.
+    prepare: PrepareSettings = field(default_factory=PrepareSettings)
 
     def with_overrides(self, **changes: object) -> RunnerSettings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -126,6 +131,7 @@ def load_runner_settings(environ: Mapping[str, str] | None = None) -> RunnerSett
         control_plane_url=_url(env, "BZZZ_CONTROL_PLANE_URL"),
         workspace_quota_mb=int(_number(env, "BZZZ_WORKSPACE_QUOTA_MB", 2048, int)),
         repo_limits=load_repo_limits(env),
+        prepare=load_prepare_settings(env),
     )
 
 

@@ -48,7 +48,10 @@ _BUDGET_KEYS = {"iterations": int, "wall_clock_seconds": float, "tokens": int}
 @dataclass(frozen=True)
 class RepoConfig:
     image: str | None = None  # None: the runner's default sandbox image
-    setup: tuple[str, ...] = ()
+    setup: tuple[str, ...] = ()  # run in the preparation container (runner.prepare)
+    setup_network: bool = True
+    setup_timeout: float | None = None  # None: the runner's BZZZ_MAX_SETUP_SECONDS
+    fingerprint_files: tuple[str, ...] = ()  # (): runner.prepare.spec's default list
     test_command: str | None = None
     budgets: Budgets = field(default_factory=Budgets)
     branch_prefix: str = "bzzz/"
@@ -112,7 +115,11 @@ def _parse(text: str, base: RepoConfig, name: str) -> RepoConfig:
             elif key == "test":
                 values["test_command"] = _text(value)
             elif key == "setup":
-                values["setup"] = _commands(value)
+                from runner.prepare.spec import parse_setup
+
+                chosen, found = parse_setup(value, lambda name: _line_of(text, name))
+                values.update(chosen)
+                problems.extend(found)
             elif key == "image":
                 values["image"] = _matching(value, _IMAGE, "an image reference without spaces")
             elif key == "branch_prefix":

@@ -21,8 +21,14 @@ class SandboxConfig:
     cpus: float = 1.0
     pids: int = 256
     tmp_size: str = "512m"
-    network: str = "none"
+    network: str | None = "none"  # None: the engine's default network (preparation only)
     command_timeout: float = 300.0
     output_limit: int = 20_000  # bytes kept per command: half head, half tail
     shell: tuple[str, ...] = ("bash", "-lc")
     env: Mapping[str, str] = field(default_factory=dict)
+    # For the preparation container (runner.prepare) only: a writable root file system,
+    # commands as the image's root (still without capabilities), and read-only binds
+    # (host path, container path) besides /workspace.
+    read_only: bool = True
+    user: str | None = None  # None: runner.sandbox.owner's unprivileged user
+    mounts: tuple[tuple[str, str], ...] = ()

@@ -102,7 +102,8 @@ class Sandbox:
         from docker.types import Mount
 
         cfg = self.config
-        self.owner.take()
+        if cfg.user is None:  # a chosen user (the preparation's root) owns what it is given
+            self.owner.take()
         slug = re.sub(r"[^a-zA-Z0-9_.-]+", "-", self.task_key).strip("-")[:40]
         try:
             self.container = self.client.containers.create(
@@ -119,9 +120,15 @@ class Sandbox:
                 network_mode=cfg.network,
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
-                read_only=True,
+                read_only=cfg.read_only,
                 tmpfs={SCRATCH: f"rw,nosuid,nodev,size={cfg.tmp_size},mode=1777"},
-                mounts=[Mount("/workspace", str(self.workspace), type="bind")],
+                mounts=[
+                    Mount("/workspace", str(self.workspace), type="bind"),
+                    *(
+                        Mount(inside, host, type="bind", read_only=True)
+                        for host, inside in cfg.mounts
+                    ),
+                ],
                 pids_limit=cfg.pids,
                 mem_limit=cfg.memory,
                 memswap_limit=cfg.memory,  # no swap: the memory limit is the real limit
@@ -161,7 +168,7 @@ class Sandbox:
                 self.client.api,
                 self.id,
                 [*self.config.shell, command],
-                user=self.owner.user,
+                user=self.config.user or self.owner.user,
                 environment={"HOME": SCRATCH, **self.config.env},
                 timeout=timeout,
                 cap=cap,

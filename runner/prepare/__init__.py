@@ -1,0 +1,22 @@
+"""Repository setup in a preparation container, cached as an image per dependency fingerprint.
+
+    image = prepared_image(client, base, workspace, repo_config, settings=..., ...)
+
+See runner.prepare.image for the container, runner.prepare.fingerprint for what
+decides reuse, docs/bzzz-yml.md for `setup:` and docs/runner.md for the settings.
+"""
+
+from runner.prepare.errors import FingerprintError, PrepareError, SetupFailedError
+from runner.prepare.image import prepare, prepared_image, prune_prepared
+from runner.prepare.settings import PrepareSettings, load_prepare_settings
+
+__all__ = [
+    "FingerprintError",
+    "PrepareError",
+    "PrepareSettings",
+    "SetupFailedError",
+    "load_prepare_settings",
+    "prepare",
+    "prepared_image",
+    "prune_prepared",
+]
