@@ -4,7 +4,8 @@
 
 Flow: mint a token for the repository, read the issue (writers' comments only,
 hidden HTML stripped), clone on the host, read .bzzz.yml, start the sandbox
-(-> running), run the setup commands and the agent, run the test command, and
+(-> running) from the image the setup steps prepared (runner.prepare: once per
+dependency fingerprint, in a preparation container), run the agent, and
 hand the outcome to `runner.worker.outcome`, which pushes, opens the pull
 request and makes the last transition. All the while a LeaseKeeper heartbeats
 the lease; once it is refused, or the runner shuts down past its grace
@@ -30,6 +31,7 @@ from runner.errors import (
 )
 from runner.git.tree import WorkspaceTooLargeError
 from runner.git.workspace import Workspace, repository_info, workspace_name
+from runner.prepare.errors import PrepareError
 from runner.sandbox.container import Sandbox, SandboxConfig
 from runner.worker.brief import discuss_plan, repo_config, task_brief
 from runner.worker.context import WorkerContext
@@ -48,6 +50,7 @@ from runner.worker.verify import Verification, Verifier, unverified
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from bzzz.github import GitHubApi
     from bzzz.store.models import Task
     from runner.repo_config import RepoConfig
 
@@ -155,7 +158,8 @@ class TaskWorker:
                 )
                 prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
                 finisher = Finisher(self.ending(), Checkout(api, workspace, base, brief, prefix))
-                outcome = self._work(workspace, brief, config)
+                prepared = self._prepare(api, workspace, brief, config)
+                outcome = self._work(workspace, brief, prepared)
                 if self.stopped:
                     keeper.stop()
                     return self.abandon()
@@ -165,11 +169,14 @@ class TaskWorker:
                     keeper.stop()
                     return finisher.fail(str(exc), push=False)
                 finished = outcome.kind == "finished"
-                verification = self._verify(workspace, config) if finished else None
+                verification = self._verify(workspace, prepared) if finished else None
                 keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
                     return self.abandon()
-                return finisher.deliver(outcome, verification)
+                ended = finisher.deliver(outcome, verification)
+                if ended != "completed" and not config.setup:
+                    self._suggest_setup(api, workspace, brief, outcome)
+                return ended
         except ApprovalError as exc:
             keeper.stop()  # nothing was read, cloned or run: fail with the reason, push nothing
             self.trajectory.record("refused", reason=str(exc))
@@ -191,6 +198,16 @@ class TaskWorker:
             self.ctx.unhealthy.set()  # no claim until a probe sandbox starts (runner.process)
             self.sandbox_did_not_start = True
             return self._release(SANDBOX_DID_NOT_START, f"the sandbox could not start: {exc}")
+        except PrepareError as exc:  # posted on the issue by _prepare
+            keeper.stop()
+            if self.stopped:
+                return self.abandon()
+            reason = str(exc)
+            return (
+                finisher.fail(reason, push=False)
+                if finisher
+                else fail_before_work(self.ending(), reason)
+            )
         except Exception as exc:
             keeper.stop()
             if self.stopped:
@@ -247,14 +264,6 @@ class TaskWorker:
         with sandbox:
             self.ctx.lifecycle.start(self.key, self.agent_id)
             self.progress.stage("sandbox up")
-            for command in config.setup:
-                result = sandbox.run(command)
-                self.trajectory.record(
-                    "setup", command=command, exit_code=result.exit_code, output=result.output
-                )
-                if result.exit_code != 0:
-                    reason = f"setup command `{command}` failed (exit {result.exit_code})"
-                    return Outcome("error", reason, reason=reason)
             agent = Agent(
                 self._model(config), sandbox, brief, config.budgets,
                 on_step=self._on_step, test_command=config.test_command,
@@ -267,6 +276,49 @@ class TaskWorker:
             # A finished outcome's tests already ran green at the agent's finish (Outcome.test):
             # they are not run a second time.
             return outcome
+
+    def _prepare(
+        self, api: GitHubApi, workspace: Workspace, brief: TaskBrief, config: RepoConfig
+    ) -> RepoConfig:
+        """The config whose image is the prepared one (setup done, runner.prepare).
+
+        A failing setup is told on the issue, with its command and output tail, and
+        raised (PrepareError): the task fails with its reason.
+        """
+        from runner.prepare import PrepareError, prepared_image
+        from runner.prepare.report import setup_failed_comment
+
+        if config.setup:
+            self.progress.stage("preparing")
+        base = config.image or self.ctx.runner.sandbox_image
+        try:
+            image = prepared_image(
+                self.ctx.docker, base, workspace.path, config,
+                settings=self.ctx.runner.prepare, runner_id=self.agent_id, task_key=self.key,
+                scratch=self.ctx.runner.state_dir / "prepare", box=SandboxConfig(image=base),
+                record=self.trajectory.record,
+            )  # fmt: skip
+        except PrepareError as exc:
+            self.trajectory.record("setup_failed", reason=str(exc))
+            if not self.stopped:
+                api.comment(brief.repo, brief.number, setup_failed_comment(exc))
+            raise
+        return replace(config, image=image, setup=())
+
+    def _suggest_setup(
+        self, api: GitHubApi, workspace: Workspace, brief: TaskBrief, outcome: Outcome
+    ) -> None:
+        """A repository without setup whose tests could not import: say how to add it."""
+        from runner.prepare.report import setup_hint
+
+        hint = setup_hint(workspace.path, outcome)
+        if hint is None:
+            return
+        self.trajectory.record("setup_hint")
+        try:
+            api.comment(brief.repo, brief.number, hint)
+        except Exception as exc:  # advice only: the task has ended already
+            log.warning("%s: posting the setup hint failed: %s", self.key, exc)
 
     def _model(self, config: RepoConfig) -> Model:
         """The runner's model, unless .bzzz.yml asks for another model or context length."""
