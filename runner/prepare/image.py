@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     import docker
 
     from runner.repo_config import RepoConfig
+    from runner.sandbox.container import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,12 @@ def prepared_image(
     scratch: Path,
     box: SandboxConfig | None = None,
     record: Callable[..., Any] | None = None,
+    on_sandbox: Callable[[Sandbox | None], None] | None = None,
 ) -> str:
     """The image to start the task's sandbox from; SetupFailedError when a step fails."""
     return prepare(
         client, base, workspace, config, settings=settings, runner_id=runner_id,
-        task_key=task_key, scratch=scratch, box=box, record=record,
+        task_key=task_key, scratch=scratch, box=box, record=record, on_sandbox=on_sandbox,
     ).tag  # fmt: skip
 
 
@@ -104,7 +106,13 @@ def prepare(
     scratch: Path,
     box: SandboxConfig | None = None,
     record: Callable[..., Any] | None = None,
+    on_sandbox: Callable[[Sandbox | None], None] | None = None,
 ) -> Preparation:
+    """prepared_image's work and what it did (reused or not, each step, the time).
+
+    `on_sandbox` is handed the preparation container once it is made, and None once it
+    is gone, so the task's stop() can remove it under a running step (a lost lease).
+    """
     if not config.setup:
         return Preparation(tag=base)
     import docker as docker_sdk
@@ -128,6 +136,7 @@ def prepare(
             done = _run_steps(
                 client, base, workspace, config, tag, print_, offline, settings,
                 runner_id=runner_id, task_key=task_key, scratch=scratch, box=box,
+                on_sandbox=on_sandbox,
             )  # fmt: skip
             done.seconds = time.monotonic() - started
             prune_prepared(client, settings.keep)
@@ -153,6 +162,7 @@ def _run_steps(
     task_key: str,
     scratch: Path,
     box: SandboxConfig | None,
+    on_sandbox: Callable[[Sandbox | None], None] | None,
 ) -> Preparation:
     from runner.sandbox.container import Sandbox
 
@@ -167,6 +177,8 @@ def _run_steps(
             client, copy, runner_id=runner_id, task_key=task_key,
             config=_prep_config(box or SandboxConfig(), base, offline, settings.wheelhouse),
         )  # fmt: skip
+        if on_sandbox is not None:
+            on_sandbox(sandbox)  # may raise: the task was stopped meanwhile
         with sandbox:
             for step in config.setup:
                 remaining = deadline - time.monotonic()
@@ -192,6 +204,8 @@ def _run_steps(
             except Exception as exc:
                 raise wrap(exc, SandboxError, "cannot commit the prepared container") from exc
     finally:
+        if on_sandbox is not None:
+            on_sandbox(None)
         shutil.rmtree(copy, ignore_errors=True)
     return done
 

@@ -296,7 +296,7 @@ class TaskWorker:
                 self.ctx.docker, base, workspace.path, config,
                 settings=self.ctx.runner.prepare, runner_id=self.agent_id, task_key=self.key,
                 scratch=self.ctx.runner.state_dir / "prepare", box=SandboxConfig(image=base),
-                record=self.trajectory.record,
+                record=self.trajectory.record, on_sandbox=self._hold,
             )  # fmt: skip
         except PrepareError as exc:
             self.trajectory.record("setup_failed", reason=str(exc))
@@ -304,6 +304,13 @@ class TaskWorker:
                 api.comment(brief.repo, brief.number, setup_failed_comment(exc))
             raise
         return replace(config, image=image, setup=())
+
+    def _hold(self, sandbox: Sandbox | None) -> None:
+        """The container stop() removes: the preparation's while it runs (None after)."""
+        with self._lock:
+            if sandbox is not None and self.stopped:
+                raise TaskStopped(self.stopped)
+            self._sandbox = sandbox
 
     def _suggest_setup(
         self, api: GitHubApi, workspace: Workspace, brief: TaskBrief, outcome: Outcome

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,11 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from runner.prepare import PrepareSettings, SetupFailedError, prepare, prune_prepared
+from runner.errors import SandboxError
+from runner.prepare import (
+    PrepareError,
+    PrepareSettings,
+    SetupFailedError,
+    prepare,
+    prune_prepared,
+)
 from runner.prepare.image import PREPARED_AT
 from runner.repo_config import RepoConfig
 from runner.sandbox.container import Sandbox, SandboxConfig
 from tests.fixtures.containers import TEST_RUNNER_ID
+from tests.fixtures.runner_scenario import wait_until
 from tests.fixtures.wheels import DEMO_PACKAGE, DEMO_VALUE, wheelhouse
 
 BOX = SandboxConfig(memory="512m", pids=128, output_limit=8000)
@@ -170,3 +179,66 @@ def test_only_the_newest_prepared_images_are_kept(docker_client, sandbox_image):
     short = "docker.io/library/"  # how Podman names a local image without a registry
     assert sorted(t.removeprefix(short) for t in removed) == [f"{repository}:t{n}" for n in (0, 1)]
     assert [t.removeprefix(short) for t in left] == [f"{repository}:t2"]
+
+
+def test_an_editable_install_points_at_the_work_tree_the_sandbox_mounts(
+    docker_client, sandbox_image, repo, tmp_path, made
+):
+    # What `pip install -e .` leaves (PEP 660): a .pth in site-packages naming the source.
+    (repo / "src").mkdir()
+    (repo / "src" / "demo_app.py").write_text("WHERE = 'at preparation'\n")
+    site = "/usr/local/lib/python3.11/dist-packages"
+    config = RepoConfig(
+        setup=(f"echo /workspace/src > {site}/demo_app.pth  # {secrets.token_hex(3)}",)
+    )
+    done = _prepare(docker_client, sandbox_image, repo, config, tmp_path)
+    made.append(done.tag)
+    # The agent edits the work tree after the image was made: the sandbox imports the edit.
+    (repo / "src" / "demo_app.py").write_text("WHERE = 'the agent edited the work tree'\n")
+    with Sandbox(
+        docker_client, repo, runner_id=TEST_RUNNER_ID, task_key="octo/demo#12",
+        config=replace(BOX, image=done.tag),
+    ) as sandbox:  # fmt: skip
+        result = sandbox.run("cd /tmp && python3 -c 'import demo_app; print(demo_app.WHERE)'")
+    assert (result.exit_code, result.output) == (0, "the agent edited the work tree\n")
+
+
+def test_a_stopped_task_removes_the_preparation_container_under_its_step(
+    docker_client, sandbox_image, repo, tmp_path
+):
+    held: list[Sandbox | None] = []
+    started = threading.Event()
+
+    def hold(sandbox: Sandbox | None) -> None:
+        held.append(sandbox)
+        started.set()
+
+    def lose_the_lease() -> None:
+        assert started.wait(60)
+        # Once the step runs (its `sleep` is in the container), remove what the task holds.
+        box = held[0]
+        assert box is not None
+        try:  # held before it starts: wait for its container, then for the step in it
+            wait_until(lambda: box.container is not None, "the container to start")
+            container = docker_client.containers.get(box.id)  # box.run would wait for the step
+            processes = ["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"]
+            wait_until(
+                lambda: b"sleep 600" in container.exec_run(processes).output, "the step to run"
+            )
+        finally:  # whatever happened, the step must not hold the test for its 600 s
+            box.remove()
+
+    config = RepoConfig(setup=(f"echo {secrets.token_hex(3)}; sleep 600",))
+    stopper = threading.Thread(target=lose_the_lease)
+    stopper.start()
+    began = time.monotonic()
+    with pytest.raises((SandboxError, PrepareError)):  # gone under the step, or its exec cut
+        prepare(
+            docker_client, sandbox_image, repo, config, settings=PrepareSettings(keep=50),
+            runner_id=TEST_RUNNER_ID, task_key="octo/demo#12", scratch=tmp_path / "scratch",
+            box=BOX, on_sandbox=hold,
+        )  # fmt: skip
+    stopper.join(60)
+    assert time.monotonic() - began < 60  # not the step's 600 s
+    assert held[-1] is None  # handed back once gone
+    assert not list((tmp_path / "scratch").iterdir())
