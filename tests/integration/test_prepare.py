@@ -184,23 +184,27 @@ def test_only_the_newest_prepared_images_are_kept(docker_client, sandbox_image):
 def test_an_editable_install_points_at_the_work_tree_the_sandbox_mounts(
     docker_client, sandbox_image, repo, tmp_path, made
 ):
-    # What `pip install -e .` leaves (PEP 660): a .pth in site-packages naming the source.
-    (repo / "src").mkdir()
-    (repo / "src" / "demo_app.py").write_text("WHERE = 'at preparation'\n")
-    site = "/usr/local/lib/python3.11/dist-packages"
-    config = RepoConfig(
-        setup=(f"echo /workspace/src > {site}/demo_app.pth  # {secrets.token_hex(3)}",)
+    (repo / "calc.py").write_text("def double(x):\n    return x + x\n")
+    (repo / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "calc"\nversion = "0.1"\n\n[tool.setuptools]\npy-modules = ["calc"]\n'
     )
+    config = RepoConfig(setup=(f"pip install --no-index -e .  # {secrets.token_hex(3)}",))
     done = _prepare(docker_client, sandbox_image, repo, config, tmp_path)
     made.append(done.tag)
+    assert sorted(p.name for p in repo.iterdir()) == [  # its build files stayed in the copy
+        "app.py", "calc.py", "pyproject.toml", "requirements.txt",
+    ]  # fmt: skip
     # The agent edits the work tree after the image was made: the sandbox imports the edit.
-    (repo / "src" / "demo_app.py").write_text("WHERE = 'the agent edited the work tree'\n")
+    (repo / "calc.py").write_text("def double(x):\n    return 'edited by the agent'\n")
     with Sandbox(
         docker_client, repo, runner_id=TEST_RUNNER_ID, task_key="octo/demo#12",
         config=replace(BOX, image=done.tag),
     ) as sandbox:  # fmt: skip
-        result = sandbox.run("cd /tmp && python3 -c 'import demo_app; print(demo_app.WHERE)'")
-    assert (result.exit_code, result.output) == (0, "the agent edited the work tree\n")
+        result = sandbox.run(
+            "cd / && python3 -c 'import calc; print(calc.__file__, calc.double(2))'"
+        )
+    assert (result.exit_code, result.output) == (0, "/workspace/calc.py edited by the agent\n")
 
 
 def test_a_stopped_task_removes_the_preparation_container_under_its_step(
