@@ -9,7 +9,10 @@ feeds pip and the agent's sandbox (no network) imports what it installed.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -246,3 +249,20 @@ def test_a_stopped_task_removes_the_preparation_container_under_its_step(
     assert time.monotonic() - began < 60  # not the step's 600 s
     assert held[-1] is None  # handed back once gone
     assert not list((tmp_path / "scratch").iterdir())
+
+
+def test_bzzz_image_prune_keeps_the_newest_and_names_what_it_removed(
+    container_engine, docker_client, sandbox_image
+):
+    env = {**os.environ, **container_engine.env()}
+    ran = subprocess.run(
+        [sys.executable, "-m", "cli.main", "image", "prune", "--keep", "-1"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (ran.returncode, ran.stdout) == (1, "")
+    assert ran.stderr == "bzzz image prune: --keep: must be 0 or more\n"
+    ran = subprocess.run(
+        [sys.executable, "-m", "cli.main", "image", "prune", "--keep", "100000"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", "")
