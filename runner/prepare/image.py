@@ -126,7 +126,7 @@ def prepare(
         raise wrap(exc, SandboxError, "cannot inspect the base image") from exc
     offline = not (settings.network and config.setup_network)
     patterns = config.fingerprint_files or DEFAULT_FINGERPRINT_FILES
-    extra = _mode(offline, settings.wheelhouse)
+    extra = _mode(offline, settings.wheelhouse, settings.network_name)
     print_ = fingerprint(base_id, config.setup, workspace, patterns, extra)
     tag = f"{REPOSITORY}:{print_[:20]}"
     with _lock_for(tag):
@@ -175,7 +175,7 @@ def _run_steps(
         copy_tree(workspace, copy)
         sandbox = Sandbox(
             client, copy, runner_id=runner_id, task_key=task_key,
-            config=_prep_config(box or SandboxConfig(), base, offline, settings.wheelhouse),
+            config=_prep_config(box or SandboxConfig(), base, offline, settings),
         )  # fmt: skip
         if on_sandbox is not None:
             on_sandbox(sandbox)  # may raise: the task was stopped meanwhile
@@ -211,7 +211,7 @@ def _run_steps(
 
 
 def _prep_config(
-    box: SandboxConfig, base: str, offline: bool, wheelhouse: Path | None
+    box: SandboxConfig, base: str, offline: bool, settings: PrepareSettings
 ) -> SandboxConfig:
     from dataclasses import replace
 
@@ -221,20 +221,21 @@ def _prep_config(
     mounts: tuple[tuple[str, str], ...] = ()
     if offline:
         env.append("PIP_NO_INDEX=1")
-        if wheelhouse is not None:
+        if settings.wheelhouse is not None:
             env.append(f"PIP_FIND_LINKS={WHEELHOUSE}")
-            mounts = ((str(wheelhouse), WHEELHOUSE),)
+            mounts = ((str(settings.wheelhouse), WHEELHOUSE),)
+    network = "none" if offline else settings.network_name  # None: the engine's default
     argv = ("env", *env, *box.shell)
     return replace(
-        box, image=base, network="none" if offline else None, read_only=False, user="0:0",
+        box, image=base, network=network, read_only=False, user="0:0",
         mounts=mounts, shell=argv,
     )  # fmt: skip
 
 
-def _mode(offline: bool, wheelhouse: Path | None) -> list[str]:
+def _mode(offline: bool, wheelhouse: Path | None, network_name: str | None) -> list[str]:
     """What besides the repository decides the result: the network, the wheelhouse's wheels."""
     if not offline:
-        return ["network"]
+        return ["network", network_name or ""]
     if wheelhouse is None:
         return ["offline"]
     wheels = sorted(

@@ -266,3 +266,24 @@ def test_bzzz_image_prune_keeps_the_newest_and_names_what_it_removed(
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", "")
+
+
+def test_setup_runs_on_the_engine_network_the_operator_names(
+    docker_client, sandbox_image, repo, tmp_path, made
+):
+    name = f"bzzz-test-setup-{secrets.token_hex(3)}"
+    network = docker_client.networks.create(name, internal=True)  # no way out at all
+    try:
+        network.reload()
+        subnet = network.attrs["IPAM"]["Config"][0]["Subnet"]  # e.g. 10.89.1.0/24
+        prefix = subnet.split("/")[0].rsplit(".", 1)[0] + "."
+        settings = PrepareSettings(network_name=name, keep=50)
+        # The container has an address on that network (and so no other network's).
+        config = RepoConfig(
+            setup=(f"grep -qF '{prefix}' /proc/net/fib_trie  # {secrets.token_hex(3)}",)
+        )
+        done = _prepare(docker_client, sandbox_image, repo, config, tmp_path, settings)
+        made.append(done.tag)
+        assert [s["exit_code"] for s in done.steps] == [0]
+    finally:
+        network.remove()

@@ -55,7 +55,10 @@ def test_the_settings_default_and_are_checked(tmp_path: Path):
     assert settings == PrepareSettings(network=False, wheelhouse=tmp_path, max_seconds=60, keep=3)
     with pytest.raises(ConfigError, match="BZZZ_WHEELHOUSE"):
         load_prepare_settings({"BZZZ_WHEELHOUSE": str(tmp_path / "missing")})
+    named = load_prepare_settings({"BZZZ_SETUP_NETWORK": "bzzz-proxied"})
+    assert (named.network, named.network_name) == (True, "bzzz-proxied")
+    assert load_prepare_settings({"BZZZ_SETUP_NETWORK": "On"}).network_name is None
     with pytest.raises(ConfigError, match="BZZZ_SETUP_NETWORK"):
-        load_prepare_settings({"BZZZ_SETUP_NETWORK": "sometimes"})
+        load_prepare_settings({"BZZZ_SETUP_NETWORK": "two words"})
     with pytest.raises(ConfigError, match="BZZZ_MAX_SETUP_SECONDS"):
         load_prepare_settings({"BZZZ_MAX_SETUP_SECONDS": "0"})
