@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from secrets import token_hex
 
 import pytest
 
+from runner.git.workspace import workspace_name
 from tests.fixtures.runner_scenario import (
     FIXED_CALC,
     REPO,
@@ -30,18 +32,27 @@ from tests.fixtures.runner_scenario import (
 from tests.fixtures.wheels import DEMO_PACKAGE, DEMO_VALUE, wheelhouse
 
 KEY = f"{REPO}#1"
-INSTALL = "python3 $(ls /wheelhouse/pip-*.whl)/pip install -r requirements.txt"
+# A new fingerprint for each session: an image left by an earlier run is not reused.
+INSTALL = f"python3 $(ls /wheelhouse/pip-*.whl)/pip install -r requirements.txt  # {token_hex(3)}"
 FAILING = "echo fetching; echo 'ERROR: no matching distribution for @octocat' >&2; exit 7"
+
+
+SECOND = "sum_to(n) is off by one"
 
 
 def _seed(bzzz_yml: str) -> dict:
     seed = copy.deepcopy(calc_seed(bzzz_yml))
     seed["repos"][0]["files"]["requirements.txt"] = f"{DEMO_PACKAGE}\n"
+    seed["repos"][0]["issues"].append(
+        {"title": SECOND, "user": "alice", "body": "The same bug, reported again."}
+    )
     return seed
 
 
-def _events(runner_env: dict[str, str]) -> list[dict]:
-    trajectory = next(Path(runner_env["BZZZ_STATE_DIR"], "trajectories").glob("*.jsonl"))
+def _events(runner_env: dict[str, str], number: int = 1) -> list[dict]:
+    folder = Path(runner_env["BZZZ_STATE_DIR"], "trajectories")
+    slug = workspace_name(f"{REPO}#{number}")  # how the trajectory of a task is named
+    trajectory = next(p for p in folder.glob("*.jsonl") if p.name.startswith(f"{slug}-"))
     return [json.loads(line) for line in trajectory.read_text().splitlines()]
 
 
@@ -64,15 +75,28 @@ def test_setup_prepares_the_image_offline_and_the_agent_imports_what_it_installe
     runner = start_runner(env)
     create_task()
     task = wait_for_end(Lifecycle(aws_settings), KEY)
-    runner.stop()
     assert task.state == "completed", task.reason
-    events = _events(runner_env)
-    prepared = next(e for e in events if e["event"] == "prepare")
-    assert prepared["image"].startswith("bzzz-prep:") and prepared["reused"] is False
-    assert [s["exit_code"] for s in prepared["steps"]] == [0]
-    step = next(e["step"] for e in events if e["event"] == "step")
-    assert step["exit_code"] == 0 and DEMO_VALUE in step["output_excerpt"]
-    docker_client.images.remove(prepared["image"], force=True)
+    # A second task on the same repository, nothing changed in its dependencies.
+    ollama_emulator.set_scenario(
+        scenario([run_command(probe), write_file("calc.py", FIXED_CALC), finish("fixed")])
+    )
+    create_task(2, SECOND)
+    again = wait_for_end(Lifecycle(aws_settings), f"{REPO}#2")
+    assert again.state == "completed", again.reason
+    runner.stop()
+    first, second = (
+        next(e for e in _events(runner_env, n) if e["event"] == "prepare") for n in (1, 2)
+    )
+    print(f"\nprepare through the runner: first {first['seconds']} s, second {second['seconds']} s")
+    try:
+        assert first["image"].startswith("bzzz-prep:") and first["reused"] is False
+        assert [s["exit_code"] for s in first["steps"]] == [0]
+        assert (second["image"], second["reused"], second["steps"]) == (first["image"], True, [])
+        for number in (1, 2):  # the agent, with no network, imported what setup installed
+            step = next(e["step"] for e in _events(runner_env, number) if e["event"] == "step")
+            assert step["exit_code"] == 0 and DEMO_VALUE in step["output_excerpt"]
+    finally:
+        docker_client.images.remove(first["image"], force=True)
 
 
 @pytest.mark.github_seed(
