@@ -4,8 +4,8 @@ For each round, a fresh fingerprint (a new marker in the steps) is prepared,
 then prepared again with nothing changed: the first time runs the steps in a
 preparation container and commits it, the second only finds the image. The
 steps install a real package offline, as a runner with BZZZ_SETUP_NETWORK=off
-does: pip's own wheel (the one this Python bundles for ensurepip) from a
-wheelhouse, with pip run from that wheel (the default image has no pip).
+does: pip's own wheel (the one this Python bundles for ensurepip), from a
+wheelhouse, with the image's pip.
 
     .venv/bin/python -m bench.prepare [--rounds 3]
 
@@ -56,7 +56,7 @@ def main() -> None:
         first, again, made = [], [], []
         try:
             for _ in range(args.rounds):
-                install = "python3 $(ls /wheelhouse/pip-*.whl)/pip install -r requirements.txt"
+                install = "pip install --ignore-installed -r requirements.txt"
                 config = RepoConfig(setup=(f"{install}  # {secrets.token_hex(4)}",))
                 for samples in (first, again):
                     done = prepare(

@@ -33,7 +33,7 @@ from tests.fixtures.wheels import DEMO_PACKAGE, DEMO_VALUE, wheelhouse
 
 KEY = f"{REPO}#1"
 # A new fingerprint for each session: an image left by an earlier run is not reused.
-INSTALL = f"python3 $(ls /wheelhouse/pip-*.whl)/pip install -r requirements.txt  # {token_hex(3)}"
+INSTALL = f"pip install -r requirements.txt  # {token_hex(3)}"
 FAILING = "echo fetching; echo 'ERROR: no matching distribution for @octocat' >&2; exit 7"
 
 
