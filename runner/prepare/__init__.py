@@ -7,7 +7,8 @@ decides reuse, docs/bzzz-yml.md for `setup:` and docs/runner.md for the settings
 """
 
 from runner.prepare.errors import FingerprintError, PrepareError, SetupFailedError
-from runner.prepare.image import prepare, prepared_image, prune_prepared
+from runner.prepare.image import prepare, prepared_image
+from runner.prepare.prune import prune_prepared
 from runner.prepare.settings import PrepareSettings, load_prepare_settings
 
 __all__ = [

@@ -29,7 +29,6 @@ import logging
 import os
 import secrets
 import shutil
-import stat
 import threading
 import time
 from collections.abc import Callable
@@ -38,8 +37,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ImageNotFoundError, SandboxError
+from runner.prepare.copy import copy_tree
 from runner.prepare.errors import SetupFailedError
 from runner.prepare.fingerprint import fingerprint
+from runner.prepare.prune import PREPARED_AT, REPOSITORY, prune_prepared
 from runner.prepare.settings import PrepareSettings
 from runner.prepare.spec import DEFAULT_FINGERPRINT_FILES
 from runner.sandbox.config import SandboxConfig
@@ -53,9 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REPOSITORY = "bzzz-prep"
 PREP_LABEL = "bzzz.prep"
-PREPARED_AT = "bzzz.prep.at"  # ns since the epoch: the engines' own `Created` is in seconds
 WHEELHOUSE = "/wheelhouse"
 TAIL_CHARS = 3000
 _locks: dict[str, threading.Lock] = {}
@@ -243,46 +242,6 @@ def _mode(offline: bool, wheelhouse: Path | None, network_name: str | None) -> l
         for entry in os.scandir(wheelhouse)
     )
     return ["offline", *wheels]
-
-
-def copy_tree(source: Path, target: Path) -> None:
-    """Copy a work tree on the host: links as links (never followed), no FIFOs or devices."""
-
-    def special(folder: str, names: list[str]) -> set[str]:
-        kept = (stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK)
-        return {
-            n for n in names
-            if not any(ok(os.lstat(os.path.join(folder, n)).st_mode) for ok in kept)
-        }  # fmt: skip
-
-    shutil.copytree(source, target, symlinks=True, ignore=special)
-
-
-def prune_prepared(
-    client: docker.DockerClient, keep: int, repository: str = REPOSITORY
-) -> list[str]:
-    """Remove all but the `keep` newest `bzzz-prep:*` images; one in use stays. Their tags."""
-    try:
-        images = client.images.list(name=repository)
-    except Exception as exc:
-        log.warning("listing prepared images failed: %s", exc)
-        return []
-    images.sort(key=_prepared_at, reverse=True)
-    removed = []
-    for image in images[keep:]:
-        for tag in image.tags:
-            try:
-                client.images.remove(tag, noprune=False)
-                removed.append(tag)
-            except Exception as exc:  # in use by a sandbox: it goes next time
-                log.info("keeping prepared image %s: %s", tag, exc)
-    return removed
-
-
-def _prepared_at(image: Any) -> tuple[int, int]:
-    label = str((image.labels or {}).get(PREPARED_AT, ""))
-    created = image.attrs.get("Created", 0)
-    return (int(label) if label.isdigit() else 0, created if isinstance(created, int) else 0)
 
 
 def _has_image(client: docker.DockerClient, tag: str) -> bool:

@@ -29,7 +29,7 @@ from runner.prepare import (
     prepare,
     prune_prepared,
 )
-from runner.prepare.image import PREPARED_AT
+from runner.prepare.prune import PREPARED_AT
 from runner.repo_config import RepoConfig
 from runner.sandbox.container import Sandbox, SandboxConfig
 from tests.fixtures.containers import TEST_RUNNER_ID

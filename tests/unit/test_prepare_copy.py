@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from runner.prepare.image import copy_tree
+from runner.prepare.copy import copy_tree
 
 
 def test_links_stay_links_and_special_files_are_left_out(tmp_path: Path):
