@@ -285,7 +285,7 @@ class TaskWorker:
         A failing setup is told on the issue, with its command and output tail, and
         raised (PrepareError): the task fails with its reason.
         """
-        from runner.prepare import PrepareError, prepared_image
+        from runner.prepare import PrepareError, SetupFailedError, prepared_image
         from runner.prepare.report import setup_failed_comment
 
         if config.setup:
@@ -299,7 +299,8 @@ class TaskWorker:
                 record=self.trajectory.record, on_sandbox=self._hold,
             )  # fmt: skip
         except PrepareError as exc:
-            self.trajectory.record("setup_failed", reason=str(exc))
+            tail = exc.tail if isinstance(exc, SetupFailedError) else ""
+            self.trajectory.record("setup_failed", reason=str(exc), tail=tail)
             if not self.stopped:
                 api.comment(brief.repo, brief.number, setup_failed_comment(exc))
             raise

@@ -115,7 +115,10 @@ def test_a_failing_setup_fails_the_task_and_the_issue_gets_the_command_and_its_t
     assert task.state == "failed"
     assert task.reason == f"setup failed: `{FAILING}` (exit 7)"
     assert list(remote_branches(github.git_url(REPO))) == ["main"]
-    assert not [e for e in _events(runner_env) if e["event"] == "step"]  # no agent step ran
+    events = _events(runner_env)
+    assert not [e for e in events if e["event"] == "step"]  # no agent step ran
+    failed = next(e for e in events if e["event"] == "setup_failed")
+    assert "no matching distribution" in failed["tail"]  # for the operator, in full
     comments = github.client("alice").rest.issues.list_comments("acme", "calc", 1).json()
     notes = [c["body"] for c in comments if "could not prepare" in c["body"]]
     assert len(notes) == 1, [c["body"] for c in comments]
