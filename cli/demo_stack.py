@@ -28,6 +28,9 @@ import httpx
 from cli.demo_world import MAINTAINER, DemoInputError, DemoWorld, acme_world
 
 APP_ID = 4242  # the demo seed's GitHub App
+RUNNER_SETUP_SETTINGS = (
+    "BZZZ_SETUP_NETWORK", "BZZZ_WHEELHOUSE", "BZZZ_MAX_SETUP_SECONDS", "BZZZ_PREP_KEEP",
+)  # fmt: skip
 CONTROL_PLANE_SECRETS = frozenset(
     {"GITHUB_TOKEN", "BZZZ_WEBHOOK_SECRET", "BZZZ_API_KEY", "BZZZ_AUDIT_SIGNING_KEY"}
 )
@@ -184,6 +187,8 @@ class DemoStack:
         )
         # Tokens per task from the control plane: the runner gets none of its secrets.
         runner_env = {k: v for k, v in self.env.items() if k not in CONTROL_PLANE_SECRETS}
+        # How the operator prepares dependencies (docs/runner.md) reaches the demo's runner.
+        runner_env.update({k: os.environ[k] for k in RUNNER_SETUP_SETTINGS if k in os.environ})
         runner_env["BZZZ_CONTROL_PLANE_URL"] = self.supervisor.url
         self.runner = RunnerProcess.from_environment(runner_env)
         thread = threading.Thread(target=self.runner.run, name="runner", daemon=True)

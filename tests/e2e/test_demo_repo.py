@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.git_repos import BUGGY, FIXED, TEXTUTIL, git, make_package_repo
+from tests.fixtures.wheels import DEMO_PACKAGE, wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "fixer:1b"  # not the demo's own model: proves --model reaches the runner
@@ -127,9 +128,12 @@ def command_line(pid: int) -> str:
         return "(ended while looked at)"
 
 
-def demo(args: list[str], ollama_host: str | None) -> subprocess.CompletedProcess[str]:
+def demo(
+    args: list[str], ollama_host: str | None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `bzzz demo ARGS`; fail unless everything it started has stopped when it ends."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BZZZ_", "AWS_ENDPOINT"))}
+    env.update(extra_env or {})
     env.pop("OLLAMA_HOST", None)
     if ollama_host is not None:
         env["OLLAMA_HOST"] = ollama_host
@@ -201,3 +205,37 @@ def test_demo_repo_with_the_scripted_stand_in_ends_honestly_without_a_change(tmp
     assert "== outcome: escalated: asked for help:" in out
     assert "Traceback" not in out + done.stderr
     assert "all stopped" in out
+
+
+SETUP_YML = """branch_prefix: mylib-bot/
+setup:
+  steps: [python -m pip install -r requirements.txt]
+  network: false
+"""
+
+
+def test_demo_repo_with_a_dependency_installs_it_by_setup_then_fixes_offline(
+    tmp_path, ollama_emulator
+):
+    """The repository needs a package: its setup step installs it, offline from the
+    operator's wheelhouse, in the preparation container; the agent's sandbox (no network)
+    then runs a suite that imports it, and the fix is verified as before."""
+    source = make_package_repo(tmp_path / "deps", bzzz_yml=SETUP_YML, dependency=DEMO_PACKAGE)
+    (tmp_path / "issue.md").write_text(ISSUE)
+    ollama_emulator.set_scenario(fixer(MODEL))
+    wheels = wheelhouse(tmp_path / "wheelhouse")
+    done = demo(
+        ["--repo", str(source), "--issue", str(tmp_path / "issue.md"), "--model", MODEL],
+        ollama_emulator.base_url,
+        {"BZZZ_WHEELHOUSE": str(wheels), "BZZZ_SETUP_NETWORK": "off"},
+    )
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "verified fix: 1 test failing on the base commit" in out
+    assert "== outcome: completed, a draft pull request was opened" in out
+    # The suite the agent ran imported the package setup installed: it passed whole.
+    results = [m["content"] for c in ollama_emulator.requests("/api/chat")
+               for m in c["seen_messages"] if m["role"] == "tool"]  # fmt: skip
+    assert any("1 failed" in r for r in results)  # before the fix, only the bug fails
+    assert not any("ModuleNotFoundError" in r for r in results)
+    assert "Traceback" not in out + done.stderr
