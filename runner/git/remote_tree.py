@@ -31,3 +31,21 @@ def fetch_tree(url: str, ref: str, dest: Path, scratch: Path, token: str | None 
         return commit
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def diff_refs(url: str, base: str, ref: str, scratch: Path, limit: int = 2_000_000) -> str:
+    """The diff from `base` to `ref` of the repository at `url` (at most `limit` bytes)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    git = HostGit(scratch / "diff.git", scratch / "no-tree", scratch / "empty")
+    git.work_tree.mkdir(exist_ok=True)
+    try:
+        git.run("init", "--quiet", "--bare", str(git.git_dir), cwd=scratch, in_repo=False)
+        for name, wanted in (("base", base), ("head", ref)):
+            git.run("fetch", "--quiet", "--no-tags", "--depth", "1", url,
+                    f"{wanted}:refs/bzzz/{name}", url=url)  # fmt: skip
+        args = ["diff", "--binary", "--no-ext-diff", "--no-textconv", "refs/bzzz/base",
+                "refs/bzzz/head"]  # fmt: skip
+        text, _truncated = git.stream(args, limit)
+        return text
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
