@@ -231,7 +231,8 @@ def _patched_sources(instance: Instance, source: Path) -> dict[str, str]:
         if line.startswith("--- a/") and line.endswith(".py"):
             path = line[len("--- a/") :]
             shown = subprocess.run(
-                ["git", "--git-dir", str(_git_dir(source)), "show", f"{instance.base_commit}:{path}"],
+                ["git", "--git-dir", str(_git_dir(source)), "show",
+                 f"{instance.base_commit}:{path}"],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             if shown.returncode == 0:

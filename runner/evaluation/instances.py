@@ -7,7 +7,8 @@ One JSON object per line (or a JSON list), with SWE-bench's fields:
                                  JSON-encoded strings; both forms are accepted),
     test_patch, patch            unified diffs (the hidden tests; the gold fix)
 
-and, optionally, `test_command` (Bzzz's extension; default `python -m pytest -q`) and
+and, optionally, `test_command` (Bzzz's extension: how the judge runs the tests, with
+pytest's `-rA` summary; default: `python -m pytest` on the listed node ids) and
 `setup` (commands run in the sandbox before the tests). Unknown fields (version,
 created_at, hints_text, ...) are kept but unused. A bad instance raises
 InstanceError naming the instance, the field and what is wrong with it.
@@ -47,7 +48,7 @@ class Instance:
     pass_to_pass: tuple[str, ...]
     test_patch: str
     patch: str
-    test_command: str = DEFAULT_TEST_COMMAND
+    test_command: str | None = None  # how the judge runs the tests; None: the ids, by pytest
     setup: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -118,7 +119,7 @@ def parse_instance(raw: Any, where: str) -> Instance:
         pass_to_pass=_tests(raw, "PASS_TO_PASS", where),
         test_patch=_text(raw, "test_patch", where),
         patch=_text(raw, "patch", where, empty=True),
-        test_command=str(raw.get("test_command") or DEFAULT_TEST_COMMAND),
+        test_command=str(raw["test_command"]) if raw.get("test_command") else None,
         setup=tuple(setup),
         extra={k: v for k, v in raw.items() if k not in known},
     )

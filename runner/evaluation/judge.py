@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.evaluation.instances import Instance
+from runner.evaluation.instances import DEFAULT_TEST_COMMAND, Instance
 from runner.worker.verify import pytest_launcher, summary_outcomes
 
 if TYPE_CHECKING:
@@ -44,7 +44,13 @@ class Verdict:
 
 
 def test_run_command(instance: Instance) -> str:
-    launcher = pytest_launcher(instance.test_command) or "python -m pytest"
+    """The instance's own test command when it names one (Bzzz's instances run the touched
+    test files, with PYTHONPATH where the layout needs it), with pytest's `-rA` summary;
+    else pytest on the listed node ids, as SWE-bench runs them."""
+    command = instance.test_command
+    if command and "pytest" in command:
+        return command if " -rA" in f" {command}" else f"{command} -rA"
+    launcher = pytest_launcher(command or "") or DEFAULT_TEST_COMMAND.removesuffix(" -q")
     ids = [*instance.fail_to_pass, *instance.pass_to_pass]
     return f"{launcher} -rA -p no:cacheprovider -- " + " ".join(map(shlex.quote, ids))
 

@@ -33,7 +33,7 @@ def test_swe_bench_s_json_encoded_lists_and_real_lists_read_alike(tmp_path: Path
     assert first.fail_to_pass == second.fail_to_pass == ("tests/test_stats.py::test_empty",)
     assert (first.pass_to_pass, second.pass_to_pass) == (("tests/test_stats.py::test_mean",), ())
     assert (first.title, first.body) == ("mean() of [] crashes", "It raises ZeroDivisionError.")
-    assert first.test_command == "python -m pytest -q" and first.extra == {"version": "1.0"}
+    assert first.test_command is None and first.extra == {"version": "1.0"}
     assert [i.instance_id for i in load_instances(path, only=["acme__stats-2"])] == [
         "acme__stats-2"
     ]
