@@ -7,6 +7,14 @@ answers with the model, else the scripted Ollama stand-in), pushes a branch and
 opens a draft pull request; status sync keeps the issue's status comment
 current. The timeline is shown live; the demo ends with the PR's link and diff
 and exits 0 when the task completed.
+
+`--repo PATH` does the same for a copy of the user's own repository (imported
+into the stand-in as local/<name>, cli/demo_world.py) and an issue from
+`--issue FILE|TEXT`; `--model NAME` runs the named model on the real Ollama at
+OLLAMA_HOST. The task's end is printed as it was: with the scripted stand-in,
+which cannot fix a repository it does not know, it asks for help (escalated)
+and changes nothing. Exit codes: 0 a pull request was opened, 1 the task ended
+without one (or the stack failed), 2 what the user gave cannot be used.
 """
 
 from __future__ import annotations
@@ -14,18 +22,39 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-_TIMEOUT_SECONDS = 300.0
+if TYPE_CHECKING:
+    from cli.demo_stack import DemoStack
+    from cli.demo_world import DemoWorld
+
+_TIMEOUT_SECONDS = 300.0  # the scripted stand-in answers at once
+# A real model may use the whole default wall-clock budget (docs/bzzz-yml.md), and more.
+_REAL_MODEL_TIMEOUT_SECONDS = 2400.0
+
+
+def _waits(stack: DemoStack) -> float:
+    return _TIMEOUT_SECONDS if stack.scripted else _REAL_MODEL_TIMEOUT_SECONDS
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("demo", help="run the whole flow on the embedded local stack")
     parser.add_argument("-v", "--verbose", action="store_true", help="show every component's log")
+    parser.add_argument(
+        "--repo", metavar="PATH", help="work on a copy of this git repository (its HEAD)"
+    )
+    parser.add_argument(
+        "--issue",
+        metavar="FILE|TEXT",
+        help="with --repo: the issue, a file or the text itself; its first line is the title",
+    )
+    parser.add_argument(
+        "--model", metavar="NAME", help="the model on the real Ollama at OLLAMA_HOST"
+    )
     parser.set_defaults(func=_demo)
 
 
@@ -33,8 +62,28 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
+def _world(args: argparse.Namespace) -> DemoWorld:
+    """The world to work on, checked before anything starts (DemoInputError: exit 2)."""
+    from cli.demo_stack import require_ollama
+    from cli.demo_world import DemoInputError, acme_world, imported_world
+
+    if args.issue is not None and args.repo is None:
+        raise DemoInputError("--issue needs --repo (the demo's own issue is acme/calc#1)")
+    world = acme_world() if args.repo is None else imported_world(Path(args.repo), args.issue)
+    if args.model is not None:
+        require_ollama(args.model)
+    return world
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bzzz.errors import BzzzError
+    from cli.demo_world import DemoInputError
+
+    try:
+        world = _world(args)
+    except DemoInputError as exc:
+        print(f"bzzz demo: {exc}", file=sys.stderr)
+        return 2
 
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.ERROR,
@@ -44,19 +93,23 @@ def _demo(args: argparse.Namespace) -> int:
         # The control plane logs JSON and emits EMF metrics, as on Lambda: not for this screen.
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    from cli.demo_report import outcome, show_result, show_test_command
     from cli.demo_stack import DemoStack
 
     with tempfile.TemporaryDirectory(prefix="bzzz-demo-") as state:
-        stack = DemoStack(Path(state), say=_say)
+        stack = DemoStack(Path(state), say=_say, world=world, model=args.model)
         try:
             _say("== starting the local stack")
             stack.start()
-            _say("\n== alice labels acme/calc#1 `bzzz-task`")
+            _say(f"\n== alice labels {stack.world.repo}#{stack.world.issue} `bzzz-task`")
             stack.label()
             state_reached = _timeline(stack)
             _say("")
-            _show_result(stack)
-            return 0 if state_reached == "completed" else 1
+            show_test_command(stack, _say)
+            opened = show_result(stack, _say)
+            waited = _waits(stack)
+            _say(f"\n== outcome: {outcome(stack, state_reached, opened, waited)}")
+            return 0 if opened else 1
         except BzzzError as exc:
             _say(f"bzzz demo: {exc}")
             return 1
@@ -69,17 +122,17 @@ def _demo(args: argparse.Namespace) -> int:
             _say("all stopped")
 
 
-def _timeline(stack: object) -> str:
+def _timeline(stack: DemoStack) -> str:
     """Print each change of the task (state, owner, attempt) until it ends."""
     from bzzz.tasks.lifecycle import Lifecycle
     from bzzz.tasks.states import TERMINAL, State
-    from cli.demo_stack import ISSUE, REPO
+    from cli.demo_report import key as task_key
 
-    lifecycle = Lifecycle(stack.settings)  # type: ignore[attr-defined]
-    key = f"{REPO}#{ISSUE}"
+    lifecycle = Lifecycle(stack.settings)
+    key = task_key(stack)
     started = time.monotonic()
     last: tuple[object, ...] | None = None
-    while time.monotonic() - started < _TIMEOUT_SECONDS:
+    while time.monotonic() - started < _waits(stack):
         task = lifecycle.get(key)
         if task is not None:
             now = (task.state, task.lease_owner, task.attempt)
@@ -91,60 +144,5 @@ def _timeline(stack: object) -> str:
             if State(task.state) in TERMINAL | {State.ESCALATED}:
                 return str(task.state)
         time.sleep(0.2)
-    _say(f"  gave up waiting after {_TIMEOUT_SECONDS:.0f}s")
+    _say(f"  gave up waiting after {_waits(stack):.0f}s")
     return "timeout"
-
-
-def _show_audit(stack: object) -> None:
-    """The task's audit stream: who did what, hash-chained and signed; then its verdict."""
-    from bzzz.audit import read_stream, verify_stream
-    from cli.demo_stack import ISSUE, REPO
-
-    settings = stack.settings  # type: ignore[attr-defined]
-    key = f"{REPO}#{ISSUE}"
-    _say("\n== the audit log")
-    for entry in read_stream(settings, key):
-        _say(f"  {entry['seq']:>3}  {entry['author']:<14} {entry['type']:<15} {entry['hash'][:12]}")
-    report = verify_stream(settings, key)
-    verdict = "verified" if report.finding is None else f"BAD: {report.finding}"
-    _say(f"  {report.entries} entries, {verdict}")
-
-
-def _show_result(stack: object) -> None:
-    import httpx
-
-    from bzzz.github import strip_hidden_html
-    from cli.demo_stack import ISSUE, REPO
-
-    base = stack.github.base_url  # type: ignore[attr-defined]
-    stack.supervisor.drain_now()  # type: ignore[attr-defined]
-    pulls = httpx.get(f"{base}/repos/{REPO}/pulls", params={"state": "all"}).json()
-    comments = httpx.get(f"{base}/repos/{REPO}/issues/{ISSUE}/comments").json()
-    status = [c["body"] for c in comments if "<!-- bzzz:status -->" in c["body"]]
-    if status:
-        _say("== the issue's status comment")
-        _say(strip_hidden_html(status[-1]))
-    _show_audit(stack)
-    if not pulls:
-        _say("no pull request was opened")
-        return
-    pull = pulls[0]
-    _say(f"\n== draft pull request: {pull['html_url']} (draft: {pull['draft']})")
-    _say(f"   {pull['title']}  [{pull['head']['ref']} -> {pull['base']['ref']}]")
-    with tempfile.TemporaryDirectory() as work:
-        git = ["git", "-C", work]
-        subprocess.run([*git, "init", "-q"], check=True)
-        subprocess.run(
-            [*git, "fetch", "-q", f"{base}/{REPO}.git", pull["base"]["ref"], pull["head"]["ref"]],
-            check=True,
-        )
-        heads = subprocess.run(
-            [*git, "ls-remote", f"{base}/{REPO}.git"], capture_output=True, text=True, check=True
-        ).stdout
-        sha = {ref: sha for sha, ref in (line.split("\t") for line in heads.splitlines())}
-        base_sha = sha[f"refs/heads/{pull['base']['ref']}"]
-        head_sha = sha[f"refs/heads/{pull['head']['ref']}"]
-        diff = subprocess.run(
-            [*git, "diff", base_sha, head_sha], capture_output=True, text=True, check=True
-        ).stdout
-    _say(diff.rstrip())

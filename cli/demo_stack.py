@@ -6,16 +6,16 @@ OLLAMA_HOST answers with the model, else the Ollama stand-in) -> container
 engine and sandbox image -> one runner. Everything runs on loopback and is
 stopped by `close()`, also after a failure half-way.
 
-The control plane holds a GitHub App key made for this run (the stand-in's
-app 4242, installed on acme) and vends the runner a token per task; the
-runner's environment holds no GitHub secret, as on a real runner host. (Both
-run in this one process here, so the key is in its os.environ: the runner
-reads only the environment it is given.)
+The world is cli.demo_world's: acme/calc, or the user's own repository
+imported as local/<name>. The control plane holds a GitHub App key made for
+this run (the stand-in's app 4242, installed on the repository's owner) and
+vends the runner a token per task; the runner's environment holds no GitHub
+secret, as on a real runner host. (Both run in this one process here, so the
+key is in its os.environ: the runner reads only the environment it is given.)
 """
 
 from __future__ import annotations
 
-import copy
 import os
 import secrets
 import threading
@@ -24,43 +24,50 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
-from infra.github_emulator import DEMO_SEED
+from cli.demo_world import MAINTAINER, DemoInputError, DemoWorld, acme_world
 
-REPO = "acme/calc"
 APP_ID = 4242  # the demo seed's GitHub App
 CONTROL_PLANE_SECRETS = frozenset(
     {"GITHUB_TOKEN", "BZZZ_WEBHOOK_SECRET", "BZZZ_API_KEY", "BZZZ_AUDIT_SIGNING_KEY"}
 )
-ISSUE = 1
-MODEL = os.environ.get("BZZZ_MODEL", "qwen2.5-coder:7b")
-SCENARIO = Path(__file__).with_name("demo_scenario.yaml")
-BOT = "bzzz-bot"
+DEFAULT_MODEL = "qwen2.5-coder:7b"  # the model the scripted stand-in plays
 
 
-def demo_seed(bot_token: str) -> dict[str, Any]:
-    """The demo world plus the bot account Bzzz acts as and the repo's `.bzzz.yml`."""
-    seed: dict[str, Any] = copy.deepcopy(yaml.safe_load(DEMO_SEED.read_text()))
-    seed["users"].append({"login": BOT, "token": bot_token, "name": "Bzzz", "type": "User"})
-    repo = seed["repos"][0]
-    repo["collaborators"][BOT] = "write"
-    repo["files"][".bzzz.yml"] = "test: python -m pytest -q\nbudgets: {iterations: 12}\n"
-    return seed
-
-
-def real_ollama() -> str | None:
-    """OLLAMA_HOST when a real Ollama answers there with the model, else None."""
-    host = os.environ.get("OLLAMA_HOST", "").strip()
-    if not host:
-        return None
-    url = host if host.startswith("http") else f"http://{host}"
+def ollama_models(host: str) -> list[str] | None:
+    """The models of the Ollama at `host`, or None when nothing answers there."""
     try:
-        tags = httpx.get(f"{url.rstrip('/')}/api/tags", timeout=2).json()
+        tags = httpx.get(f"{_url(host)}/api/tags", timeout=2).json()
     except (httpx.HTTPError, ValueError):
         return None
-    names = {m.get("name") for m in tags.get("models", [])}
-    return url if MODEL in names else None
+    models = tags.get("models") if isinstance(tags, dict) else None
+    return [str(m.get("name")) for m in models or [] if isinstance(m, dict)]
+
+
+def _url(host: str) -> str:
+    return (host if host.startswith("http") else f"http://{host}").rstrip("/")
+
+
+def real_ollama(model: str) -> str | None:
+    """OLLAMA_HOST when a real Ollama answers there with the model, else None."""
+    host = os.environ.get("OLLAMA_HOST", "").strip()
+    if not host or model not in (ollama_models(host) or []):
+        return None
+    return _url(host)
+
+
+def require_ollama(model: str) -> str:
+    """For `--model`: the real Ollama at OLLAMA_HOST that has it, else DemoInputError."""
+    host = os.environ.get("OLLAMA_HOST", "").strip()
+    if not host:
+        raise DemoInputError(f"--model {model}: set OLLAMA_HOST to the Ollama that serves it")
+    models = ollama_models(host)
+    if models is None:
+        raise DemoInputError(f"--model {model}: no Ollama answers at OLLAMA_HOST={host}")
+    if model not in models:
+        having = ", ".join(sorted(models)) or "none"
+        raise DemoInputError(f"--model {model}: not on the Ollama at {host} (it has: {having})")
+    return _url(host)
 
 
 def _app_key() -> str:
@@ -77,9 +84,22 @@ def _app_key() -> str:
 
 
 class DemoStack:
-    def __init__(self, state_dir: Path, say: Any = print) -> None:
+    """`model`: None for BZZZ_MODEL or the default, on a real Ollama when one has it, else
+    on the scripted stand-in; a name given by the user must be on the real Ollama."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        say: Any = print,
+        world: DemoWorld | None = None,
+        model: str | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.say = say
+        self.world = world or acme_world()
+        self.model = model or os.environ.get("BZZZ_MODEL") or DEFAULT_MODEL
+        self.model_given = model is not None
+        self.scripted = True  # the scripted Ollama stand-in plays the model (until started)
         self._exit = ExitStack()
         self.env: dict[str, str] = {}
 
@@ -94,9 +114,12 @@ class DemoStack:
         self.env = backend.start()
         self.say(f"local AWS backend: {', '.join(s.url for s in backend.servers) or 'external'}")
         bot_token = f"ghp_{secrets.token_hex(16)}"
-        self.github = start_in_thread(GitHubEmulator.from_seed(demo_seed(bot_token)))
+        if self.world.source is not None:
+            self.say(f"importing {self.world.source} (HEAD, last commits) as {self.world.repo}")
+        self.github = start_in_thread(GitHubEmulator.from_seed(self.world.seed(bot_token)))
         self._exit.callback(self.github.stop)
-        self.say(f"GitHub stand-in: {self.github.base_url} (repo {REPO}, issue #{ISSUE})")
+        where = f"repo {self.world.repo}, issue #{self.world.issue}"
+        self.say(f"GitHub stand-in: {self.github.base_url} ({where})")
         signer = Signer.generate(CONTROL_PLANE)
         self.env.update(
             GITHUB_API_URL=self.github.base_url,
@@ -131,17 +154,18 @@ class DemoStack:
         return self
 
     def _start_model(self) -> None:
-        host = real_ollama()
+        host = require_ollama(self.model) if self.model_given else real_ollama(self.model)
         if host is None:
             from infra.ollama_emulator import start_in_thread
 
-            stand_in = start_in_thread(SCENARIO)
+            stand_in = start_in_thread(self.world.scenario)
             self._exit.callback(stand_in.stop)
             host = stand_in.base_url
-            self.say(f"model: {MODEL} on the Ollama stand-in {host} (scripted)")
+            self.say(f"model: {self.model} on the Ollama stand-in {host} (scripted)")
         else:
-            self.say(f"model: {MODEL} on the real Ollama at {host}")
-        self.env.update(OLLAMA_HOST=host, BZZZ_MODEL=MODEL)
+            self.scripted = False
+            self.say(f"model: {self.model} on the real Ollama at {host}")
+        self.env.update(OLLAMA_HOST=host, BZZZ_MODEL=self.model)
 
     def _start_runner(self) -> None:
         from infra.container_engine import container_engine
@@ -177,9 +201,9 @@ class DemoStack:
         httpx.post(
             f"{self.github.base_url}/_emulator/act",
             json={
-                "as": "alice",
-                "repo": REPO,
-                "number": ISSUE,
+                "as": MAINTAINER,
+                "repo": self.world.repo,
+                "number": self.world.issue,
                 "action": "label",
                 "label": "bzzz-task",
             },

@@ -1,7 +1,11 @@
-"""`.bzzz.yml` at a repository's root: the per-repository settings of a task (docs/bzzz-yml.md).
+"""`.bzzz.yml` (or `.github/bzzz.yml`): the per-repository settings of a task (docs/bzzz-yml.md).
 
     config = load_repo_config(workspace_path)
     config.problems   # one line per bad field; the runner posts them as an issue comment
+    config.source     # the file that was read (FILENAMES, the first that exists), or None
+
+`.github/bzzz.yml` is there for repositories whose `.gitignore` ignores every
+dotfile (`.*`); when both exist, `.bzzz.yml` is read and the other ignored.
 
 Never raises for the file's content: a missing file gives the defaults; a bad
 file gives the defaults for every bad field (the good fields still apply),
@@ -10,8 +14,8 @@ a mapping, gives all the defaults and one problem.
 
 The repository is hostile, and `problems` are posted on a public issue:
 - the file is opened without following a symbolic link (a link to a host
-  file is refused, never read), must be a regular file, and is never read
-  past `MAX_BYTES`;
+  file is refused, never read; so is a `.github` folder that is a link), must
+  be a regular file, and is never read past `MAX_BYTES`;
 - a problem names the field and what is wrong with its type or range, never
   what the file says (no value, no unknown key: those are named by line);
 - a budget, a command timeout or `num_ctx` above the runner's maximum is
@@ -34,6 +38,7 @@ from runner.repo_file import read_no_follow
 from runner.repo_limits import RepoLimits, clamp
 
 FILENAME = ".bzzz.yml"
+FILENAMES = (FILENAME, ".github/bzzz.yml")  # the first that exists is read
 MAX_BYTES = 64_000
 _BRANCH_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 _IMAGE = re.compile(r"^\S+$")
@@ -51,39 +56,47 @@ class RepoConfig:
     num_ctx: int | None = None  # None: the runner's context length
     command_timeout: float | None = None  # None: the sandbox default
     problems: tuple[str, ...] = ()
+    source: str | None = None  # the file read (one of FILENAMES); None: no file
 
 
 def load_repo_config(
     root: Path, defaults: RepoConfig | None = None, limits: RepoLimits | None = None
 ) -> RepoConfig:
     base = defaults or RepoConfig()
-    try:
-        raw = read_no_follow(Path(root), FILENAME, MAX_BYTES)
-    except RepoFileError as exc:
-        return clamp(replace(base, problems=(f"{FILENAME}: {exc}",)), limits, base.image)
-    if raw is None:
-        return clamp(base, limits, base.image)
-    return parse_repo_config(raw.decode("utf-8", errors="replace"), defaults, limits)
+    for name in FILENAMES:
+        try:
+            raw = read_no_follow(Path(root), name, MAX_BYTES)
+        except RepoFileError as exc:
+            problem = replace(base, problems=(f"{name}: {exc}",), source=name)
+            return clamp(problem, limits, base.image)
+        if raw is not None:
+            text = raw.decode("utf-8", errors="replace")
+            return replace(parse_repo_config(text, defaults, limits, name=name), source=name)
+    return clamp(base, limits, base.image)
 
 
 def parse_repo_config(
-    text: str, defaults: RepoConfig | None = None, limits: RepoLimits | None = None
+    text: str,
+    defaults: RepoConfig | None = None,
+    limits: RepoLimits | None = None,
+    *,
+    name: str = FILENAME,
 ) -> RepoConfig:
     base = defaults or RepoConfig()
-    return clamp(_parse(text, base), limits, base.image)
+    return clamp(_parse(text, base, name), limits, base.image)
 
 
-def _parse(text: str, base: RepoConfig) -> RepoConfig:
+def _parse(text: str, base: RepoConfig, name: str) -> RepoConfig:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
-        return replace(base, problems=(f"{FILENAME}: not valid YAML{line}",))
+        return replace(base, problems=(f"{name}: not valid YAML{line}",))
     if data is None:
         return base
     if not isinstance(data, dict):
-        return replace(base, problems=(f"{FILENAME}: must be a mapping of settings",))
+        return replace(base, problems=(f"{name}: must be a mapping of settings",))
     values: dict[str, Any] = {}
     problems: list[str] = []
     known = {"image", "setup", "test", "budgets", "branch_prefix", "model", "num_ctx"}

@@ -62,9 +62,9 @@ class GitHubEmulator:
         )
         return emulator
 
-    def reseed(self, seed: str | Path | dict[str, Any]) -> None:
+    def reseed(self, seed: str | Path | dict[str, Any], *, allow_import: bool = True) -> None:
         """Replace the world; the base URL, webhook record and rate limit are kept."""
-        world = _world_from(seed)
+        world = _world_from(seed, allow_import=allow_import)
         with self.world.lock:
             old_root, world.base_url = self.world.root, self.world.base_url
             self.world = world
@@ -93,11 +93,11 @@ class GitHubEmulator:
         return _Recording(app, self)
 
 
-def _world_from(seed: str | Path | dict[str, Any]) -> World:
+def _world_from(seed: str | Path | dict[str, Any], *, allow_import: bool = True) -> World:
     data = load_seed(seed)
     root = Path(tempfile.mkdtemp(prefix="github-emulator-"))
     try:
-        return build_world(data, root)
+        return build_world(data, root, allow_import=allow_import)
     except BaseException:
         # A refused seed leaves no bare repositories behind.
         shutil.rmtree(root, ignore_errors=True)

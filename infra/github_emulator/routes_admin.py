@@ -35,7 +35,8 @@ async def state(request: Request) -> Response:
 async def reseed(request: Request) -> Response:
     emulator = _emulator(request)
     try:
-        emulator.reseed(await request.json())
+        # Over HTTP a seed may not import host repositories: anyone on loopback can post one.
+        emulator.reseed(await request.json(), allow_import=False)
     except EmulatorError as exc:
         return JSONResponse({"message": str(exc)}, 422)
     return JSONResponse(emulator.world.snapshot())

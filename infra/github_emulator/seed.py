@@ -14,6 +14,8 @@ repos:
     description: A calculator
     default_branch: main
     files: {calc.py: "...", test_calc.py: "..."}   # the initial commit
+    # or, instead of files: an existing local repository's last commits (git_import)
+    # import: {path: /home/me/src/mylib, ref: HEAD, depth: 50}   # depth 0: all history
     collaborators: {alice: admin, bob: write}      # read|triage|write|maintain|admin
     labels: [{name: bug, color: d73a4a, description: Something is wrong}]
     issues:
@@ -33,6 +35,7 @@ import yaml
 
 from infra.github_emulator import gitrepo
 from infra.github_emulator.errors import SeedError
+from infra.github_emulator.git_import import DEFAULT_DEPTH, import_repository
 from infra.github_emulator.state import (
     ROLES,
     App,
@@ -68,7 +71,8 @@ def load_seed(source: str | Path | dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def build_world(seed: dict[str, Any], root: Path) -> World:
+def build_world(seed: dict[str, Any], root: Path, *, allow_import: bool = True) -> World:
+    """The world the seed describes; `allow_import=False` refuses `import` (host paths)."""
     world = World(root=root)
     for spec in seed.get("users", []):
         user = User(
@@ -82,6 +86,8 @@ def build_world(seed: dict[str, Any], root: Path) -> World:
         if spec.get("token"):
             world.tokens[spec["token"]] = Token(value=spec["token"], login=user.login)
     for spec in seed.get("repos", []):
+        if "import" in spec and not allow_import:
+            raise SeedError(f"{spec.get('name')}: `import` reads the host; not accepted here")
         _add_repo(world, spec)
     for spec in seed.get("apps", []):
         app = App(
@@ -151,12 +157,32 @@ def _add_repo(world: World, spec: dict[str, Any]) -> None:
             color=item.get("color", "ededed"),
             description=item.get("description"),
         )
-    gitrepo.init_bare(
-        repo.git_dir, repo.default_branch, dict(spec.get("files") or {}), "Initial commit"
-    )
+    if "import" in spec:
+        repo.default_branch = _import(repo, spec)
+    else:
+        gitrepo.init_bare(
+            repo.git_dir, repo.default_branch, dict(spec.get("files") or {}), "Initial commit"
+        )
     world.repos[full.lower()] = repo
     for item in spec.get("issues", []):
         _add_issue(world, repo, item)
+
+
+def _import(repo: Repo, spec: dict[str, Any]) -> str:
+    """Fill the repo from a local repository (`import: {path, ref, depth}`); its branch."""
+    item = spec["import"]
+    if not isinstance(item, dict) or not item.get("path"):
+        raise SeedError(f"{spec['name']}: `import` needs a `path`")
+    if spec.get("files"):
+        raise SeedError(f"{spec['name']}: give `files` or `import`, not both")
+    gitrepo.init_bare(repo.git_dir, repo.default_branch, {}, "")
+    return import_repository(
+        repo.git_dir,
+        Path(str(item["path"])).expanduser(),
+        ref=str(item.get("ref", "HEAD")),
+        depth=item.get("depth", DEFAULT_DEPTH),
+        branch=spec.get("default_branch"),
+    )
 
 
 def _add_issue(world: World, repo: Repo, spec: dict[str, Any]) -> None:

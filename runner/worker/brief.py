@@ -99,18 +99,25 @@ def repo_config(
     brief: TaskBrief,
     record: Callable[..., Any],
 ) -> RepoConfig:
-    """The repository's .bzzz.yml; a malformed one is named on the issue, defaults used."""
+    """The repository's .bzzz.yml (or .github/bzzz.yml); a malformed one is named on the
+    issue, defaults used. Its test command, when it names none, is found from the files."""
     from runner.repo_config import load_repo_config
+    from runner.test_command import choose_test_command
 
     # The runner's own image is always allowed, whatever else the operator listed.
     images = (runner.sandbox_image, *runner.repo_limits.images)
     config = load_repo_config(checkout, limits=replace(runner.repo_limits, images=images))
+    # Without a `test` field, found from the fresh clone, before any sandbox can change it.
+    test = choose_test_command(config.test_command, checkout)
+    record("test_command", test=test)
+    config = replace(config, test_command=test.command if test else None)
     if config.problems:
         record("repo_config", problems=config.problems)
         listed = "\n".join(f"- {problem}" for problem in config.problems)
         api.comment(
             brief.repo,
             brief.number,
-            f"Bzzz could not use part of `.bzzz.yml`; defaults are used instead:\n\n{listed}",
+            f"Bzzz could not use part of `{config.source or '.bzzz.yml'}`; defaults are used "
+            f"instead:\n\n{listed}",
         )
     return config

@@ -157,14 +157,25 @@ def symlinked_bzzz_yml(stack: Stack) -> None:
     secret.write_text(f"test: echo {CANARY}\nbudgets: {{{CANARY}: 1}}\n")
     stack.commit_file(".bzzz.yml", link=str(secret))
     config = _repo_config(stack)
-    assert config.test_command is None, "the runner followed the link"
+    # The test command is the one found from acme/calc's files, not the linked file's.
+    assert config.test_command == "python -m pytest -q", "the runner followed the link"
     assert any("symbolic link" in c for c in stack.comments(1))
+
+
+def symlinked_github_folder(stack: Stack) -> None:
+    folder = stack.state_dir / "host-config"
+    folder.mkdir()
+    (folder / "bzzz.yml").write_text(f"test: echo {CANARY}\nbudgets: {{{CANARY}: 1}}\n")
+    stack.commit_file(".github", link=str(folder))
+    config = _repo_config(stack)
+    assert config.test_command == "python -m pytest -q", "the runner followed the .github link"
+    assert any("`.github`, which is a link" in c for c in stack.comments(1))
 
 
 def oversized_bzzz_yml(stack: Stack) -> None:
     stack.commit_file(".bzzz.yml", text=f"test: echo {CANARY}\n" + "#" * 70_000)
     config = _repo_config(stack)
-    assert config.test_command is None
+    assert config.test_command == "python -m pytest -q"  # found from the files, not the file's
     assert any("larger than" in c for c in stack.comments(1))
 
 
@@ -253,6 +264,7 @@ ATTACKS = [
     Attack("owner outside the allow-list", owner_outside_the_allow_list_installs_the_app),
     *(Attack(f"hidden instructions: {form}", hidden_instructions(form)) for form in HIDDEN_FORMS),
     Attack("symlinked .bzzz.yml", symlinked_bzzz_yml),
+    Attack("symlinked .github folder holding bzzz.yml", symlinked_github_folder),
     Attack("oversized .bzzz.yml", oversized_bzzz_yml),
     Attack("budget of 10^9 in .bzzz.yml", budget_of_a_billion),
     Attack("unlisted image in .bzzz.yml", unlisted_image),

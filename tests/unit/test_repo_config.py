@@ -175,3 +175,57 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path):
     os.mkfifo(tmp_path / ".bzzz.yml")
     config = load_repo_config(tmp_path)
     assert config.problems == (".bzzz.yml: is not a regular file, so it is not read",)
+
+
+# ----- .github/bzzz.yml -----------------------------------------------------------
+
+
+def test_github_bzzz_yml_is_read_when_there_is_no_bzzz_yml(tmp_path: Path):
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "bzzz.yml").write_text("test: make check\nbudgets: {iterations: 7}\n")
+    config = load_repo_config(tmp_path)
+    assert config.test_command == "make check" and config.budgets.iterations == 7
+    assert config.source == ".github/bzzz.yml"
+
+
+def test_bzzz_yml_wins_over_github_bzzz_yml(tmp_path: Path):
+    (tmp_path / ".bzzz.yml").write_text("test: tox\n")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "bzzz.yml").write_text("test: make check\n")
+    config = load_repo_config(tmp_path)
+    assert (config.test_command, config.source) == ("tox", ".bzzz.yml")
+
+
+def test_problems_of_github_bzzz_yml_name_that_file(tmp_path: Path):
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "bzzz.yml").write_text("- a list\n")
+    config = load_repo_config(tmp_path)
+    assert config.problems == (".github/bzzz.yml: must be a mapping of settings",)
+
+
+def test_a_github_folder_that_is_a_link_is_not_followed(tmp_path: Path):
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "bzzz.yml").write_text("test: cat /run/secrets/key\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".github").symlink_to(host)
+    config = load_repo_config(repo)
+    assert config.test_command is None
+    assert config.problems == (
+        ".github/bzzz.yml: is under `.github`, which is a link or not a folder",
+    )
+
+
+def test_a_linked_github_bzzz_yml_and_a_github_file_are_refused(tmp_path: Path):
+    (tmp_path / "secret.yml").write_text("test: cat /run/secrets/key\n")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "bzzz.yml").symlink_to(tmp_path / "secret.yml")
+    config = load_repo_config(tmp_path)
+    assert config.test_command is None and "symbolic link" in config.problems[0]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".github").write_text("not a folder")
+    assert load_repo_config(other).problems == (
+        ".github/bzzz.yml: is under `.github`, which is a link or not a folder",
+    )
