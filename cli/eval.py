@@ -171,7 +171,8 @@ def _judge_engine() -> Iterator[Any]:
 
         @contextmanager
         def sandbox_for(directory: Path) -> Iterator[Sandbox]:
-            config = SandboxConfig(image=image, command_timeout=600)
+            # The whole -rA summary is read: no head-and-tail cut of a long test report.
+            config = SandboxConfig(image=image, command_timeout=600, output_limit=16_000_000)
             with Sandbox(client, directory, runner_id="bzzz-eval-judge", task_key="eval",
                          config=config) as box:  # fmt: skip
                 yield box
