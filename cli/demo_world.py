@@ -50,6 +50,7 @@ class DemoWorld:
     title: str
     source: Path | None = None  # the user's repository, when imported
     body: str = ""
+    ref: str = "HEAD"  # what of `source` is imported (bzzz eval: an instance's base commit)
 
     def seed(self, bot_token: str) -> dict[str, Any]:
         """The stand-in's world plus the bot account Bzzz acts as."""
@@ -69,7 +70,7 @@ class DemoWorld:
                 "description": f"{self.source.name}, imported by bzzz demo",
                 "collaborators": {MAINTAINER: "admin", BOT: "write"},
                 "labels": labels,
-                "import": {"path": str(self.source), "ref": "HEAD"},
+                "import": {"path": str(self.source), "ref": self.ref},
                 "issues": [{"title": self.title, "body": self.body, "user": MAINTAINER}],
             }
         ]

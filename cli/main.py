@@ -18,6 +18,7 @@ from collections.abc import Sequence
 # Modules under cli/ that contribute commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "cli.demo",
+    "cli.eval",
     "cli.local",
     "cli.control_plane",
     "cli.github_emulator",

@@ -66,6 +66,7 @@ class AppTokens:
 
     def _app(self) -> Any:
         from githubkit import AppAuthStrategy, GitHub
+        from githubkit.cache import MemCacheStrategy
 
         app_id = self._settings.github_app_id
         key = self._secrets.get("github_app_private_key") if app_id else None
@@ -75,6 +76,7 @@ class AppTokens:
             AppAuthStrategy(app_id, key),
             base_url=self._settings.github_api_url.rstrip("/") + "/",
             http_cache=False,
+            cache_strategy=MemCacheStrategy(),  # not the process-wide one (bzzz.github.client)
             auto_retry=False,
             timeout=8.0,
         )

@@ -94,6 +94,7 @@ class GitHubApi:
     ) -> None:
         """`auth`, a githubkit auth strategy, is for a token that changes (runner.credentials)."""
         from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
+        from githubkit.cache import MemCacheStrategy
 
         if auth is not None:
             pass
@@ -108,6 +109,10 @@ class GitHubApi:
             base_url=base_url.rstrip("/") + "/",
             auto_retry=False,
             http_cache=False,
+            # githubkit's default cache is one per process, keyed by app and installation
+            # id but not by GitHub: a second GitHub (another stand-in, a GHES beside
+            # github.com) would be sent the first one's installation tokens.
+            cache_strategy=MemCacheStrategy(),
             timeout=timeout,
             user_agent="bzzz",
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+import tarfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -147,6 +148,25 @@ class HostGit:
         if code != 0 and not truncated:
             raise GitError(f"git {args[0]} failed ({code})")
         return b"".join(chunks)[:limit].decode("utf-8", errors="replace"), truncated
+
+    def export(self, rev: str, dest: Path, paths: Sequence[str] = ()) -> None:
+        """Write `rev`'s files (or only `paths` of it) under `dest`, from git's objects alone.
+
+        Nothing in a work tree is read. The archive is a repository's content, so it is
+        extracted with tarfile's `data` filter: no absolute paths, no links out of `dest`,
+        no devices, no set-id bits (tarfile.FilterError names the refused member).
+        """
+        dest.mkdir(parents=True, exist_ok=True)
+        args = ["git", "archive", "--format=tar", rev, *(["--", *paths] if paths else [])]
+        with subprocess.Popen(
+            args, cwd=self.git_dir, env=self.env(), stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ) as process:  # fmt: skip
+            assert process.stdout is not None
+            with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
+                archive.extractall(dest, filter="data")
+        if process.returncode != 0:
+            raise GitError(f"git archive of {rev[:12]} failed ({process.returncode})")
 
     def hide(self, output: str) -> str:
         text = output.strip()[-800:]

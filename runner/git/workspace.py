@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import subprocess
-import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -195,17 +193,7 @@ class Workspace:
         it is extracted with tarfile's `data` filter: no absolute paths, no links out of
         `dest`, no devices, no set-id bits.
         """
-        dest.mkdir(parents=True, exist_ok=True)
-        args = ["git", "archive", "--format=tar", rev, *(["--", *paths] if paths else [])]
-        with subprocess.Popen(
-            args, cwd=self.git_dir, env=self._host.env(), stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        ) as process:  # fmt: skip
-            assert process.stdout is not None
-            with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
-                archive.extractall(dest, filter="data")
-        if process.returncode != 0:
-            raise GitError(f"git archive of {rev[:12]} failed ({process.returncode})")
+        self._host.export(rev, dest, paths)
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
