@@ -129,7 +129,8 @@ def _endpoint(env: Mapping[str, str], service: str) -> str | None:
     return None
 
 
-def _positive_number(env: Mapping[str, str], variable: str, default: float) -> float:
+def positive_number(env: Mapping[str, str], variable: str, default: float) -> float:
+    """`variable` as a number above 0, `default` when unset; ConfigError naming it otherwise."""
     raw = env.get(variable, "").strip()
     if not raw:
         return default
@@ -203,7 +204,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         hive_url=_url(env, "HIVE_URL"),
         escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,
-        help_timeout_seconds=_positive_number(env, "BZZZ_HELP_TIMEOUT_SECONDS", 600.0),
+        help_timeout_seconds=positive_number(env, "BZZZ_HELP_TIMEOUT_SECONDS", 600.0),
         max_help_rounds=_positive_int(env, "BZZZ_MAX_HELP_ROUNDS", 3),
         audit_public_key=_ed25519_key(env, "BZZZ_AUDIT_PUBLIC_KEY"),
     )

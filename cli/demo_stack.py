@@ -86,6 +86,11 @@ def _app_key() -> str:
     ).decode("ascii")
 
 
+def _restore_environ(saved: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 class DemoStack:
     """`model`: None for BZZZ_MODEL or the default, on a real Ollama when one has it, else
     on the scripted stand-in; a name given by the user must be on the real Ollama."""
@@ -113,6 +118,10 @@ class DemoStack:
         from infra.github_emulator import GitHubEmulator, start_in_thread
         from infra.local_backend import LocalBackend
 
+        # The stack writes its endpoints and secrets into os.environ (the control plane it
+        # hosts reads them there); closing gives the process its environment back, so a
+        # next stack in the same process (bzzz eval) starts its own instead of finding these.
+        self._exit.callback(_restore_environ, dict(os.environ))
         backend = self._exit.enter_context(LocalBackend(stack_name="bzzz-demo"))
         self.env = backend.start()
         self.say(f"local AWS backend: {', '.join(s.url for s in backend.servers) or 'external'}")

@@ -254,7 +254,7 @@ def run_instance(
     from cli.demo_world import DemoWorld
     from runner.evaluation.report import Result
 
-    with tempfile.TemporaryDirectory(prefix="bzzz-eval-") as temp, _environ_restored():
+    with tempfile.TemporaryDirectory(prefix="bzzz-eval-") as temp:
         state = Path(temp)
         scenario = state / "scenario.yaml"
         mode = None if args.model else (args.scripted or "gold")
@@ -286,20 +286,6 @@ def run_instance(
             )
         finally:
             stack.close()
-
-
-@contextmanager
-def _environ_restored() -> Iterator[None]:
-    """Each instance's stack writes its endpoints into os.environ (as `bzzz demo` does, for
-    the control plane it hosts); the next instance must start its own, not find those."""
-    import os
-
-    saved = dict(os.environ)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _wait_for_end(stack: DemoStack, limit: float) -> Any:

@@ -1,6 +1,6 @@
 """The image a task's sandbox starts from: the base image with the repository's setup done.
 
-    tag = prepared_image(client, base, workspace, config, settings=..., runner_id=..., ...)
+    tag = prepare(client, base, workspace, config, settings=..., runner_id=..., ...).tag
 
 No setup steps: the base image itself. Otherwise the tag `bzzz-prep:<fingerprint[:20]>`
 (runner.prepare.fingerprint); when the engine has it, it is reused and no step runs.
@@ -63,34 +63,13 @@ _locks_lock = threading.Lock()
 
 @dataclass
 class Preparation:
-    """What prepared_image did, for the trajectory and the report."""
+    """What prepare did, for the trajectory and the report."""
 
     tag: str
     fingerprint: str = ""
     reused: bool = False
     seconds: float = 0.0
     steps: list[dict[str, Any]] = field(default_factory=list)
-
-
-def prepared_image(
-    client: docker.DockerClient,
-    base: str,
-    workspace: Path,
-    config: RepoConfig,
-    *,
-    settings: PrepareSettings,
-    runner_id: str,
-    task_key: str,
-    scratch: Path,
-    box: SandboxConfig | None = None,
-    record: Callable[..., Any] | None = None,
-    on_sandbox: Callable[[Sandbox | None], None] | None = None,
-) -> str:
-    """The image to start the task's sandbox from; SetupFailedError when a step fails."""
-    return prepare(
-        client, base, workspace, config, settings=settings, runner_id=runner_id,
-        task_key=task_key, scratch=scratch, box=box, record=record, on_sandbox=on_sandbox,
-    ).tag  # fmt: skip
 
 
 def prepare(
@@ -107,7 +86,8 @@ def prepare(
     record: Callable[..., Any] | None = None,
     on_sandbox: Callable[[Sandbox | None], None] | None = None,
 ) -> Preparation:
-    """prepared_image's work and what it did (reused or not, each step, the time).
+    """The image to start the task's sandbox from (`.tag`; SetupFailedError when a step
+    fails), and what was done: reused or not, each step, the time.
 
     `on_sandbox` is handed the preparation container once it is made, and None once it
     is gone, so the task's stop() can remove it under a running step (a lost lease).

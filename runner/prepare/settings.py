@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bzzz.config import positive_number
 from bzzz.errors import ConfigError
 
 _NETWORK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -45,19 +46,6 @@ def load_prepare_settings(env: Mapping[str, str]) -> PrepareSettings:
         network=network not in ("off", "0", "false", "no"),
         network_name=raw_network if named else None,
         wheelhouse=wheelhouse,
-        max_seconds=_positive(env, "BZZZ_MAX_SETUP_SECONDS", 1800.0),
-        keep=int(_positive(env, "BZZZ_PREP_KEEP", 10)),
+        max_seconds=positive_number(env, "BZZZ_MAX_SETUP_SECONDS", 1800.0),
+        keep=int(positive_number(env, "BZZZ_PREP_KEEP", 10)),
     )
-
-
-def _positive(env: Mapping[str, str], variable: str, default: float) -> float:
-    raw = env.get(variable, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(variable, "must be a number") from None
-    if value <= 0:
-        raise ConfigError(variable, "must be above 0")
-    return value

@@ -285,19 +285,19 @@ class TaskWorker:
         A failing setup is told on the issue, with its command and output tail, and
         raised (PrepareError): the task fails with its reason.
         """
-        from runner.prepare import PrepareError, SetupFailedError, prepared_image
+        from runner.prepare import PrepareError, SetupFailedError, prepare
         from runner.prepare.report import setup_failed_comment
 
         if config.setup:
             self.progress.stage("preparing")
         base = config.image or self.ctx.runner.sandbox_image
         try:
-            image = prepared_image(
+            image = prepare(
                 self.ctx.docker, base, workspace.path, config,
                 settings=self.ctx.runner.prepare, runner_id=self.agent_id, task_key=self.key,
                 scratch=self.ctx.runner.state_dir / "prepare", box=SandboxConfig(image=base),
                 record=self.trajectory.record, on_sandbox=self._hold,
-            )  # fmt: skip
+            ).tag  # fmt: skip
         except PrepareError as exc:
             tail = exc.tail if isinstance(exc, SetupFailedError) else ""
             self.trajectory.record("setup_failed", reason=str(exc), tail=tail)

@@ -9,24 +9,9 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.fixtures.processes import marked_processes
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _our_processes(mark: bytes) -> set[int]:
-    """Processes of this demo run: those whose environment holds `mark`, which every server
-    the demo starts (moto, DynamoDB Local, Podman's service) inherits. Other demos and test
-    runs on the same machine hold none, so they never count."""
-    found = set()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes()
-        except OSError:
-            continue
-        if mark in environ.split(b"\0"):
-            found.add(int(proc.name))
-    return found
 
 
 def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(tmp_path):
@@ -40,7 +25,7 @@ def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(tmp_
     ) as demo:  # fmt: skip
         # While it runs, its servers carry the mark: the check below can see them.
         deadline = time.monotonic() + 300
-        while not (servers := _our_processes(mark.encode()) - {demo.pid}):
+        while not (servers := marked_processes(mark.encode()) - {demo.pid}):
             if demo.poll() is not None or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
@@ -60,4 +45,4 @@ def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(tmp_
     assert "entries, verified" in out
     assert "Traceback" not in out + err
     assert "all stopped" in out
-    assert _our_processes(mark.encode()) == set()
+    assert marked_processes(mark.encode()) == set()

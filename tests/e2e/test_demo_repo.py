@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.git_repos import BUGGY, FIXED, TEXTUTIL, git, make_package_repo
+from tests.fixtures.processes import marked_processes
 from tests.fixtures.wheels import DEMO_PACKAGE, wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,22 +106,6 @@ def fixer(model: str) -> dict[str, Any]:
     }
 
 
-def marked(mark: bytes) -> set[int]:
-    """Processes whose environment holds `mark`: what this demo run started (its servers
-    inherit it), never other test runs on the machine."""
-    found = set()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes()
-        except OSError:
-            continue
-        if mark in environ.split(b"\0"):
-            found.add(int(proc.name))
-    return found
-
-
 def command_line(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()[:200].replace(b"\0", b" ").decode()
@@ -144,13 +129,14 @@ def demo(
         command, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as running:
         deadline = time.monotonic() + 300
-        while not (servers := marked(mark) - {running.pid}):  # proves the check can see them
+        # While it runs, its servers carry the mark: proves the check below can see them.
+        while not (servers := marked_processes(mark) - {running.pid}):
             if running.poll() is not None or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         out, err = running.communicate(timeout=600)
     assert servers, "no process of the demo carried the mark: the leak check would be blind"
-    left = {pid: command_line(pid) for pid in marked(mark)}
+    left = {pid: command_line(pid) for pid in marked_processes(mark)}
     assert left == {}, f"the demo left processes running: {left}"
     return subprocess.CompletedProcess(command, running.returncode, out, err)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.git_repos import git
+
 ROOT = Path(__file__).resolve().parents[2]
 BUGGY = "def mean(xs):\n    return sum(xs) / len(xs)\n"
 FIXED = "def mean(xs):\n    return sum(xs) / len(xs) if xs else 0.0\n"
@@ -22,11 +24,6 @@ CLAMP = "def clamp(x, lo, hi):\n    return max(lo, x)\n"
 CLAMPED = "def clamp(x, lo, hi):\n    return min(hi, max(lo, x))\n"
 CLAMP_TESTS = "from clamp import clamp\n\n\ndef test_low():\n    assert clamp(-1, 0, 9) == 0\n"
 CLAMP_HIDDEN = CLAMP_TESTS + "\n\ndef test_high():\n    assert clamp(12, 0, 9) == 9\n"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=u", "-c", "user.email=u@x", *args],
-                          cwd=cwd, check=True, capture_output=True, text=True).stdout  # fmt: skip
 
 
 def make_instance(repos: Path, name: str, module: str, files: tuple[str, str, str, str]) -> dict:

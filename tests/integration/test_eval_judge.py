@@ -3,7 +3,6 @@ sandbox to a tree host git exported from a real repository, and judged by node i
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,16 +13,12 @@ from runner.evaluation.instances import parse_instance
 from runner.evaluation.judge import judge
 from runner.git.remote_tree import fetch_tree
 from runner.sandbox.container import Sandbox, SandboxConfig
+from tests.fixtures.git_repos import git
 
 BUGGY = "def mean(xs):\n    return sum(xs) / len(xs)\n"
 FIXED = "def mean(xs):\n    return sum(xs) / len(xs) if xs else 0.0\n"
 TESTS = "from stats import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n"
 HIDDEN = TESTS + "\n\ndef test_empty():\n    assert mean([]) == 0.0\n"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=u", "-c", "user.email=u@x", *args],
-                          cwd=cwd, check=True, capture_output=True, text=True).stdout  # fmt: skip
 
 
 def diff_of(repo: Path, path: str, new: str) -> str:

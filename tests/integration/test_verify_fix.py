@@ -7,7 +7,6 @@ A "fix" here is what an agent would leave in the work tree: files written, not c
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from runner.credentials import RepoToken
 from runner.git.workspace import Workspace
 from runner.sandbox.container import Sandbox, SandboxConfig
 from runner.worker.verify import Verifier
+from tests.fixtures.git_repos import git
 
 BUGGY = "def mean(xs):\n    return sum(xs) / len(xs)\n"
 FIXED = "def mean(xs):\n    return sum(xs) / len(xs) if xs else 0.0\n"
@@ -33,13 +33,6 @@ RUN_ALL = (
     '        except Exception as e: fails += 1; print("FAILED", n, repr(e))\n'
     "sys.exit(1 if fails else 0)'"
 )
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=u", "-c", "user.email=u@x", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
 
 
 @pytest.fixture
