@@ -63,6 +63,9 @@ MODEL_DID_NOT_ANSWER = "runner problem: the model (Ollama) did not answer; the t
 ENGINE_DID_NOT_ANSWER = (
     "runner problem: the container engine did not answer; the task is queued again"
 )
+# A bug or an unforeseen fault: the exception's text may hold host paths, tokens in URLs or
+# engine output, so the issue hears only this; the log and the trajectory keep the error.
+UNEXPECTED_ERROR = "runner problem: an unexpected error stopped the task (see the runner's log)"
 
 
 class TaskWorker:
@@ -214,7 +217,7 @@ class TaskWorker:
                 return self.abandon()
             log.exception("%s: the task failed", self.key)
             self.trajectory.record("error", error=repr(exc))
-            reason = f"runner error: {exc}"
+            reason = UNEXPECTED_ERROR
             return finisher.fail(reason) if finisher else fail_before_work(self.ending(), reason)
         finally:
             self.progress.finish(self.trajectory.path.name)
