@@ -65,6 +65,9 @@ class Task(Model):
     attempt = NumberAttribute(default=1)
     version = NumberAttribute(default=0)
     created_at = NumberAttribute()
+    # When the event that made it happened, by GitHub's clock (the labelling, the
+    # `/bzzz retry`); None when the poll or a command made it. Guard.EVENT_NEWER.
+    summoned_at = NumberAttribute(null=True)
     updated_at = NumberAttribute()
     pr_url = UnicodeAttribute(null=True)
     branch = UnicodeAttribute(null=True)

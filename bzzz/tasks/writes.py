@@ -34,6 +34,7 @@ class Call:
     lease_seconds: int
     max_attempts: int
     stale_before: float = 0.0
+    event_at: float | None = None  # when the event that asks for it happened (Guard.EVENT_NEWER)
 
 
 _GUARDS: dict[Guard, str] = {
@@ -42,6 +43,10 @@ _GUARDS: dict[Guard, str] = {
     Guard.ATTEMPTS_LEFT: "#attempt < :max_attempts",
     Guard.ATTEMPTS_SPENT: "#attempt >= :max_attempts",
     Guard.STALE: "#updated_at < :stale_before",
+    # Against the event that summoned the finished task (both times GitHub's, so no skew
+    # between clocks); a task made without an event time (the poll) is judged by its birth.
+    Guard.EVENT_NEWER: "(attribute_exists(#summoned_at) AND #summoned_at < :event_at) OR "
+    "(attribute_not_exists(#summoned_at) AND #created_at < :event_at)",
 }
 
 
@@ -90,22 +95,27 @@ def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[s
     in_state = (
         f"#state = {sources[0]}" if len(sources) == 1 else f"#state IN ({', '.join(sources)})"
     )
-    if rule.from_absent:
-        in_state = f"attribute_not_exists(#key) OR {in_state}"
     conditions = [in_state]
-    conditions += [_GUARDS[guard] for guard in rule.guards]
+    # Without an event time (the poll, the CLI, tests) there is nothing to be older than.
+    guards = [g for g in rule.guards if g is not Guard.EVENT_NEWER or call.event_at is not None]
+    conditions += [_GUARDS[guard] for guard in guards]
     guard_values: dict[str, Value] = {
         ":actor": call.actor,
         ":now": call.now,
         ":max_attempts": call.max_attempts,
         ":stale_before": call.stale_before,
+        ":event_at": call.event_at or 0.0,
     }
     # DynamoDB refuses redundant parentheses: wrap only when there is something to join.
     condition = " AND ".join(f"({c})" for c in conditions) if len(conditions) > 1 else in_state
+    if rule.from_absent:  # the guards judge an existing item; an absent one is simply made
+        condition = f"attribute_not_exists(#key) OR ({condition})"
     for placeholder, value in guard_values.items():
         if placeholder in condition:
             values[placeholder] = _encode(value)
-    for token in ("key", "state", "lease_owner", "lease_expires_at", "attempt", "updated_at"):
+    tokens = ("key", "state", "lease_owner", "lease_expires_at", "attempt", "updated_at",
+              "created_at", "summoned_at")  # fmt: skip
+    for token in tokens:
         if f"#{token}" in condition:
             name(token)
 
@@ -151,6 +161,10 @@ def explain(rule: Rule, call: Call, key: str, item: Mapping[str, Any]) -> Transi
         return refused(TransitionError, f"attempts left ({attempt} of {call.max_attempts})")
     if Guard.STALE in rule.guards:
         return refused(TransitionError, "changed or announced recently")
+    if Guard.EVENT_NEWER in rule.guards:
+        born = item.get("summoned_at") or item.get("created_at") or {"N": "0"}
+        if call.event_at is not None and float(born["N"]) >= call.event_at:
+            return refused(TransitionError, f"the event is older than this {state} task")
     return refused(TransitionError, "the task changed concurrently")
 
 

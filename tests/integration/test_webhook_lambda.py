@@ -135,3 +135,53 @@ def test_log_lines_carry_the_delivery_and_task_and_metrics_go_out_as_emf(
     names = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert {"WebhookDeliveries", "TasksCreated"} <= names
     assert (emf["WebhookDeliveries"], emf["TasksCreated"]) == ([1.0], [1.0])
+
+
+def test_a_labeled_delivery_from_before_a_finished_task_does_not_create_it_again(
+    http_function: HttpFunction,
+):
+    """The delivery that summoned a finished task, delivered again (say it was deferred the
+    first time and GitHub's redelivery came after the task ended), changes nothing; a new
+    label, newer than the task, summons a new one."""
+    from datetime import UTC, datetime
+
+    lifecycle = Lifecycle(http_function.settings)
+    http_function(labeled_event())
+    announced(http_function)
+    lifecycle.claim("acme/calc#1", "runner-a")
+    lifecycle.start("acme/calc#1", "runner-a")
+    pr = "https://github.test/acme/calc/pull/2"
+    done = lifecycle.complete("acme/calc#1", "runner-a", pr, branch="bzzz/1-sum-to")
+
+    reply = http_function(webhook_event(labeled_payload(), delivery="d-redelivered"))
+
+    assert reply["statusCode"] == 202, reply
+    assert reply_json(reply)["reason"].startswith("task already completed, after this label")
+    after = lifecycle.get("acme/calc#1")
+    assert after is not None
+    assert (after.state, after.version, after.pr_url, after.branch) == (
+        "completed", done.version, pr, "bzzz/1-sum-to"
+    )  # fmt: skip
+    assert nothing_announced(http_function)
+
+    relabelled = labeled_payload()
+    relabelled["issue"]["updated_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert relabelled["issue"]["updated_at"] > labeled_payload()["issue"]["updated_at"]
+    http_function(webhook_event(relabelled, delivery="d-relabelled"))
+    renewed = lifecycle.get("acme/calc#1")
+    assert renewed is not None and (renewed.state, renewed.pr_url) == ("queued", None)
+    [message] = announced(http_function)
+    assert message.type == "task.available"
+
+
+def test_a_labeled_delivery_with_a_malformed_time_is_refused_naming_the_field(
+    http_function: HttpFunction,
+):
+    payload = labeled_payload()
+    payload["issue"]["updated_at"] = "yesterday"
+
+    reply = http_function(webhook_event(payload, delivery="d-bad-time"))
+
+    assert reply["statusCode"] == 400, reply
+    assert "payload.issue.updated_at" in reply_json(reply)["message"]
+    assert Lifecycle(http_function.settings).get("acme/calc#1") is None
