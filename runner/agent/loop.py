@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runner.agent.baseline import Baseline
 from runner.agent.budgets import BudgetClock, Budgets, LoopDetector
 from runner.agent.history import History
 from runner.agent.prompts import looks_stuck, system_prompt, task_message
@@ -65,8 +66,11 @@ class Agent:
         trajectory_path: Path | None = None,
         command_timeout: float | None = None,
         reply_reserve: int | None = None,
+        baseline: Baseline | None = None,
     ) -> None:
         self.model, self.task, self.budgets, self.test_command = model, task, budgets, test_command
+        # The tests that failed before any change (runner.agent.baseline); none: all must pass.
+        self.baseline = baseline or Baseline(test_command)
         self.toolbox = ToolBox(sandbox, command_timeout)
         self.record = AgentRecord(task, model.name, trajectory_path, on_step)
         self._reply_reserve = reply_reserve
@@ -81,7 +85,7 @@ class Agent:
         self.reply_reserve = self._reply_reserve or min(2048, self.window // 4)
         self.tools = tool_schemas() if self.use_tools else None
         self.extra = len(json.dumps(self.tools)) // 3 if self.tools else 0  # tools are prompt too
-        prompt = task_message(self.task, self.test_command)
+        prompt = task_message(self.task, self.test_command, self.baseline.known_failures)
         self.history = History(system_prompt(self.use_tools), prompt)
         self.record.messages = self.history.messages
         self.clock, self.loops = BudgetClock(self.budgets), LoopDetector(self.budgets.repeat_limit)
@@ -164,9 +168,14 @@ class Agent:
         if not self.test_command:
             raise Submitted(summary)
         result = self._run(self.test_command)
-        test = self.record.test_run(self.test_command, result)
+        self.record.test_run(self.test_command, result)
         self.record.step(f"test: {self.test_command}", result.exit_code, result.output)
-        if test.passed:
+        gate = self.baseline.judge(result, self._run)
+        if gate.passed:
+            if gate.still_failing:  # green without the tests that failed before any change
+                self.record.test = gate.test
+                self.record.step(f"test: {gate.test.command}", gate.test.exit_code,
+                                 gate.test.output)  # fmt: skip
             raise Submitted(summary)
         self.red_finishes += 1
         if self.red_finishes > self.budgets.red_finishes:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bzzz.audit import digest
 from bzzz.errors import ApprovalError, TransitionError
+from runner.agent.baseline import Baseline, measure
 from runner.agent.model import Model
 from runner.agent.types import Outcome, TaskBrief
 from runner.errors import (
@@ -79,6 +80,7 @@ class TaskWorker:
         self.sandbox_did_not_start = False  # released for it: the runner leaves it to others
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
+        self.baseline = Baseline(None)  # measured in the sandbox before the agent starts
         self.trajectory = Trajectory(context.runner.state_dir, self.key, int(task.attempt))
         self.progress = ProgressReporter(
             context.publisher, self.agent_id, self.key,
@@ -172,7 +174,9 @@ class TaskWorker:
                     keeper.stop()
                     return finisher.fail(str(exc), push=False)
                 finished = outcome.kind == "finished"
-                verification = self._verify(workspace, prepared) if finished else None
+                # The command the finish passed: less the known failures the change left.
+                tested = outcome.test.command if outcome.test else prepared.test_command
+                verification = self._verify(workspace, prepared, tested) if finished else None
                 keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
                     return self.abandon()
@@ -239,7 +243,9 @@ class TaskWorker:
             self._sandbox = sandbox
         return sandbox
 
-    def _verify(self, workspace: Workspace, config: RepoConfig) -> Verification:
+    def _verify(
+        self, workspace: Workspace, config: RepoConfig, test_command: str | None
+    ) -> Verification:
         """Does the change's regression test fail on the base and pass on it?"""
         self.progress.stage("verifying")
         scratch = self.ctx.runner.state_dir / "verify" / workspace.path.name
@@ -247,7 +253,7 @@ class TaskWorker:
             workspace, scratch, lambda directory: self._sandbox_on(directory, config), config.setup
         )
         try:
-            verification = verifier.verify(config.test_command)
+            verification = verifier.verify(test_command)
         except TaskStopped:
             raise
         except Exception as exc:  # the fix stays; only its proof is missing
@@ -267,10 +273,15 @@ class TaskWorker:
         with sandbox:
             self.ctx.lifecycle.start(self.key, self.agent_id)
             self.progress.stage("sandbox up")
+            self.baseline = measure(sandbox.run, config.test_command)
+            self.trajectory.record("baseline", baseline=self.baseline.to_json())
+            if self.stopped:
+                raise TaskStopped(self.stopped)
             agent = Agent(
                 self._model(config), sandbox, brief, config.budgets,
                 on_step=self._on_step, test_command=config.test_command,
                 trajectory_path=self.trajectory.path.with_suffix(".agent.json"),
+                baseline=self.baseline,
             )  # fmt: skip
             outcome = agent.run()
             self.trajectory.record("outcome", outcome=outcome)
