@@ -115,6 +115,7 @@ class WebhookDelivery(Model):
     delivery_id = UnicodeAttribute(hash_key=True)
     event = UnicodeAttribute()
     received_at = NumberAttribute()
+    stale_at = NumberAttribute(null=True)  # the first handler's deadline: after it, nobody's
     status = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()

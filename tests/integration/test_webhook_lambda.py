@@ -185,3 +185,47 @@ def test_a_labeled_delivery_with_a_malformed_time_is_refused_naming_the_field(
     assert reply["statusCode"] == 400, reply
     assert "payload.issue.updated_at" in reply_json(reply)["message"]
     assert Lifecycle(http_function.settings).get("acme/calc#1") is None
+
+
+def test_a_delivery_whose_handler_died_is_refused_only_until_that_handlers_deadline(
+    http_function: HttpFunction,
+):
+    """The first invocation claimed the delivery and was killed (its timeout, its memory):
+    a redelivery is refused, saying when to retry, only while it could still be running."""
+    import time
+
+    from bzzz import aws
+    from bzzz.intake.deliveries import Deliveries
+
+    settings = http_function.settings
+    dead = Deliveries(settings, aws.client("dynamodb", settings))
+    dead.begin(FIXTURE_DELIVERY, "issues.labeled", handler_seconds=2.0)  # then it died
+
+    refused = http_function(labeled_event())
+
+    assert refused["statusCode"] == 409, refused
+    retry_after = int(refused["headers"]["retry-after"])
+    assert 1 <= retry_after <= 3
+    assert f"redeliver in {retry_after} s" in reply_json(refused)["reason"]
+    assert Lifecycle(settings).get("acme/calc#1") is None
+
+    deadline = time.monotonic() + 30
+    while (reply := http_function(labeled_event()))["statusCode"] == 409:
+        assert time.monotonic() < deadline, "the dead handler's claim was never given up"
+        time.sleep(0.2)
+    assert (reply["statusCode"], reply_json(reply)["reason"]) == (200, "task created")
+    [message] = announced(http_function)
+    assert message.task == "acme/calc#1"
+
+
+def test_a_claim_records_the_lambda_invocations_own_deadline(http_function: HttpFunction):
+    import time
+
+    from bzzz.store.models import WebhookDelivery
+
+    http_function.remaining_ms = 7_000
+    before = time.time()
+    http_function(labeled_event())
+    claim = WebhookDelivery.get(FIXTURE_DELIVERY)
+    assert claim.stale_at is not None
+    assert before + 7 <= claim.stale_at <= time.time() + 8 + 1
