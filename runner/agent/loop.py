@@ -53,6 +53,13 @@ if TYPE_CHECKING:
     from runner.sandbox.container import CommandResult, Sandbox
 
 
+# The public reasons of an "error" outcome (they reach the issue and the pull request).
+ERROR_REASONS = {
+    "sandbox": "the sandbox stopped answering (a runner problem; details in the runner's log)",
+    "model": "the model refused a request (a runner problem; details in the runner's log)",
+}
+
+
 class Agent:
     def __init__(
         self,
@@ -104,7 +111,9 @@ class Agent:
         except LimitsExceeded as exc:
             return record.end("budget", exc.reason, reason=exc.reason, limit=exc.kind)
         except (SandboxError, ModelResponseError) as exc:
-            return record.end("error", str(exc), reason=f"{type(exc).__name__}: {exc}")
+            # The issue hears what broke, never the engine's or the model server's words.
+            said = ERROR_REASONS["sandbox" if isinstance(exc, SandboxError) else "model"]
+            return record.end("error", said, reason=said, detail=f"{type(exc).__name__}: {exc}")
         finally:
             record.save()
 

@@ -285,6 +285,8 @@ class TaskWorker:
             )  # fmt: skip
             outcome = agent.run()
             self.trajectory.record("outcome", outcome=outcome)
+            if outcome.detail:  # the error's own words: the operator's, not the issue's
+                log.warning("%s: the agent stopped on an error: %s", self.key, outcome.detail)
             if self.stopped:
                 raise TaskStopped(self.stopped)
             # A finished outcome's tests already ran green at the agent's finish (Outcome.test):
