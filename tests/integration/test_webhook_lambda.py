@@ -229,3 +229,50 @@ def test_a_claim_records_the_lambda_invocations_own_deadline(http_function: Http
     claim = WebhookDelivery.get(FIXTURE_DELIVERY)
     assert claim.stale_at is not None
     assert before + 7 <= claim.stale_at <= time.time() + 8 + 1
+
+
+_CRASH_AFTER_THE_WRITE = """
+import os, types
+from bzzz.bus import Bus
+import handlers.http as entry
+from tests.events.http_api import labeled_event
+
+def die(self, envelope):  # the process dies between the task's write and its announcement
+    os._exit(137)
+
+Bus.publish = die
+context = types.SimpleNamespace(
+    aws_request_id="r-crash", function_name="bzzz-http", memory_limit_in_mb=256,
+    get_remaining_time_in_millis=lambda: 2000,
+)
+entry.handler(labeled_event(), context)
+"""
+
+
+def test_a_control_plane_dying_between_the_write_and_the_publish_loses_nothing(
+    http_function: HttpFunction,
+):
+    """The task row exists, its task.available was never sent, the delivery's claim is left
+    behind: GitHub's redelivery (once the dead handler's deadline passed) announces it."""
+    import time
+
+    done = subprocess.run(
+        [sys.executable, "-c", _CRASH_AFTER_THE_WRITE], capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 137, done.stderr[-2000:]
+    task = Lifecycle(http_function.settings).get("acme/calc#1")
+    assert task is not None and task.state == "queued"
+    assert nothing_announced(http_function)
+
+    deadline = time.monotonic() + 30
+    while (reply := http_function(labeled_event()))["statusCode"] == 409:
+        assert time.monotonic() < deadline, "the dead handler's claim was never given up"
+        time.sleep(0.2)
+    assert (reply["statusCode"], reply_json(reply)["reason"]) == (
+        200, "task already queued; announced again"
+    )  # fmt: skip
+    [message] = announced(http_function)
+    assert (message.type, message.task) == ("task.available", "acme/calc#1")
+    after = Lifecycle(http_function.settings).get("acme/calc#1")
+    assert after is not None and (after.state, after.version) == ("queued", task.version)
