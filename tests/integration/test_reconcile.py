@@ -199,10 +199,17 @@ def test_repos_come_from_hive_and_a_hive_outage_does_not_fail_the_run(
     assert summary["hive_unavailable"] and summary["repos"] == 1 and summary["unchanged"] == 1
 
 
-def test_a_github_5xx_skips_the_repo_and_the_next_run_retries_it(aws_environ, github, monkeypatch):
+def test_a_github_5xx_that_outlasts_the_retries_skips_the_repo_and_the_next_run_retries_it(
+    aws_environ, github, monkeypatch
+):
+    from bzzz.github.client import DEFAULT_RETRIES
     from tests.events.receivers import FlakyProxy
 
-    proxy = FlakyProxy(upstream=github.base_url, method="GET", path_contains="/issues")
+    # Every try of this run fails (a single 5xx is retried within the run: test_github_client).
+    proxy = FlakyProxy(
+        upstream=github.base_url, method="GET", path_contains="/issues",
+        failures=DEFAULT_RETRIES.attempts,
+    )  # fmt: skip
     served = serve(proxy)
     try:
         _configure(monkeypatch, github, GITHUB_API_URL=proxy.url)
