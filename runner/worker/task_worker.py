@@ -33,6 +33,7 @@ from runner.errors import (
 from runner.git.tree import WorkspaceTooLargeError
 from runner.git.workspace import Workspace, repository_info, workspace_name
 from runner.prepare.errors import PrepareError
+from runner.sandbox.config import DEPLOYMENT_LABEL
 from runner.sandbox.container import Sandbox, SandboxConfig
 from runner.worker.brief import discuss_plan, repo_config, task_brief
 from runner.worker.context import WorkerContext
@@ -81,6 +82,8 @@ class TaskWorker:
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
         self.baseline = Baseline(None)  # measured in the sandbox before the agent starts
+        # Every sandbox of the task: judged by its lease if this runner dies (reap_abandoned).
+        self._labels = ((DEPLOYMENT_LABEL, context.deployment),)
         self.trajectory = Trajectory(context.runner.state_dir, self.key, int(task.attempt))
         self.progress = ProgressReporter(
             context.publisher, self.agent_id, self.key,
@@ -231,7 +234,9 @@ class TaskWorker:
 
     def _sandbox_on(self, directory: Path, config: RepoConfig) -> Sandbox:
         """A sandbox over `directory` with the repository's image and limits; stop() removes it."""
-        box = SandboxConfig(image=config.image or self.ctx.runner.sandbox_image)
+        box = SandboxConfig(
+            image=config.image or self.ctx.runner.sandbox_image, labels=self._labels
+        )
         if config.command_timeout:
             box = replace(box, command_timeout=config.command_timeout)
         sandbox = Sandbox(
@@ -311,7 +316,8 @@ class TaskWorker:
             image = prepare(
                 self.ctx.docker, base, workspace.path, config,
                 settings=self.ctx.runner.prepare, runner_id=self.agent_id, task_key=self.key,
-                scratch=self.ctx.runner.state_dir / "prepare", box=SandboxConfig(image=base),
+                scratch=self.ctx.runner.state_dir / "prepare",
+                box=SandboxConfig(image=base, labels=self._labels),
                 record=self.trajectory.record, on_sandbox=self._hold,
             ).tag  # fmt: skip
         except PrepareError as exc:
