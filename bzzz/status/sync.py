@@ -129,6 +129,7 @@ class StatusSync:
             pr_url=task.pr_url,
             branch=task.branch,
             reason=task.reason,
+            lease_seconds=self._settings.lease_seconds,
         )
 
     def _post(self, github: GitHubApi, row: Row, body: str) -> int:
