@@ -152,7 +152,9 @@ class TaskWorker:
                     self.ctx.settings.allowed_for(str(self.task.repo)), self.task.approved_digest,
                 )  # fmt: skip
                 self.progress.stage("planning")
-                brief = discuss_plan(self.ctx.participant, self.ctx.model, brief)
+                brief = discuss_plan(
+                    self.ctx.participant, self.ctx.model, brief, int(self.task.attempt)
+                )
                 self.trajectory.record("task", brief=brief, runner=self.agent_id)
                 clone_url, base = repository_info(self.ctx.settings.github_api_url, token)
                 self.progress.stage("cloning")

@@ -30,3 +30,19 @@ def test_the_same_facts_render_the_same_text():
     view = StatusView("acme/calc#1", "claimed", 1, 3, 2, agent="runner-a", lease_seconds=90)
     assert render(view, PROGRESS) == render(view, dict(PROGRESS))
     assert "within about 2 minute(s)" in render(view)
+
+
+def test_the_thread_says_which_attempt_each_plan_belongs_to():
+    from bzzz.threads import Entry, render_details
+
+    plans = [
+        Entry(1, 0.0, "runner-a", "hmmm.plan", {"round": 1, "attempt": 1, "text": "1. Fix it."}),
+        Entry(2, 9.0, "runner-b", "hmmm.plan", {"round": 1, "attempt": 2, "text": "1. Fix it."}),
+        Entry(
+            3, 9.5, "runner-c", "hmmm.feedback", {"round": 1, "verdict": "approve", "text": "ok"}
+        ),
+    ]
+    shown = render_details(plans)
+    assert "**runner-a — plan (attempt 1, round 1)**" in shown
+    assert "**runner-b — plan (attempt 2, round 1)**" in shown
+    assert "**runner-c — feedback (round 1, approve)**" in shown
