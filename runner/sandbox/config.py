@@ -9,6 +9,9 @@ RUNNER_LABEL = "bzzz.runner"
 TASK_LABEL = "bzzz.task"
 # Which deployment's task table judges the sandbox (runner.sandbox.reaper.reap_abandoned).
 DEPLOYMENT_LABEL = "bzzz.deployment"
+# The process that started it (boot id, pid, start time): a runner id may be shared by two
+# live processes (two demos at once), and only a dead one's sandboxes are orphans.
+PROCESS_LABEL = "bzzz.process"
 # A path inside the container (its tmpfs), not on the host.
 SCRATCH = "/tmp"  # noqa: S108
 KEEPER_USER = "65534:65534"  # nobody

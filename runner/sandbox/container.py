@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from runner.errors import ImageNotFoundError, SandboxError, SandboxGoneError, SandboxStartError
 from runner.sandbox.config import (
     KEEPER_USER,
+    PROCESS_LABEL,
     RUNNER_LABEL,
     SCRATCH,
     TASK_LABEL,
@@ -45,7 +46,7 @@ from runner.sandbox.config import (
 from runner.sandbox.exec import KillFailedError, run_exec
 from runner.sandbox.output import TIMEOUT_EXIT_CODE, CommandResult, OutputCap, explain
 from runner.sandbox.owner import WorkspaceOwner
-from runner.sandbox.reaper import engine_refused, reap_orphans, wrap
+from runner.sandbox.reaper import engine_refused, process_identity, reap_orphans, wrap
 
 if TYPE_CHECKING:
     import docker
@@ -137,6 +138,7 @@ class Sandbox:
                     **dict(cfg.labels),
                     RUNNER_LABEL: self.runner_id,
                     TASK_LABEL: self.task_key,
+                    PROCESS_LABEL: process_identity(),
                 },
             )
             self.container.start()

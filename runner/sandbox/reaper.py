@@ -18,25 +18,61 @@ never touched.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.errors import EngineUnavailableError, SandboxError
-from runner.sandbox.config import DEPLOYMENT_LABEL, RUNNER_LABEL, TASK_LABEL
+from runner.sandbox.config import DEPLOYMENT_LABEL, PROCESS_LABEL, RUNNER_LABEL, TASK_LABEL
 from runner.sandbox.output import CommandResult
 
 if TYPE_CHECKING:
     import docker
 
 
+def process_identity(pid: int | None = None) -> str:
+    """`<boot id>/<pid>/<start time>` of a process of this host ("" if it cannot be read).
+
+    A pid alone is reused; with the kernel's boot id and the process's start time (in
+    clock ticks since boot, field 22 of /proc/<pid>/stat) it names one process for good.
+    """
+    pid = os.getpid() if pid is None else pid
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return f"{boot}/{pid}/{fields[19]}" if len(fields) > 19 else ""
+
+
+def _alive(identity: str) -> bool:
+    pid = identity.split("/")[1] if identity.count("/") == 2 else ""
+    return bool(identity) and pid.isdigit() and process_identity(int(pid)) == identity
+
+
 def reap_orphans(client: docker.DockerClient, runner_id: str) -> list[str]:
-    """Remove every container labelled as this runner's; returns their names."""
+    """Remove this runner id's containers but those of another live process; their names.
+
+    Another process may run under the same id right now (two `bzzz demo` at once, a
+    test session beside a developer's): its sandboxes are in use, not orphans.
+    """
     import docker
 
+    ours = process_identity()
     try:
-        orphans = client.containers.list(all=True, filters={"label": f"{RUNNER_LABEL}={runner_id}"})
-        for container in orphans:
+        labelled = client.containers.list(
+            all=True, filters={"label": f"{RUNNER_LABEL}={runner_id}"}
+        )
+        orphans = []
+        for container in labelled:
+            started_by = (container.labels or {}).get(PROCESS_LABEL, "")
+            if started_by and started_by != ours and _alive(started_by):
+                continue
+            orphans.append(container)
             # Removed by someone else meanwhile: the goal is met.
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True, v=True)

@@ -212,3 +212,38 @@ def test_a_second_finder_reuses_the_running_engine(container_engine):
         assert again.base_url == container_engine.base_url
         assert not again.started_here  # it is not ours to stop
         assert again.client().ping()
+
+
+def test_a_live_process_under_the_same_runner_id_keeps_its_sandboxes(
+    container_engine, docker_client, sandbox_image: str, tmp_path: Path
+):
+    """Two `bzzz demo` at once both run as `demo-runner`: one's start must not remove the
+    other's sandboxes; a dead process's are orphans whatever id they carry."""
+    import subprocess
+    import sys
+
+    shared = f"shared-{os.getpid()}"
+    # Another process, alive, starts a sandbox under the shared id and keeps running.
+    code = (
+        "import sys, time; from pathlib import Path; "
+        "from runner.sandbox.container import Sandbox, SandboxConfig; import docker; "
+        f"box = Sandbox(docker.DockerClient(base_url={container_engine.base_url!r}), "
+        f"Path({str(tmp_path)!r}), runner_id={shared!r}, task_key='o/r#1', "
+        f"config=SandboxConfig(image={sandbox_image!r})).start(); "
+        "print(box.id, flush=True); time.sleep(600)"
+    )
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None
+        theirs = other.stdout.readline().strip()
+        assert theirs, "the other process started no sandbox"
+        assert reap_orphans(docker_client, shared) == []
+        assert docker_client.containers.get(theirs).status == "running"
+        other.kill()
+        other.wait(30)
+        assert len(reap_orphans(docker_client, shared)) == 1  # now it is an orphan
+    finally:
+        if other.poll() is None:
+            other.kill()
+        with contextlib.suppress(Exception):
+            reap_orphans(docker_client, shared)
