@@ -89,6 +89,7 @@ class Lifecycle:
         fields: Mapping[str, Value | None] | None = None,
         *,
         stale_before: float = 0.0,
+        quiet_before: float = 0.0,
     ) -> Task:
         """Apply rule `name` to task `key` as `actor` in one conditional write."""
         rule = RULES[name]
@@ -97,7 +98,8 @@ class Lifecycle:
             raise TransitionError(key, name, None, None, f"made by {allowed}, not {actor.kind}")
         now = round(self._clock(), 3)
         call = Call(actor.name, now, self._settings.lease_seconds,
-                    self._settings.max_attempts, stale_before)  # fmt: skip
+                    self._settings.max_attempts, stale_before, quiet_before,
+                    self._settings.max_review_rounds)  # fmt: skip
         try:
             reply = self._db.update_item(
                 TableName=self._settings.tasks_table,
@@ -158,6 +160,11 @@ class Lifecycle:
 
     def cancel(self, key: str, reason: str, actor: Actor = CONTROL_PLANE_ACTOR) -> Task:
         return self.apply("cancel", key, actor, {"reason": reason})
+
+    def revise(self, key: str, feedback: str, quiet_before: float, reason: str) -> Task:
+        """Start a review round: the task is queued again with `feedback` (bzzz.review)."""
+        fields = {"round_feedback": feedback, "reason": reason}
+        return self.apply("revise", key, CONTROL_PLANE_ACTOR, fields, quiet_before=quiet_before)
 
     # ----- runners ----------------------------------------------------------------
 
