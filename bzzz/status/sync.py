@@ -129,6 +129,8 @@ class StatusSync:
             pr_url=task.pr_url,
             branch=task.branch,
             reason=task.reason,
+            round=int(task.round or 0),
+            max_rounds=self._settings.max_review_rounds,
         )
 
     def _post(self, github: GitHubApi, row: Row, body: str) -> int:

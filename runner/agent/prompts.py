@@ -74,6 +74,8 @@ def task_message(task: TaskBrief, test_command: str | None = None) -> str:
             "Comments on the issue:\n\n"
             + "\n\n".join(f"@{a} wrote:\n{b}" for a, b in comments if b)
         )
+    if task.review.strip():
+        parts.append(task.review.strip())
     for extra in task.extra_context:
         text = strip_hidden_html(extra).strip()
         if text:
