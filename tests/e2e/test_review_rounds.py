@@ -222,3 +222,56 @@ def control_plane_api(github: Any) -> Any:
     from bzzz.github import GitHubApi
 
     return GitHubApi(github.base_url, token=github.tokens["alice"])
+
+
+def test_a_round_whose_branch_moves_under_it_leaves_the_branch_and_pushes_aside(
+    github, ollama_emulator, start_runner, create_task, aws_settings, control_plane, tmp_path
+):
+    from bzzz.tasks.lifecycle import Lifecycle
+
+    # The round's first step waits a little, so that Bob pushes while the round runs.
+    ollama_emulator.set_scenario(
+        scenario([
+            write_file("calc.py", FIXED_CALC), finish("range(1, n) is now range(1, n + 1)."),
+            write_file("calc.py", DOCUMENTED, delay=4.0), finish("explained n + 1"),
+            write_file("calc.py", ROUND_TWO), finish("Module docstring names what it sums."),
+        ])
+    )  # fmt: skip
+    settings = control_plane.settings
+    lifecycle = Lifecycle(aws_settings)
+    start_runner()
+    create_task()
+    first = wait_for_end(lifecycle, KEY, "the first attempt")
+    assert first.state == "completed", first.reason
+    (pull,) = github.client("alice").rest.pulls.list("acme", "calc", state="open").json()
+    number, branch = pull["number"], first.branch
+    github.act("alice", REPO, number, "review", event="REQUEST_CHANGES", body="Say why n + 1.")
+    github.deliveries()
+    assert due_rounds(settings).started == 1
+    wait_until(
+        lambda: (t := lifecycle.get(KEY)) and t.state == "running" and int(t.round) == 1,
+        "round 1 to run",
+    )
+    kept = human_commit(github, branch, tmp_path)  # fails loudly if the round pushed first
+    failed = wait_for_end(lifecycle, KEY, "round 1 to end")
+    assert failed.state == "failed" and "moved while the round ran" in failed.reason
+    side = f"{branch}-round1-partial"
+    assert f"partial work on {side}" in failed.reason
+    assert failed.branch == branch  # the next round finds the pull request's branch again
+    subjects, _ = branch_log(github, branch, tmp_path)
+    assert subjects[0] == kept  # the branch is as Bob left it
+    aside, checkout = branch_log(github, side, tmp_path)
+    assert aside[0].startswith("Review round 1:") and kept not in aside
+    assert "range stops before its end" in (checkout / "calc.py").read_text()
+    replies = [c.body for c in control_plane_api(github).comments(REPO, number)]
+    assert any("review round 1 failed" in r and side in r for r in replies)
+
+    # A failed round does not end the pull request's rounds: the next review starts one.
+    github.act("alice", REPO, number, "comment", body="@bzzz please try again")
+    github.deliveries()
+    assert due_rounds(settings).started == 1
+    again = wait_for_end(lifecycle, KEY, "round 2 to end")
+    assert (again.state, int(again.round)) == ("completed", 2), again.reason
+    subjects, checkout = branch_log(github, branch, tmp_path)
+    assert subjects[0].startswith("Review round 2:") and subjects[1] == kept
+    assert (checkout / "NOTES.md").exists()
