@@ -6,8 +6,8 @@ can never both win and a runner that lost its lease can change nothing. A
 refused write comes back with the item as it was, so the typed error names the
 task's current state and owner at no extra read.
 
-Every successful transition emits the rule's message through the publisher and
-calls the listeners (where the audit log hooks in) when the rule is audited.
+Every successful transition calls the listeners (where the audit log hooks in)
+when the rule is audited, then emits the rule's message through the publisher.
 The methods below are the vocabulary callers use; each is one `apply`.
 """
 
@@ -111,11 +111,14 @@ class Lifecycle:
         except ClientError as exc:
             raise explain(rule, call, key, refused_item(exc)) from None
         task = Task.from_raw_data(reply["Attributes"])
-        if rule.message is not None:
-            self._publish(name, task, actor.name, rule.message)
+        # The audit entry first: whatever the message sets off (a runner claiming a task
+        # just queued) is appended after it, so the stream shows the transition before
+        # its consequences and the verifier's lease tracking follows the real order.
         if rule.audited:
             for listener in self._listeners:
                 listener(name, task, actor.name)
+        if rule.message is not None:
+            self._publish(name, task, actor.name, rule.message)
         return task
 
     # ----- the control plane ----------------------------------------------------
