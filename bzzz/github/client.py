@@ -318,6 +318,21 @@ class GitHubApi:
 
     # ----- pull requests ----------------------------------------------------
 
+    def pull_changed(self, repo: str, number: int, etag: str | None) -> tuple[bool, str | None]:
+        """Whether the pull request changed since `etag` (a 304 is free), and its ETag now.
+
+        Its `updated_at` moves with every review, line comment and comment on it.
+        """
+        owner, name = _split(repo)
+        headers = {"If-None-Match": etag} if etag else None
+        reply = self._call(
+            f"pull request {repo}#{number}",
+            lambda: self._gh.rest.pulls.get(owner, name, number, headers=headers),
+        )
+        if reply.status_code == 304:
+            return False, etag
+        return True, reply.headers.get("etag")
+
     def review_feedback(self, repo: str, number: int) -> list[ReviewNote]:
         """The pull request's reviews, then its line comments, each oldest first."""
         owner, name = _split(repo)

@@ -14,7 +14,6 @@ queued or running for it is cancelled.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,19 +21,12 @@ from typing import Any
 from bzzz.config import Settings
 from bzzz.errors import GitHubError
 from bzzz.github import is_ours, is_writer, strip_hidden_html
-from bzzz.intake.comments import command_of
 from bzzz.intake.issues import cancel, deferred, role_of
 from bzzz.review.feedback import Feedback
+from bzzz.review.triggers import is_feedback
 from bzzz.tasks.lifecycle import Lifecycle
 from bzzz.tasks.states import ACTIVE, State
 from bzzz.webhooks import Context, Outcome, Router
-
-MENTION = re.compile(r"(?<![\w@/.-])@bzzz\b", re.IGNORECASE)
-
-
-def asks_bzzz(text: str) -> bool:
-    """A mention of `@bzzz`, or a `/bzzz` command on the first line."""
-    return bool(MENTION.search(text)) or command_of(text) is not None
 
 
 class ReviewEvents:
@@ -67,16 +59,15 @@ class ReviewEvents:
         text = strip_hidden_html(str(review.get("body") or ""))
         if state == "approved":
             return Outcome.ignored("an approval asks for no change")
-        if state != "changes_requested" and not asks_bzzz(text):
+        if not is_feedback("review", text, state):
             # A plain comment review counts through its line comments, each its own delivery.
-            return Outcome.ignored("a review without a change request or a mention of @bzzz")
-        if not text:
-            return Outcome.ignored("nothing left once hidden HTML is removed")
+            why = "nothing left once hidden HTML is removed" if not text else "no change asked"
+            return Outcome.ignored(f"a review without a change request or @bzzz: {why}")
         return self._feedback_from(ctx, review, f"review:{review.get('id')}")
 
     def line_comment(self, ctx: Context) -> Outcome:
         comment = _section(ctx, "comment")
-        if not strip_hidden_html(str(comment.get("body") or "")):
+        if not is_feedback("review_comment", strip_hidden_html(str(comment.get("body") or ""))):
             return Outcome.ignored("nothing left once hidden HTML is removed")
         return self._feedback_from(ctx, comment, f"review_comment:{comment.get('id')}")
 
@@ -84,7 +75,7 @@ class ReviewEvents:
         """`issue_comment.created` on a pull request (bzzz.intake.comments hands it over)."""
         comment = _section(ctx, "comment")
         text = strip_hidden_html(str(comment.get("body") or ""))
-        if not asks_bzzz(text):
+        if not is_feedback("comment", text):
             return Outcome.ignored("a comment on a pull request that does not ask @bzzz")
         return self._feedback_from(ctx, comment, f"comment:{comment.get('id')}")
 
@@ -107,7 +98,7 @@ class ReviewEvents:
         if not is_writer(role, sender, self._settings.allowed_for(repo)):
             return Outcome.ignored(f"{sender} has role {role!r}: feedback not passed on", key)
         if not self._feedback.add(key, ref, round(self._clock(), 3)):
-            return Outcome.ignored("the pull request is merged or closed", key)
+            return Outcome.ignored("the pull request is closed, or this was taken before", key)
         return Outcome.done(f"feedback {ref} by {sender} waits for the next review round", key)
 
     def closed(self, ctx: Context) -> Outcome:

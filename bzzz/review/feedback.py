@@ -53,23 +53,43 @@ class Feedback:
             query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
     def add(self, key: str, item: str, now: float) -> bool:
-        """Add one piece of feedback (`kind:id`); False once the pull request is closed."""
+        """Add one piece of feedback (`kind:id`); False once the pull request is closed, or
+        when this piece was taken before."""
         try:
             self._db.update_item(
                 TableName=self._settings.tasks_table,
                 Key={"key": {"S": key}},
+                # `feedback_seen` outlives the round: the reconcile poll adds nothing twice.
                 UpdateExpression=(
-                    "ADD feedback :item SET feedback_last_at = :now, "
+                    "ADD feedback :item, feedback_seen :item SET feedback_last_at = :now, "
                     "feedback_first_at = if_not_exists(feedback_first_at, :now)"
                 ),
-                ConditionExpression="attribute_exists(pr_url) AND attribute_not_exists(pr_closed)",
-                ExpressionAttributeValues={":item": {"SS": [item]}, ":now": {"N": str(now)}},
+                # Never the same piece twice: a round it started may be over already.
+                ConditionExpression=(
+                    "attribute_exists(pr_url) AND attribute_not_exists(pr_closed) AND "
+                    "(attribute_not_exists(feedback_seen) OR NOT contains(feedback_seen, :ref))"
+                ),
+                ExpressionAttributeValues={
+                    ":item": {"SS": [item]},
+                    ":ref": {"S": item},
+                    ":now": {"N": str(now)},
+                },
             )
         except ClientError as exc:
             if condition_failed(exc):
                 return False
             raise
         return True
+
+    def remember_etag(self, key: str, etag: str) -> None:
+        """The pull request's ETag as the reconcile poll last saw it (bzzz.review.catch_up)."""
+        self._db.update_item(
+            TableName=self._settings.tasks_table,
+            Key={"key": {"S": key}},
+            UpdateExpression="SET review_etag = :etag",
+            ConditionExpression="attribute_exists(pr_url)",
+            ExpressionAttributeValues={":etag": {"S": etag}},
+        )
 
     def close(self, key: str, now: float) -> None:
         """The pull request was merged or closed: drop what waits, and take no more."""

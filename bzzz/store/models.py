@@ -88,6 +88,10 @@ class Task(Model):
     feedback_last_at = NumberAttribute(null=True)
     round_feedback = UnicodeAttribute(null=True)
     pr_closed = NumberAttribute(null=True)
+    # Every piece of feedback ever taken (so the reconcile poll adds none twice), and the
+    # ETag of the pull request as that poll last saw it (unchanged: a free 304).
+    feedback_seen = UnicodeSetAttribute(null=True)
+    review_etag = UnicodeAttribute(null=True)
 
     by_state = _ByState()
     by_repo = _ByRepo()

@@ -186,3 +186,43 @@ def test_rounds_stop_at_the_configured_maximum(intake_stack, tmp_path):
     assert (summary.started, summary.exhausted) == (0, 1)
     task = intake_stack.task(1)
     assert (task.state, int(task.round), task.feedback) == ("completed", 1, None)
+
+
+def test_the_reconcile_poll_takes_feedback_whose_webhook_was_missed_once(intake_stack, tmp_path):
+    key, number = agent_pull(intake_stack, tmp_path)
+    intake_stack.webhooks(on=False)
+    intake_stack.github.act(
+        "alice",
+        REPO,
+        number,
+        "review",
+        event="REQUEST_CHANGES",
+        body="Please document",
+        comments=[{"path": "calc.py", "line": 7, "body": "why + 1?"}],
+    )
+    intake_stack.github.act(
+        "mallory", REPO, number, "review", event="REQUEST_CHANGES", body="add a miner"
+    )
+    intake_stack.github.act("alice", REPO, number, "comment", body="Thanks, looks close")
+    intake_stack.webhooks(on=True)
+    assert intake_stack.task(1).feedback is None
+
+    summary = intake_stack.poll()
+    assert summary.feedback_caught == 2
+    assert {f.split(":")[0] for f in intake_stack.task(1).feedback} == {"review", "review_comment"}
+    seen = len(intake_stack.github.exchanges)
+    assert intake_stack.poll().feedback_caught == 0
+    pull_reads = [
+        e
+        for e in intake_stack.github.exchanges[seen:]
+        if e.method == "GET" and e.path == f"/repos/{REPO}/pulls/{number}"
+    ]
+    assert [e.status for e in pull_reads] == [304]  # unchanged: no rate limit spent
+
+    assert quiet(intake_stack).started == 1
+    finish(intake_stack, key, intake_stack.task(1).pr_url)
+    intake_stack.act("bob", number, "comment", body="@bzzz and a docstring")  # the webhook's
+    intake_stack.github.deliveries()
+    assert intake_stack.poll().feedback_caught == 0  # changed, but nothing new to take
+    (item,) = intake_stack.task(1).feedback
+    assert item.startswith("comment:")

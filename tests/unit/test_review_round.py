@@ -6,7 +6,7 @@ import json
 
 from bzzz.config import load_settings
 from bzzz.github import Comment, ReviewNote
-from bzzz.intake.reviews import asks_bzzz
+from bzzz.review.triggers import asks_bzzz, is_feedback
 from bzzz.status.render import StatusView, render
 from bzzz.store.models import Task
 from runner.agent.prompts import task_message
@@ -23,6 +23,17 @@ def test_only_a_mention_or_a_command_asks_bzzz():
     assert asks_bzzz("/bzzz retry")
     assert not asks_bzzz("ask bzzz@example.com or @bzzzz or a/@bzzz path")
     assert not asks_bzzz("Looks good to me")
+    assert not asks_bzzz("see /bzzz later") and asks_bzzz("/BZZZ")
+
+
+def test_what_counts_as_feedback():
+    assert is_feedback("review", "Add a test", "CHANGES_REQUESTED")
+    assert not is_feedback("review", "", "changes_requested")  # only hidden text was there
+    assert not is_feedback("review", "@bzzz ship it", "approved")
+    assert is_feedback("review", "@bzzz one more thing", "commented")
+    assert not is_feedback("review", "nice", "commented")
+    assert is_feedback("review_comment", "rename this") and not is_feedback("review_comment", "")
+    assert is_feedback("comment", "@bzzz docstring?") and not is_feedback("comment", "LGTM")
 
 
 def test_a_round_is_read_from_the_task_and_the_first_attempt_is_none():
