@@ -121,9 +121,19 @@ def reply_body(
     )
 
 
+# Reasons that carry an exception's text (engine URLs, host paths): never shown publicly.
+_INTERNAL = ("error:", "runner error:")
+RUNNER_PROBLEM = "a runner problem stopped the round (the details are in the runner's log)"
+
+
+def public_reason(reason: str) -> str:
+    return RUNNER_PROBLEM if reason.startswith(_INTERNAL) else reason
+
+
 def failed_body(review: ReviewRound, reason: str, side: str | None) -> str:
     where = f"Its partial work is on `{side}`." if side else "It left no partial work."
     return (
         f"{ROUND_MARK}\n### Bzzz: review round {review.number} failed\n\n"
-        f"{neutralise(reason)[:1000]}\n\nThe branch `{review.branch}` is as it was. {where}"
+        f"{neutralise(public_reason(reason))[:1000]}\n\n"
+        f"The branch `{review.branch}` is as it was. {where}"
     )

@@ -22,7 +22,7 @@ from runner.git.publish import commit_message
 from runner.git.workspace import BranchMovedError
 from runner.worker.lease import TaskStopped
 from runner.worker.outcome import Checkout, Finisher, TaskEnd
-from runner.worker.review_round import ReviewRound, failed_body, reply_body
+from runner.worker.review_round import ReviewRound, failed_body, public_reason, reply_body
 
 if TYPE_CHECKING:
     from runner.agent.types import Outcome, TestRun
@@ -60,10 +60,18 @@ class RoundFinisher(Finisher):
         end.note("git.push", {"branch": review.branch, "remote": workspace.url,
                               "commit": commit, "round": review.number})  # fmt: skip
         note = verification.summary if verification else "unverified: not checked"
-        api.comment(brief.repo, review.pr_number,
-                    reply_body(review, outcome.summary, commit, test, note))  # fmt: skip
-        end.note("pr.replied", {"url": review.pr_url, "round": review.number,
-                                "answers": list(review.feedback)})  # fmt: skip
+        try:
+            api.comment(
+                brief.repo,
+                review.pr_number,
+                reply_body(review, outcome.summary, commit, test, note),
+            )
+            end.note(
+                "pr.replied",
+                {"url": review.pr_url, "round": review.number, "answers": list(review.feedback)},
+            )
+        except Exception as exc:  # the commits are on the branch: the round is done all the same
+            log.warning("%s: the round's reply could not be posted: %s", end.key, exc)
         end.lifecycle.complete(end.key, end.agent_id, review.pr_url, review.branch, note[:1000])
         log.info("%s: review round %s pushed %s", end.key, review.number, commit[:12])
         return "completed"
@@ -84,7 +92,8 @@ class RoundFinisher(Finisher):
                                       failed_body(review, reason, side))  # fmt: skip
         except Exception as exc:
             log.warning("%s: the round's failure could not be told: %s", end.key, exc)
-        told = f"review round {review.number} failed: {reason}"
+        # The task's reason is shown in the status comment: no exception's text there.
+        told = f"review round {review.number} failed: {public_reason(reason)}"
         told += f" (partial work on {side})" if side else ""
         try:
             end.lifecycle.fail(end.key, end.agent_id, told[:1000], review.branch)

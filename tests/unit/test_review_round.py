@@ -112,6 +112,8 @@ def test_the_replies_say_what_was_pushed_or_where_the_partial_work_is():
     assert "review round 1 failed" in failed and "`bzzz/1-fix` is as it was" in failed
     assert "partial work is on `bzzz/1-fix-round1-partial`" in failed
     assert "left no partial work" in failed_body(review, "x", None)
+    leaked = failed_body(review, "error: SandboxGoneError: 404 for http+docker://x/exec", None)
+    assert "docker" not in leaked and "a runner problem stopped the round" in leaked
 
 
 def test_the_status_comment_shows_the_round_and_the_limits_are_configurable():
