@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bzzz.errors import ConfigError
+from bzzz.tasks.keys import REPO_PATTERN
 
 # Environment variable -> template.yaml output that supplies it. The local
 # backend resolves these outputs, so a local stack and a deployed stack are
@@ -78,6 +79,10 @@ class Settings:
     # Accounts (users or organisations, lower case) whose installations and
     # repositories Bzzz serves; empty serves every account that installs the App.
     allowed_owners: frozenset[str] = frozenset()
+    # Repositories (`owner/name` as GitHub spells it: task keys keep its case) the
+    # reconcile poll checks besides the registry's. With token auth nothing fills the
+    # registry (installation events do, with an App): a missed label is found only here.
+    repositories: frozenset[str] = frozenset()
     hive_url: str | None = None
     escalation_webhook_url: str | None = None
     # A help request unanswered this long goes to humans; more rounds than this
@@ -205,6 +210,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             for owner in env.get("BZZZ_ALLOWED_OWNERS", "").split(",")
             if owner.strip()
         ),
+        repositories=_repositories(env.get("BZZZ_REPOSITORIES", "")),
         hive_url=_url(env, "HIVE_URL"),
         escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,
@@ -214,6 +220,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         review_quiet_seconds=positive_number(env, "BZZZ_REVIEW_QUIET_SECONDS", 30.0),
         audit_public_key=_ed25519_key(env, "BZZZ_AUDIT_PUBLIC_KEY"),
     )
+
+
+def _repositories(raw: str) -> frozenset[str]:
+    """`owner/name` entries (comma-separated), as GitHub spells repository names."""
+    names: set[str] = set()
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        if not REPO_PATTERN.fullmatch(entry) or entry.endswith(("/.", "/..")):
+            raise ConfigError("BZZZ_REPOSITORIES", f"entry {entry!r} must be owner/name")
+        names.add(entry)
+    return frozenset(names)
 
 
 def _allowed_users(raw: str) -> frozenset[tuple[str, str]]:

@@ -32,6 +32,7 @@ from bzzz.messages import MessageType
 from bzzz.tasks.lifecycle import Lifecycle
 from runner.config_checks import StartedParts, start_parts
 from runner.sandbox.probe import prove_sandbox_starts
+from runner.sandbox.reaper import reap_abandoned
 from runner.worker.task_worker import TaskWorker
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class RunnerProcess:
             while not self._stopping.is_set():
                 if time.monotonic() >= next_beat:
                     registration.heartbeat(self.in_flight)
+                    self._reap()
                     next_beat = time.monotonic() + beat_every
                 if self._unhealthy.is_set() and not self._healthy_again():
                     continue
@@ -138,12 +140,24 @@ class RunnerProcess:
             return
         self._ack(received)
         log.info("%s: claimed (attempt %s)", task.key, task.attempt)
+        if int(task.attempt) > 1:  # taken over: the earlier attempt's sandbox is nobody's now
+            self._reap()
         worker = TaskWorker(self.ctx, task)
         with self._lock:
             future = self._pool.submit(self._work, worker)
             self._workers[task.key] = (worker, future)
         # The agents table shows what this runner works on at once, not a beat later.
         self.parts.registration.heartbeat(self.in_flight)
+
+    def _reap(self) -> None:
+        """Remove this deployment's sandboxes whose runner lost their lease (a dead runner's)."""
+        try:
+            removed = reap_abandoned(self.ctx.docker, self.ctx.deployment, self.ctx.lease_holder)
+        except Exception as exc:  # the engine or the table briefly away: the next beat retries
+            log.warning("reaping abandoned sandboxes failed: %s", exc)
+            return
+        if removed:
+            log.info("removed %d abandoned sandbox(es): %s", len(removed), ", ".join(removed))
 
     def _ack(self, received: Received) -> None:
         try:

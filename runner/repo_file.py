@@ -94,10 +94,11 @@ def read_no_follow(root: Path, name: str, max_bytes: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def list_no_follow(root: Path, name: str, limit: int) -> list[str] | None:
+def list_no_follow(root: Path, name: str, limit: int, *, folders: bool = False) -> list[str] | None:
     """Names of the regular files (not links) in folder `name`, the first `limit` entries seen.
 
-    None when the folder is absent; a link on the way raises RepoFileError.
+    `folders`: the names of its folders (not links to folders) instead. None when the
+    folder is absent; a link on the way raises RepoFileError.
     """
     with _directory(root, [part for part in name.split("/") if part != "."]) as directory:
         if directory is None:
@@ -107,6 +108,7 @@ def list_no_follow(root: Path, name: str, limit: int) -> list[str] | None:
             for seen, entry in enumerate(entries):
                 if seen >= limit:
                     break
-                if entry.is_file(follow_symlinks=False):
+                wanted = entry.is_dir if folders else entry.is_file
+                if wanted(follow_symlinks=False):
                     found.append(entry.name)
         return found

@@ -13,6 +13,11 @@ The rules, first match wins (docs/bzzz-yml.md lists them for users):
     a Makefile with a `test:` target                            make test
     package.json with scripts.test (not npm's placeholder)      npm test
 
+A src layout (a package under src/, none of that name at the top, no `pythonpath` in
+pytest's settings) gets `PYTHONPATH=src` in front of pytest: the sandbox does not install
+the package, and without it every test fails to import it, which reads as a red suite
+the agent cannot fix.
+
 `python -m pytest`, not `pytest`: only the former puts the work tree on
 sys.path, so a package that is not installed still imports. tox and nox are
 never run themselves: they build virtual environments from the network, which
@@ -38,6 +43,7 @@ from runner.repo_file import list_no_follow, read_no_follow
 MAX_BYTES = 256_000
 MAX_ENTRIES = 10_000  # entries of a tests/ folder looked at
 PYTEST = "python -m pytest -q"
+SRC_PYTEST = f"PYTHONPATH=src {PYTEST}"
 _NPM_PLACEHOLDER = 'echo "Error: no test specified" && exit 1'
 _MAKE_TEST = re.compile(r"^test\s*:(?!=)", re.MULTILINE)
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
@@ -61,12 +67,17 @@ def choose_test_command(configured: str | None, root: Path) -> TestCommand | Non
 def detect_test_command(root: Path) -> TestCommand | None:
     """The repository's test command by the rules above, or None when nothing is obvious."""
     why = _pytest_signal(root)
+    if why is None:
+        for name in ("tox.ini", "noxfile.py"):
+            text = _read(root, name)
+            if text is not None and "pytest" in text:
+                why = f"{name} runs pytest"
+                break
     if why is not None:
+        package = _src_package(root)
+        if package is not None:
+            return TestCommand(SRC_PYTEST, f"{why}; src/{package} is a src layout")
         return TestCommand(PYTEST, why)
-    for name in ("tox.ini", "noxfile.py"):
-        text = _read(root, name)
-        if text is not None and "pytest" in text:
-            return TestCommand(PYTEST, f"{name} runs pytest")
     for name in ("GNUmakefile", "makefile", "Makefile"):
         text = _read(root, name)
         if text is not None and _MAKE_TEST.search(text):
@@ -108,6 +119,39 @@ def _pytest_signal(root: Path) -> str | None:
             where = "the top folder" if folder == "." else f"{folder}/"
             return f"test_*.py files in {where}"
     return None
+
+
+def _src_package(root: Path) -> str | None:
+    """The package of a src layout pytest would not find by itself, or None."""
+    if _sets_pythonpath(root):
+        return None
+    try:
+        packages = list_no_follow(root, "src", MAX_ENTRIES, folders=True) or []
+        top = set(list_no_follow(root, ".", MAX_ENTRIES, folders=True) or [])
+    except RepoFileError:
+        return None
+    for package in sorted(packages):
+        if package not in top and _read(root, f"src/{package}/__init__.py") is not None:
+            return package
+    return None
+
+
+def _sets_pythonpath(root: Path) -> bool:
+    """Does pytest's own configuration already put folders on sys.path (pytest >= 7)?"""
+    for name in ("pytest.ini", "setup.cfg", "tox.ini"):
+        text = _read(root, name)
+        if text is not None and re.search(r"^pythonpath\s*=", text, re.MULTILINE):
+            return True
+    text = _read(root, "pyproject.toml")
+    if text is None:
+        return False
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return False
+    table = tool.get("pytest") if isinstance(tool, dict) else None
+    options = table.get("ini_options") if isinstance(table, dict) else None
+    return isinstance(options, dict) and "pythonpath" in options
 
 
 def _has_pytest_table(text: str | None) -> bool:

@@ -4,10 +4,21 @@ githubkit is imported when the first client is made, not when this module is.
 Its automatic retries and HTTP cache are off: the control plane honours rate
 limits itself (stop early, resume on the next run) and keeps ETags in its own
 table, since a Lambda's memory does not outlive the invocation.
+
+Our own retries (`Retries`) are short and bounded, for what passes in seconds: a
+5xx, a dropped connection, a secondary rate limit whose `retry-after` is within
+`Retries.max_wait`. A longer wait is raised (GitHubRateLimitError) for the caller
+to defer: the webhook answers 202 and the poll resumes on its next run. A request
+that creates something (a comment) is retried only where GitHub surely did not
+act on it (a rate-limit refusal), never after a 5xx that may have created it;
+opening a pull request is retried, and one that already exists for the branch
+(created by the attempt whose answer was lost) is the one returned.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +32,32 @@ if TYPE_CHECKING:
     from githubkit import GitHub
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_TRANSIENT = frozenset({0, 500, 502, 503, 504})  # 0: no answer (connection, timeout)
+
+
+@dataclass(frozen=True)
+class Retries:
+    """How a call is tried again: `attempts` in all, waits doubling from `first_wait`."""
+
+    attempts: int = 3
+    first_wait: float = 0.5
+    max_wait: float = 5.0  # a retry-after longer than this is the caller's to handle
+
+    def wait(self, attempt: int, exc: GitHubError, created: bool) -> float | None:
+        """Seconds to wait before try `attempt + 1`, or None: raise `exc` now."""
+        if attempt >= self.attempts:
+            return None
+        if isinstance(exc, GitHubRateLimitError):  # refused: nothing was done
+            return exc.retry_after if exc.retry_after <= self.max_wait else None
+        if exc.status in _TRANSIENT and not created:
+            return min(self.first_wait * 2.0 ** (attempt - 1), self.max_wait)
+        return None
+
+
+DEFAULT_RETRIES = Retries()
+NO_RETRIES = Retries(attempts=1)
 Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
 
@@ -106,6 +143,8 @@ class GitHubApi:
         installation_id: int | None = None,
         auth: Any = None,
         timeout: float = 8.0,
+        retries: Retries = DEFAULT_RETRIES,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """`auth`, a githubkit auth strategy, is for a token that changes (runner.credentials)."""
         from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
@@ -131,10 +170,25 @@ class GitHubApi:
             timeout=timeout,
             user_agent="bzzz",
         )
+        self._retries, self._sleep = retries, sleep
 
-    def _call(self, what: str, call: Callable[[], T]) -> T:
-        with _translated(what):
-            return call()
+    def _call(self, what: str, call: Callable[[], T], *, creates: bool = False) -> T:
+        """`call`, its errors typed; retried as `Retries` says (`creates`: not after a 5xx)."""
+        attempt = 1
+        while True:
+            try:
+                with _translated(what):
+                    return call()
+            except GitHubNotFoundError:
+                raise
+            except GitHubError as exc:
+                wait = self._retries.wait(attempt, exc, creates)
+                if wait is None:
+                    raise
+                log.info("%s; trying again in %.1fs (%d/%d)", exc, wait, attempt + 1,
+                         self._retries.attempts)  # fmt: skip
+                self._sleep(wait)
+                attempt += 1
 
     # ----- people -----------------------------------------------------------
 
@@ -279,6 +333,7 @@ class GitHubApi:
         reply = self._call(
             f"commenting on {repo}#{number}",
             lambda: self._gh.rest.issues.create_comment(owner, name, number, body=marked(body)),
+            creates=True,  # a 5xx may have posted it: a second try could post it twice
         )
         return _comment(_json(reply))
 
@@ -377,14 +432,33 @@ class GitHubApi:
     ) -> PullRequest:
         """Open a draft pull request; its HTML URL and number."""
         owner, name = _split(repo)
-        reply = self._call(
-            f"opening a pull request from {head} in {repo}",
-            lambda: self._gh.rest.pulls.create(
-                owner, name, head=head, base=base, title=title, body=body, draft=True
-            ),
-        )
+        what = f"opening a pull request from {head} in {repo}"
+        try:
+            reply = self._call(
+                what,
+                lambda: self._gh.rest.pulls.create(
+                    owner, name, head=head, base=base, title=title, body=body, draft=True
+                ),
+            )
+        except GitHubError as exc:
+            # GitHub keeps one open pull request per branch: an earlier try whose answer
+            # was lost (a 5xx, a timeout) made it. That one is the pull request.
+            existing = self._open_pull(owner, name, head) if exc.status == 422 else None
+            if existing is None:
+                raise
+            return existing
         data = _json(reply)
         return PullRequest(str(data["html_url"]), int(data["number"]))
+
+    def _open_pull(self, owner: str, name: str, head: str) -> PullRequest | None:
+        reply = self._call(
+            f"pull requests from {head} in {owner}/{name}",
+            lambda: self._gh.rest.pulls.list(owner, name, head=f"{owner}:{head}", state="open"),
+        )
+        found = _json(reply)
+        if not found:
+            return None
+        return PullRequest(str(found[0]["html_url"]), int(found[0]["number"]))
 
 
 def _json(reply: Any) -> Any:

@@ -105,11 +105,17 @@ class CommentEvents:
         issue = ctx.payload.get("issue") or {}
         approved = (payload_digest(issue), f"github:{ctx.sender()}")
         if task is None or State(task.state) in TERMINAL:
-            _, created = self._lifecycle.create(
-                ctx.repo(), ctx.issue_number(), str(issue.get("title") or ""), approved=approved
-            )
+            # A redelivered `/bzzz retry` is as old as its comment: it cannot redo a task
+            # that ended after it (the retry it asked for is that task).
+            asked_at = ctx.happened_at("comment", "created_at")
+            again, created = self._lifecycle.create(
+                ctx.repo(), ctx.issue_number(), str(issue.get("title") or ""),
+                approved=approved, event_at=asked_at,
+            )  # fmt: skip
             if created:
                 return Outcome.done("task created again", key, created=True)
+            if State(again.state) in TERMINAL:
+                return Outcome.ignored(f"task already {again.state}, after this retry", key)
             return Outcome.done("task already active", key)
         approve(self._settings, self._db, key, *approved)
         if task.state == State.ESCALATED.value:

@@ -16,6 +16,7 @@ layer answers 503.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from bzzz.audit.wiring import control_plane_listeners
 from bzzz.config import Settings
 from bzzz.errors import ConfigError, InputError
 from bzzz.intake.comments import CommentEvents
-from bzzz.intake.deliveries import Claim, Deliveries
+from bzzz.intake.deliveries import HANDLER_SECONDS, Claim, Deliveries
 from bzzz.intake.installations import InstallationEvents
 from bzzz.intake.issues import IssueEvents
 from bzzz.intake.reviews import ReviewEvents
@@ -90,8 +91,8 @@ class Intake:
             )
         )
 
-    def handle(self, event: WebhookEvent) -> Outcome:
-        """Handle one verified delivery exactly once."""
+    def handle(self, event: WebhookEvent, handler_seconds: float = HANDLER_SECONDS) -> Outcome:
+        """Handle one verified delivery exactly once; `handler_seconds`: this call's deadline."""
         if event.name == "ping":
             return Outcome.done("pong")
         handler = self.router.find(event)
@@ -102,11 +103,16 @@ class Intake:
             # Anyone can install a public App: only the operator's accounts are served.
             log.warning("delivery %s from %s, not an allowed owner: ignored", event.id, owner)
             return Outcome.ignored(f"{owner} is not an account this Bzzz serves")
-        claim = self.deliveries.begin(event.id, event.key)
-        if claim is Claim.HANDLED:
+        begun = self.deliveries.begin(event.id, event.key, handler_seconds)
+        if begun.claim is Claim.HANDLED:
             return Outcome.done("replay of a delivery already handled: nothing changed")
-        if claim is Claim.IN_PROGRESS:
-            return Outcome(409, "this delivery is being handled right now; redeliver later")
+        if begun.claim is Claim.IN_PROGRESS:
+            wait = math.ceil(begun.retry_after)
+            return Outcome(
+                409,
+                f"this delivery is being handled right now; redeliver in {wait} s or later",
+                retry_after=wait,
+            )
         try:
             outcome = handler(Context(event, self._github_factory))
         except _SHAPE_ERRORS as exc:

@@ -18,7 +18,7 @@ from bzzz.intake.refusal import refuse_summons
 from bzzz.store.models import Task
 from bzzz.tasks.keys import task_key
 from bzzz.tasks.lifecycle import Actor, Lifecycle
-from bzzz.tasks.states import ACTIVE, State
+from bzzz.tasks.states import ACTIVE, TERMINAL, State
 from bzzz.webhooks import Context, Outcome, Router
 
 Announce = Callable[[Task], None]
@@ -77,11 +77,18 @@ class IssueEvents:
             refuse_summons(ctx.github(), repo, number, sender, self._settings.summon_label)
             return Outcome.ignored(f"{sender} has role {role!r}, not write: no task", key)
         approved = (payload_digest(issue), f"github:{sender}")
+        # The labelling moves the issue's updated_at: the event's time, the same in every
+        # redelivery of it, so one from before a finished task cannot redo that task.
+        labelled_at = ctx.happened_at("issue", "updated_at")
         task, created = self._lifecycle.create(
-            repo, number, str(issue.get("title") or ""), approved=approved
+            repo, number, str(issue.get("title") or ""), approved=approved, event_at=labelled_at
         )
         if created:
             return Outcome.done("task created", key, created=True)
+        if State(task.state) in TERMINAL:
+            return Outcome.ignored(
+                f"task already {task.state}, after this label: a new task needs a new label", key
+            )
         # Labelled again by a writer: the text they see now is approved.
         self._approve(key, *approved)
         if task.state == State.QUEUED.value:

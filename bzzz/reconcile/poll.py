@@ -145,6 +145,11 @@ class Reconciler:
     def _poll(self, summary: ReconcileSummary, now: float) -> None:
         repos = self._repos(summary)
         summary.repos = len(repos)
+        if not repos:
+            log.warning(
+                "no repository to poll: the registry is empty and BZZZ_REPOSITORIES unset "
+                "(with token auth, only BZZZ_REPOSITORIES names them)"
+            )
         cursor = load(self._settings, self._db)
         if cursor is not None and cursor.not_before > now:
             summary.rate_limited, summary.resume_repo = True, cursor.resume_repo

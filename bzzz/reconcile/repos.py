@@ -37,9 +37,12 @@ class PollOutcome:
 
 
 def known_repos(settings: Settings) -> list[str]:
-    """The registry's enabled repositories of the accounts this Bzzz serves."""
-    enabled = (repo.full_name for repo in Repo.scan(Repo.enabled == 1))
-    return [name for name in enabled if settings.serves(name)]
+    """The registry's enabled repositories and the configured ones (BZZZ_REPOSITORIES), of
+    the accounts this Bzzz serves; the registry's spelling (GitHub's own) wins."""
+    found = {repo.full_name.lower(): repo.full_name for repo in Repo.scan(Repo.enabled == 1)}
+    for name in settings.repositories:
+        found.setdefault(name, name)
+    return sorted(name for name in found.values() if settings.serves(name))
 
 
 class RepoPoll:

@@ -65,6 +65,9 @@ class Task(Model):
     attempt = NumberAttribute(default=1)
     version = NumberAttribute(default=0)
     created_at = NumberAttribute()
+    # When the event that made it happened, by GitHub's clock (the labelling, the
+    # `/bzzz retry`); None when the poll or a command made it. Guard.EVENT_NEWER.
+    summoned_at = NumberAttribute(null=True)
     updated_at = NumberAttribute()
     pr_url = UnicodeAttribute(null=True)
     branch = UnicodeAttribute(null=True)
@@ -126,6 +129,7 @@ class WebhookDelivery(Model):
     delivery_id = UnicodeAttribute(hash_key=True)
     event = UnicodeAttribute()
     received_at = NumberAttribute()
+    stale_at = NumberAttribute(null=True)  # the first handler's deadline: after it, nobody's
     status = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()

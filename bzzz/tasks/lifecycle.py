@@ -89,6 +89,7 @@ class Lifecycle:
         fields: Mapping[str, Value | None] | None = None,
         *,
         stale_before: float = 0.0,
+        event_at: float | None = None,
         quiet_before: float = 0.0,
     ) -> Task:
         """Apply rule `name` to task `key` as `actor` in one conditional write."""
@@ -98,8 +99,8 @@ class Lifecycle:
             raise TransitionError(key, name, None, None, f"made by {allowed}, not {actor.kind}")
         now = round(self._clock(), 3)
         call = Call(actor.name, now, self._settings.lease_seconds,
-                    self._settings.max_attempts, stale_before, quiet_before,
-                    self._settings.max_review_rounds)  # fmt: skip
+                    self._settings.max_attempts, stale_before, event_at,
+                    quiet_before, self._settings.max_review_rounds)  # fmt: skip
         try:
             reply = self._db.update_item(
                 TableName=self._settings.tasks_table,
@@ -124,12 +125,20 @@ class Lifecycle:
     # ----- the control plane ----------------------------------------------------
 
     def create(
-        self, repo: str, number: int, title: str = "", approved: tuple[str, str] | None = None
+        self,
+        repo: str,
+        number: int,
+        title: str = "",
+        approved: tuple[str, str] | None = None,
+        event_at: float | None = None,
     ) -> tuple[Task, bool]:
         """Queue a task for an issue unless one is active; return (task, created).
 
         `approved` is (digest, approver): the issue text a writer approved
         (bzzz.intake.approval); the runner briefs an agent on that text only.
+        `event_at`: when the event asking for it happened (GitHub's clock). A finished task
+        is replaced only by an event newer than the one that summoned it: a redelivered
+        `labeled` (GitHub offers redelivery after an outage) finds it and changes nothing.
         """
         now = round(self._clock(), 3)
         fields: dict[str, Value | None] = {
@@ -137,9 +146,11 @@ class Lifecycle:
         }  # fmt: skip
         if approved is not None:
             fields["approved_digest"], fields["approved_by"] = approved
+        if event_at is not None:
+            fields["summoned_at"] = event_at
         key = task_key(repo, number)
         try:
-            return self.apply("create", key, CONTROL_PLANE_ACTOR, fields), True
+            return self.apply("create", key, CONTROL_PLANE_ACTOR, fields, event_at=event_at), True
         except TransitionError as refused:
             existing = self.get(key)  # active (tasks are never deleted)
             if existing is None:

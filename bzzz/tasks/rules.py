@@ -57,6 +57,9 @@ class Guard(StrEnum):
     ATTEMPTS_LEFT = "attempts left"  # attempt < max_attempts
     ATTEMPTS_SPENT = "attempts spent"  # attempt >= max_attempts
     STALE = "stale"  # updated_at < now - stuck_seconds: its announcement may be lost
+    # created_at < the event's time: a finished task is replaced only by an event newer than
+    # it (a redelivered old `labeled` must not redo finished work). Only where the item exists.
+    EVENT_NEWER = "event newer"
     PR_OPEN = "open pull request"  # the task has a pull request, not merged or closed
     FEEDBACK_DUE = "feedback due"  # review feedback waits and has been quiet long enough
     ROUNDS_LEFT = "rounds left"  # round < max_rounds
@@ -103,8 +106,8 @@ _HELD = (Guard.LEASE_HELD,)
 RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
-        Rule("create", TERMINAL, State.QUEUED, _CONTROL_PLANE, (), Lease.END, Attempt.FIRST,
-             MessageType.TASK_AVAILABLE, from_absent=True),
+        Rule("create", TERMINAL, State.QUEUED, _CONTROL_PLANE, (Guard.EVENT_NEWER,), Lease.END,
+             Attempt.FIRST, MessageType.TASK_AVAILABLE, from_absent=True),
         Rule("claim", frozenset({State.QUEUED}), State.CLAIMED, _RUNNER, (), Lease.TAKE,
              Attempt.KEEP, MessageType.TASK_CLAIMED),
         Rule("take_over", LEASED, State.CLAIMED, _RUNNER,

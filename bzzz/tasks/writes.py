@@ -34,6 +34,7 @@ class Call:
     lease_seconds: int
     max_attempts: int
     stale_before: float = 0.0
+    event_at: float | None = None  # when the event that asks for it happened (Guard.EVENT_NEWER)
     quiet_before: float = 0.0  # feedback last added before this is due (bzzz.review)
     max_rounds: int = 0
 
@@ -44,6 +45,10 @@ _GUARDS: dict[Guard, str] = {
     Guard.ATTEMPTS_LEFT: "#attempt < :max_attempts",
     Guard.ATTEMPTS_SPENT: "#attempt >= :max_attempts",
     Guard.STALE: "#updated_at < :stale_before",
+    # Against the event that summoned the finished task (both times GitHub's, so no skew
+    # between clocks); a task made without an event time (the poll) is judged by its birth.
+    Guard.EVENT_NEWER: "(attribute_exists(#summoned_at) AND #summoned_at < :event_at) OR "
+    "(attribute_not_exists(#summoned_at) AND #created_at < :event_at)",
     Guard.PR_OPEN: "attribute_exists(#pr_url) AND attribute_not_exists(#pr_closed)",
     Guard.FEEDBACK_DUE: "#feedback_last_at < :quiet_before",
     # A task from before rounds has no `round`: it is in its first (round 0).
@@ -99,25 +104,29 @@ def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[s
     in_state = (
         f"#state = {sources[0]}" if len(sources) == 1 else f"#state IN ({', '.join(sources)})"
     )
-    if rule.from_absent:
-        in_state = f"attribute_not_exists(#key) OR {in_state}"
     conditions = [in_state]
-    conditions += [_GUARDS[guard] for guard in rule.guards]
+    # Without an event time (the poll, the CLI, tests) there is nothing to be older than.
+    guards = [g for g in rule.guards if g is not Guard.EVENT_NEWER or call.event_at is not None]
+    conditions += [_GUARDS[guard] for guard in guards]
     guard_values: dict[str, Value] = {
         ":actor": call.actor,
         ":now": call.now,
         ":max_attempts": call.max_attempts,
         ":stale_before": call.stale_before,
+        ":event_at": call.event_at or 0.0,
         ":quiet_before": call.quiet_before,
         ":max_rounds": call.max_rounds,
     }
     # DynamoDB refuses redundant parentheses: wrap only when there is something to join.
     condition = " AND ".join(f"({c})" for c in conditions) if len(conditions) > 1 else in_state
+    if rule.from_absent:  # the guards judge an existing item; an absent one is simply made
+        condition = f"attribute_not_exists(#key) OR ({condition})"
     for placeholder, value in guard_values.items():
         if placeholder in condition:
             values[placeholder] = _encode(value)
     tokens = ("key", "state", "lease_owner", "lease_expires_at", "attempt", "updated_at",
-              "pr_url", "pr_closed", "feedback_last_at", "round")  # fmt: skip
+              "created_at", "summoned_at", "pr_url", "pr_closed", "feedback_last_at",
+              "round")  # fmt: skip
     for token in tokens:
         if f"#{token}" in condition:
             name(token)
@@ -164,6 +173,10 @@ def explain(rule: Rule, call: Call, key: str, item: Mapping[str, Any]) -> Transi
         return refused(TransitionError, f"attempts left ({attempt} of {call.max_attempts})")
     if Guard.STALE in rule.guards:
         return refused(TransitionError, "changed or announced recently")
+    if Guard.EVENT_NEWER in rule.guards:
+        born = item.get("summoned_at") or item.get("created_at") or {"N": "0"}
+        if call.event_at is not None and float(born["N"]) >= call.event_at:
+            return refused(TransitionError, f"the event is older than this {state} task")
     if Guard.PR_OPEN in rule.guards and ("pr_url" not in item or "pr_closed" in item):
         return refused(TransitionError, "no open pull request")
     if Guard.FEEDBACK_DUE in rule.guards:

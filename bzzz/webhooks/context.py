@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bzzz.errors import InputError
@@ -61,6 +62,26 @@ class Context:
     def sender_is_bot(self) -> bool:
         sender = self.payload.get("sender")
         return isinstance(sender, dict) and sender.get("type") == "Bot"
+
+    def happened_at(self, section: str, name: str) -> float | None:
+        """A timestamp of the payload (`issue.updated_at`) as epoch seconds; None when absent.
+
+        GitHub writes ISO 8601 in UTC (`2026-12-03T11:00:00Z`); anything else is refused
+        with the field's name rather than guessed.
+        """
+        container = self.payload.get(section)
+        raw = container.get(name) if isinstance(container, dict) else None
+        if raw in (None, ""):
+            return None
+        try:
+            moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(
+                f"payload.{section}.{name}", f"not an ISO 8601 time: {raw!r}"
+            ) from None
+        if moment.tzinfo is None:
+            raise InputError(f"payload.{section}.{name}", f"has no time zone: {raw!r}")
+        return moment.timestamp()
 
     def _field(self, section: str, name: str) -> Any:
         container = self.payload.get(section)

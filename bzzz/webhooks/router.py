@@ -22,6 +22,8 @@ class Outcome:
     final: bool = True
     # True when this delivery created a task (the "tasks created" metric).
     created: bool = False
+    # Seconds before a redelivery can be handled (409: the first handler may still run).
+    retry_after: int | None = None
 
     @classmethod
     def done(cls, reason: str, task: str | None = None, *, created: bool = False) -> Outcome:

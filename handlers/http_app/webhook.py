@@ -61,6 +61,21 @@ def _task_of(payload: dict[str, Any]) -> str | None:
     return f"{name}#{number}" if isinstance(name, str) and isinstance(number, int) else None
 
 
+def _handler_seconds(request: Request) -> float:
+    """How long this invocation may still run: Lambda's context says (Mangum hands it over
+    as `aws.context`); under uvicorn, the template's function timeout."""
+    from bzzz.intake.deliveries import HANDLER_SECONDS
+
+    context = request.scope.get("aws.context")
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        try:
+            return max(float(remaining()) / 1000.0, 0.0)
+        except (TypeError, ValueError):
+            pass  # a context of another shape: fall back to the configured bound
+    return HANDLER_SECONDS
+
+
 async def github_webhook(request: Request) -> Response:
     from bzzz.webhooks import parse, verify
 
@@ -77,11 +92,12 @@ async def github_webhook(request: Request) -> Response:
     obs.bind(delivery=event.id, task=_task_of(event.payload), event=event.key)
     try:
         obs.count(obs.DELIVERIES)
-        outcome = await run_in_threadpool(services.intake.handle, event)
+        outcome = await run_in_threadpool(services.intake.handle, event, _handler_seconds(request))
         if outcome.created:
             obs.count(obs.TASKS_CREATED)
         words = {200: "handled", 202: "ignored", 409: "busy"}
         obs.logger().info("delivery %s: %s", outcome.status, outcome.reason)
+        retry = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
         return JSONResponse(
             {
                 "delivery": event.id,
@@ -91,6 +107,7 @@ async def github_webhook(request: Request) -> Response:
                 "task": outcome.task,
             },
             outcome.status,
+            headers=retry,
         )
     finally:
         obs.flush()

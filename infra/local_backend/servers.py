@@ -108,8 +108,12 @@ def start_server(
     ready: Callable[[str], bool] = _answers,
     tied: bool = False,
     timeout: float = START_TIMEOUT_SECONDS,
+    cwd: Path | None = None,
 ) -> ServerProcess:
-    """Start `command`, wait (bounded) until `ready(url)`; `tied`: dies with this process."""
+    """Start `command`, wait (bounded) until `ready(url)`; `tied`: dies with this process.
+
+    `cwd`: where a server that writes files beside itself runs (never the caller's folder,
+    often a checkout)."""
     directory = log_dir or Path(tempfile.gettempdir())
     directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / f"bzzz-{name}-{port}.log"
@@ -123,6 +127,7 @@ def start_server(
         stdin=subprocess.DEVNULL,
         start_new_session=True,
         env=None if env is None else dict(env),
+        cwd=cwd,
         # The hook only calls prctl and getppid between fork and exec.
         preexec_fn=die_with_parent() if tied else None,
     )
@@ -185,4 +190,7 @@ def start_dynamodb_local(log_dir: Path | None = None, *, tied: bool = False) -> 
         "-port",
         str(port),
     ]
-    return start_server("dynamodb-local", command, port, log_dir, tied=tied)
+    # It writes dynamodb-local-metadata.json into its working directory, even in memory.
+    folder = (log_dir or Path(tempfile.gettempdir())) / f"bzzz-dynamodb-local-{port}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return start_server("dynamodb-local", command, port, log_dir, tied=tied, cwd=folder)

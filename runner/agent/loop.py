@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runner.agent.baseline import Baseline
 from runner.agent.budgets import BudgetClock, Budgets, LoopDetector
 from runner.agent.history import History
 from runner.agent.prompts import looks_stuck, system_prompt, task_message
@@ -52,6 +53,13 @@ if TYPE_CHECKING:
     from runner.sandbox.container import CommandResult, Sandbox
 
 
+# The public reasons of an "error" outcome (they reach the issue and the pull request).
+ERROR_REASONS = {
+    "sandbox": "the sandbox stopped answering (a runner problem; details in the runner's log)",
+    "model": "the model refused a request (a runner problem; details in the runner's log)",
+}
+
+
 class Agent:
     def __init__(
         self,
@@ -65,8 +73,11 @@ class Agent:
         trajectory_path: Path | None = None,
         command_timeout: float | None = None,
         reply_reserve: int | None = None,
+        baseline: Baseline | None = None,
     ) -> None:
         self.model, self.task, self.budgets, self.test_command = model, task, budgets, test_command
+        # The tests that failed before any change (runner.agent.baseline); none: all must pass.
+        self.baseline = baseline or Baseline(test_command)
         self.toolbox = ToolBox(sandbox, command_timeout)
         self.record = AgentRecord(task, model.name, trajectory_path, on_step)
         self._reply_reserve = reply_reserve
@@ -81,7 +92,7 @@ class Agent:
         self.reply_reserve = self._reply_reserve or min(2048, self.window // 4)
         self.tools = tool_schemas() if self.use_tools else None
         self.extra = len(json.dumps(self.tools)) // 3 if self.tools else 0  # tools are prompt too
-        prompt = task_message(self.task, self.test_command)
+        prompt = task_message(self.task, self.test_command, self.baseline.known_failures)
         self.history = History(system_prompt(self.use_tools), prompt)
         self.record.messages = self.history.messages
         self.clock, self.loops = BudgetClock(self.budgets), LoopDetector(self.budgets.repeat_limit)
@@ -100,7 +111,9 @@ class Agent:
         except LimitsExceeded as exc:
             return record.end("budget", exc.reason, reason=exc.reason, limit=exc.kind)
         except (SandboxError, ModelResponseError) as exc:
-            return record.end("error", str(exc), reason=f"{type(exc).__name__}: {exc}")
+            # The issue hears what broke, never the engine's or the model server's words.
+            said = ERROR_REASONS["sandbox" if isinstance(exc, SandboxError) else "model"]
+            return record.end("error", said, reason=said, detail=f"{type(exc).__name__}: {exc}")
         finally:
             record.save()
 
@@ -164,9 +177,14 @@ class Agent:
         if not self.test_command:
             raise Submitted(summary)
         result = self._run(self.test_command)
-        test = self.record.test_run(self.test_command, result)
+        self.record.test_run(self.test_command, result)
         self.record.step(f"test: {self.test_command}", result.exit_code, result.output)
-        if test.passed:
+        gate = self.baseline.judge(result, self._run)
+        if gate.passed:
+            if gate.still_failing:  # green without the tests that failed before any change
+                self.record.test = gate.test
+                self.record.step(f"test: {gate.test.command}", gate.test.exit_code,
+                                 gate.test.output)  # fmt: skip
             raise Submitted(summary)
         self.red_finishes += 1
         if self.red_finishes > self.budgets.red_finishes:

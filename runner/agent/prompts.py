@@ -10,6 +10,8 @@ context (peer feedback, a human's reply).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bzzz.github.text import strip_hidden_html
 from bzzz.hmmm.triggers import looks_stuck as looks_stuck  # one definition, shared with HMMM
 from runner.agent.tools import REGISTRY
@@ -63,7 +65,9 @@ def system_prompt(tools: bool) -> str:
     return TOOLS_SYSTEM if tools else TEXT_SYSTEM
 
 
-def task_message(task: TaskBrief, test_command: str | None = None) -> str:
+def task_message(
+    task: TaskBrief, test_command: str | None = None, known_failures: Sequence[str] = ()
+) -> str:
     parts = [
         f"Issue {task.key}: {strip_hidden_html(task.title).strip()}",
         strip_hidden_html(task.body).strip() or "(no description)",
@@ -82,4 +86,11 @@ def task_message(task: TaskBrief, test_command: str | None = None) -> str:
             parts.append(f"Additional context:\n{text}")
     if test_command:
         parts.append(f"The repository's test command is: `{test_command}`")
+    if known_failures:  # runner.worker.baseline: the finish check leaves them out
+        listed = "\n".join(f"- {test}" for test in known_failures)
+        parts.append(
+            "These tests already fail here before any change; finishing accepts them still "
+            "failing as long as nothing else fails (fix them if the issue is about them):\n"
+            f"{listed}"
+        )
     return "\n\n".join(parts)

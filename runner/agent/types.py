@@ -73,6 +73,9 @@ class Outcome:
     tokens: int = 0
     limit: str | None = None  # kind == "budget": iterations|wall_clock|tokens|loop|red_finishes
     test: TestRun | None = None  # the last run of the test command by the agent, if any
+    # kind == "error": the exception's own words (engine or model output, host paths), for
+    # the runner's log and the trajectory only; `summary` and `reason` say it publicly.
+    detail: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.evaluation.instances import DEFAULT_TEST_COMMAND, Instance
-from runner.worker.verify import pytest_launcher, summary_outcomes
+from runner.pytest_summary import pytest_launcher, summary_outcomes
 
 if TYPE_CHECKING:
     from runner.sandbox.container import Sandbox

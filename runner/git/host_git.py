@@ -22,13 +22,18 @@ diffs run with --no-ext-diff --no-textconv besides.
 from __future__ import annotations
 
 import base64
+import logging
 import os
+import re
 import subprocess
 import tarfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bzzz.errors import BzzzError
+
+log = logging.getLogger(__name__)
 
 BOT_NAME = "bzzz[bot]"
 BOT_EMAIL = "bzzz[bot]@users.noreply.github.com"
@@ -61,6 +66,18 @@ class GitError(BzzzError):
     """A git command on the host failed; the message holds its output (never the token)."""
 
 
+# What git says when the remote, not the request, failed: a 5xx or 429 from GitHub's smart
+# HTTP, or a connection that broke. Tried again (NETWORK_WAITS); anything else is final.
+_TRANSIENT = re.compile(
+    r"The requested URL returned error: (?:5\d\d|429)|RPC failed; HTTP (?:5\d\d|429)|"
+    r"Connection reset|early EOF|Operation timed out|Failed to connect|unexpected disconnect"
+)
+NETWORK_WAITS = (0.5, 1.0, 2.0)  # before the 2nd, 3rd and 4th try of a network command
+# Remote commands that may run again: none changes the remote unless it completes (a push
+# is one ref update, leased on the tip it saw), and a failed clone leaves no directory.
+_RETRIED = frozenset({"clone", "fetch", "ls-remote", "push"})
+
+
 class HostGit:
     """Runs git for one repository: its git directory, its work tree, its one remote URL."""
 
@@ -71,6 +88,7 @@ class HostGit:
         self.work_tree = work_tree
         self.empty = empty  # an empty directory: hooks path and HOME
         self._secret = secret  # the token's current value, hidden from every error
+        self._sleep: Callable[[float], None] = time.sleep
 
     def env(
         self, *, url: str | None = None, token: str | None = None, in_repo: bool = True
@@ -110,20 +128,27 @@ class HostGit:
         in_repo: bool = True,
         timeout: float = 300,
     ) -> str:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd or self.git_dir,
-            env=self.env(url=url, token=token, in_repo=in_repo),
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-        if done.returncode != 0:
+        waits = list(NETWORK_WAITS) if url and args and args[0] in _RETRIED else []
+        while True:
+            done = subprocess.run(
+                ["git", *args],
+                cwd=cwd or self.git_dir,
+                env=self.env(url=url, token=token, in_repo=in_repo),
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            )
+            if done.returncode == 0:
+                return done.stdout
             output = self.hide(done.stderr or done.stdout)
-            raise GitError(f"git {args[0]} failed ({done.returncode}): {output}")
-        return done.stdout
+            if not waits or not _TRANSIENT.search(output):
+                raise GitError(f"git {args[0]} failed ({done.returncode}): {output}")
+            wait = waits.pop(0)
+            log.info("git %s: the remote failed (%s); trying again in %.1fs", args[0],
+                     output.strip().splitlines()[-1][:200], wait)  # fmt: skip
+            self._sleep(wait)
 
     def stream(self, args: Sequence[str], limit: int) -> tuple[str, bool]:
         """At most `limit` bytes of a command's output, read in chunks; (text, truncated).

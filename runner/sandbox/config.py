@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 RUNNER_LABEL = "bzzz.runner"
 TASK_LABEL = "bzzz.task"
+# Which deployment's task table judges the sandbox (runner.sandbox.reaper.reap_abandoned).
+DEPLOYMENT_LABEL = "bzzz.deployment"
 # A path inside the container (its tmpfs), not on the host.
 SCRATCH = "/tmp"  # noqa: S108
 KEEPER_USER = "65534:65534"  # nobody
@@ -32,3 +34,4 @@ class SandboxConfig:
     read_only: bool = True
     user: str | None = None  # None: runner.sandbox.owner's unprivileged user
     mounts: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # besides the runner's and the task's

@@ -133,7 +133,11 @@ class Sandbox:
                 mem_limit=cfg.memory,
                 memswap_limit=cfg.memory,  # no swap: the memory limit is the real limit
                 nano_cpus=int(cfg.cpus * 1e9),
-                labels={RUNNER_LABEL: self.runner_id, TASK_LABEL: self.task_key},
+                labels={
+                    **dict(cfg.labels),
+                    RUNNER_LABEL: self.runner_id,
+                    TASK_LABEL: self.task_key,
+                },
             )
             self.container.start()
         except docker.errors.ImageNotFound as exc:

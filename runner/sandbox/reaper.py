@@ -1,13 +1,29 @@
-"""Removing a runner's containers from an earlier life, and wrapping engine errors."""
+"""Removing sandboxes nobody works in any more, and wrapping engine errors.
+
+    reap_orphans(client, runner_id)        this runner id's containers, at its start
+    reap_abandoned(client, deployment, holder)
+                                           any runner's, once its task's lease is not its own
+
+A runner killed outright leaves its sandboxes running, and the default runner id
+(`runner-<host>-<pid>`) changes on every start, so reaping by id alone never finds
+them. Every task sandbox is therefore also labelled with its deployment (a digest
+of the task table it was claimed from), and every runner of that deployment
+judges them by the lease: a sandbox whose runner no longer holds its task's lease
+(expired, taken over by another runner, the task finished or cancelled) belongs
+to nobody and is removed. A live runner's sandboxes are safe (it holds their
+leases); sandboxes of another deployment or of tests sharing the engine are
+never touched.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from runner.errors import EngineUnavailableError, SandboxError
-from runner.sandbox.config import RUNNER_LABEL
+from runner.sandbox.config import DEPLOYMENT_LABEL, RUNNER_LABEL, TASK_LABEL
 from runner.sandbox.output import CommandResult
 
 if TYPE_CHECKING:
@@ -27,6 +43,33 @@ def reap_orphans(client: docker.DockerClient, runner_id: str) -> list[str]:
     except Exception as exc:
         raise wrap(exc, SandboxError, "cannot reap orphaned sandboxes") from exc
     return [str(c.name) for c in orphans]
+
+
+def reap_abandoned(
+    client: docker.DockerClient, deployment: str, holder: Callable[[str], str | None]
+) -> list[str]:
+    """Remove `deployment`'s sandboxes whose runner is not `holder(task)`; their names.
+
+    `holder(task_key)`: the runner holding that task's lease now, None when nobody does.
+    """
+    import docker
+
+    try:
+        labelled = client.containers.list(
+            all=True, filters={"label": f"{DEPLOYMENT_LABEL}={deployment}"}
+        )
+        removed: list[str] = []
+        for container in labelled:
+            labels = container.labels or {}
+            task, runner = labels.get(TASK_LABEL), labels.get(RUNNER_LABEL)
+            if not task or holder(task) == runner:
+                continue
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True, v=True)
+            removed.append(str(container.name))
+    except Exception as exc:
+        raise wrap(exc, SandboxError, "cannot reap abandoned sandboxes") from exc
+    return removed
 
 
 _REFUSED = re.compile(r"OCI runtime|exec failed: unable to start container process")

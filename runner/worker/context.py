@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,3 +35,21 @@ class WorkerContext:
     audit: AuditLog | None = None  # the runner's signed audit log (its own key)
     # Set when Ollama or the engine stops answering: no claims until both answer again.
     unhealthy: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def deployment(self) -> str:
+        """The sandboxes' deployment label: which task table (at which endpoint) judges them."""
+        where = self.settings.endpoint_url("dynamodb") or self.settings.region
+        text = f"{self.settings.tasks_table}|{where}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def lease_holder(self, key: str) -> str | None:
+        """The runner holding task `key`'s lease right now; None when nobody does."""
+        from bzzz.tasks.states import LEASED, State
+
+        task = self.lifecycle.get(key)
+        if task is None or State(task.state) not in LEASED:
+            return None
+        if float(task.lease_expires_at) < time.time() or not task.lease_owner:
+            return None
+        return str(task.lease_owner)

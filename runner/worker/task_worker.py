@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bzzz.audit import digest
 from bzzz.errors import ApprovalError, TransitionError
+from runner.agent.baseline import Baseline, measure
 from runner.agent.model import Model
 from runner.agent.types import Outcome, TaskBrief
 from runner.errors import (
@@ -32,6 +33,7 @@ from runner.errors import (
 from runner.git.tree import WorkspaceTooLargeError
 from runner.git.workspace import Workspace, repository_info, workspace_name
 from runner.prepare.errors import PrepareError
+from runner.sandbox.config import DEPLOYMENT_LABEL
 from runner.sandbox.container import Sandbox, SandboxConfig
 from runner.worker.brief import discuss_plan, repo_config, task_brief
 from runner.worker.context import WorkerContext
@@ -65,6 +67,9 @@ MODEL_DID_NOT_ANSWER = "runner problem: the model (Ollama) did not answer; the t
 ENGINE_DID_NOT_ANSWER = (
     "runner problem: the container engine did not answer; the task is queued again"
 )
+# A bug or an unforeseen fault: the exception's text may hold host paths, tokens in URLs or
+# engine output, so the issue hears only this; the log and the trajectory keep the error.
+UNEXPECTED_ERROR = "runner problem: an unexpected error stopped the task (see the runner's log)"
 
 
 class TaskWorker:
@@ -78,6 +83,9 @@ class TaskWorker:
         self.sandbox_did_not_start = False  # released for it: the runner leaves it to others
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
+        self.baseline = Baseline(None)  # measured in the sandbox before the agent starts
+        # Every sandbox of the task: judged by its lease if this runner dies (reap_abandoned).
+        self._labels = ((DEPLOYMENT_LABEL, context.deployment),)
         self.trajectory = Trajectory(context.runner.state_dir, self.key, int(task.attempt))
         self.progress = ProgressReporter(
             context.publisher, self.agent_id, self.key,
@@ -185,7 +193,9 @@ class TaskWorker:
                     keeper.stop()
                     return finisher.fail(str(exc), push=False)
                 finished = outcome.kind == "finished"
-                verification = self._verify(workspace, prepared) if finished else None
+                # The command the finish passed: less the known failures the change left.
+                tested = outcome.test.command if outcome.test else prepared.test_command
+                verification = self._verify(workspace, prepared, tested) if finished else None
                 keeper.stop()  # the last transition ends the lease; no heartbeat may race it
                 if self.stopped:
                     return self.abandon()
@@ -230,7 +240,7 @@ class TaskWorker:
                 return self.abandon()
             log.exception("%s: the task failed", self.key)
             self.trajectory.record("error", error=repr(exc))
-            reason = f"runner error: {exc}"
+            reason = UNEXPECTED_ERROR
             return finisher.fail(reason) if finisher else fail_before_work(self.ending(), reason)
         finally:
             self.progress.finish(self.trajectory.path.name)
@@ -240,7 +250,9 @@ class TaskWorker:
 
     def _sandbox_on(self, directory: Path, config: RepoConfig) -> Sandbox:
         """A sandbox over `directory` with the repository's image and limits; stop() removes it."""
-        box = SandboxConfig(image=config.image or self.ctx.runner.sandbox_image)
+        box = SandboxConfig(
+            image=config.image or self.ctx.runner.sandbox_image, labels=self._labels
+        )
         if config.command_timeout:
             box = replace(box, command_timeout=config.command_timeout)
         sandbox = Sandbox(
@@ -252,7 +264,9 @@ class TaskWorker:
             self._sandbox = sandbox
         return sandbox
 
-    def _verify(self, workspace: Workspace, config: RepoConfig) -> Verification:
+    def _verify(
+        self, workspace: Workspace, config: RepoConfig, test_command: str | None
+    ) -> Verification:
         """Does the change's regression test fail on the base and pass on it?"""
         self.progress.stage("verifying")
         scratch = self.ctx.runner.state_dir / "verify" / workspace.path.name
@@ -260,7 +274,7 @@ class TaskWorker:
             workspace, scratch, lambda directory: self._sandbox_on(directory, config), config.setup
         )
         try:
-            verification = verifier.verify(config.test_command)
+            verification = verifier.verify(test_command)
         except TaskStopped:
             raise
         except Exception as exc:  # the fix stays; only its proof is missing
@@ -280,13 +294,20 @@ class TaskWorker:
         with sandbox:
             self.ctx.lifecycle.start(self.key, self.agent_id)
             self.progress.stage("sandbox up")
+            self.baseline = measure(sandbox.run, config.test_command)
+            self.trajectory.record("baseline", baseline=self.baseline.to_json())
+            if self.stopped:
+                raise TaskStopped(self.stopped)
             agent = Agent(
                 self._model(config), sandbox, brief, config.budgets,
                 on_step=self._on_step, test_command=config.test_command,
                 trajectory_path=self.trajectory.path.with_suffix(".agent.json"),
+                baseline=self.baseline,
             )  # fmt: skip
             outcome = agent.run()
             self.trajectory.record("outcome", outcome=outcome)
+            if outcome.detail:  # the error's own words: the operator's, not the issue's
+                log.warning("%s: the agent stopped on an error: %s", self.key, outcome.detail)
             if self.stopped:
                 raise TaskStopped(self.stopped)
             # A finished outcome's tests already ran green at the agent's finish (Outcome.test):
@@ -311,7 +332,8 @@ class TaskWorker:
             image = prepare(
                 self.ctx.docker, base, workspace.path, config,
                 settings=self.ctx.runner.prepare, runner_id=self.agent_id, task_key=self.key,
-                scratch=self.ctx.runner.state_dir / "prepare", box=SandboxConfig(image=base),
+                scratch=self.ctx.runner.state_dir / "prepare",
+                box=SandboxConfig(image=base, labels=self._labels),
                 record=self.trajectory.record, on_sandbox=self._hold,
             ).tag  # fmt: skip
         except PrepareError as exc:

@@ -30,7 +30,6 @@ that look like it, and they are shown as evidence, never trusted as verdict.
 from __future__ import annotations
 
 import logging
-import re
 import shlex
 import shutil
 import tarfile
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from bzzz.status.render import VERIFIED_NOTE
 from runner.agent.types import TEST_OUTPUT_KEPT, TestRun
+from runner.pytest_summary import pytest_launcher, summary_outcomes
 
 if TYPE_CHECKING:
     from runner.git.workspace import Workspace
@@ -49,10 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# `pytest`, `py.test`, `python -m pytest`, `python3 -m pytest` (with options after).
-_PYTEST = re.compile(r"^\s*((?:python3?(?:\.\d+)?\s+-m\s+pytest)|pytest|py\.test)(?=\s|$)")
-_SUMMARY = re.compile(r"^=+ short test summary info =+$", re.MULTILINE)
-_RESULT = re.compile(r"^(PASSED|FAILED|ERROR|XPASS)\s+(\S[^\n]*?)(?:\s+-\s+[^\n]*)?$", re.M)
 MAX_TEST_FILES = 20
 MAX_IDS_SHOWN = 10
 FAILED_ON_BASE = (1, 2)  # tests failed; interrupted (a collection error: what the fix adds)
@@ -92,21 +88,6 @@ def is_test_support(path: str) -> bool:
         or parts[-1] == "conftest.py"
         or bool({"tests", "test"} & set(parts[:-1]))
     )
-
-
-def pytest_launcher(test_command: str) -> str | None:
-    """How the repository starts pytest (`python -m pytest`, `pytest`), or None if it does not."""
-    found = _PYTEST.match(test_command)
-    return found.group(1) if found else None
-
-
-def summary_outcomes(output: str) -> dict[str, str]:
-    """Test id -> PASSED / FAILED / ERROR / XPASS, from the last short test summary."""
-    headers = list(_SUMMARY.finditer(output))
-    if not headers:
-        return {}
-    summary = output[headers[-1].end() :]
-    return {name.strip(): outcome for outcome, name in _RESULT.findall(summary)}
 
 
 @dataclass

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,53 @@ def test_an_engine_that_cannot_start_a_container_stops_the_runner_at_start(
     # The probe sandbox is gone (the failing service shares the good one's storage).
     label = f"bzzz.runner={runner_env['BZZZ_RUNNER_ID']}"
     assert docker_client.containers.list(all=True, filters={"label": label}) == []
+
+
+@pytest.mark.github_seed(SEED)
+def test_a_runner_killed_mid_task_loses_nothing_and_its_sandbox_is_reaped_by_the_next(
+    github, ollama_emulator, runner_env, start_runner, create_task, aws_settings, docker_client
+):
+    """SIGKILL: no release, no deregistration, the sandbox left running under an id that
+    no runner will have again. The lease expires, the control plane requeues the task, and
+    the runner that takes attempt 2 removes the dead one's sandbox and finishes the task."""
+    import uuid
+
+    from bzzz.bus import Bus
+    from bzzz.tasks.lifecycle import Lifecycle
+    from runner.sandbox.config import TASK_LABEL
+
+    ollama_emulator.set_scenario(scenario([
+        run_command("sleep 300"),  # where the first runner is when it dies
+        write_file("calc.py", FIXED_CALC),
+        finish("range(1, n) is now range(1, n + 1)."),
+    ]))  # fmt: skip
+    dead_id = runner_env["BZZZ_RUNNER_ID"]
+    short = {**runner_env, "BZZZ_LEASE_SECONDS": "6"}
+    first = _runner(short, start_new_session=True)
+    lifecycle = Lifecycle(aws_settings, publisher=Bus(aws_settings))
+    ours = {"label": [f"{TASK_LABEL}={KEY}", f"bzzz.runner={dead_id}"]}
+    try:
+        create_task()
+        wait_until(lambda: len(ollama_emulator.requests("/api/chat")) >= 2, "the agent at work")
+        [left] = wait_until(
+            lambda: docker_client.containers.list(filters=ours), "the first runner's sandbox"
+        )
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(30)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    assert docker_client.containers.get(left.id).status == "running"  # nobody removed it
+
+    # The control plane's sweep: the lease expired, attempt 2 is queued and announced.
+    wait_until(lambda: lifecycle.get(KEY).lease_expires_at < time.time(), "the lease to expire")
+    lifecycle.expire(KEY, 1, "lease expired")
+    second = start_runner({**runner_env, "BZZZ_RUNNER_ID": f"runner-{uuid.uuid4().hex[:12]}"})
+    done = wait_until(
+        lambda: (t := lifecycle.get(KEY)).state in ("completed", "failed") and t, "the task to end"
+    )
+    second.stop()
+    assert (done.state, int(done.attempt)) == ("completed", 2), done.reason
+    assert docker_client.containers.list(all=True, filters=ours) == []
+    pulls = github.client("alice").rest.pulls.list("acme", "calc", state="all").json()
+    assert len(pulls) == 1 and pulls[0]["head"]["ref"] == done.branch

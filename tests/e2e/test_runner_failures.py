@@ -266,3 +266,50 @@ def test_a_sandbox_that_cannot_start_releases_the_task_and_says_only_runner_prob
     assert "runner problem: the sandbox could not start" in status[0]
     for internal in (MISSING_IMAGE, "not on the engine", "500", "Server Error", "docker"):
         assert internal not in status[0], status[0]
+
+
+@pytest.mark.github_seed(SEED)
+def test_an_unexpected_error_fails_the_task_without_its_text_on_the_issue(
+    github, ollama_emulator, start_runner, create_task, control_plane, monkeypatch, caplog
+):
+    from bzzz.messages import Envelope, MessageType
+    from bzzz.secrets import SecretStore
+    from bzzz.status.sync import build_status_sync
+    from bzzz.tasks.lifecycle import Lifecycle
+    from bzzz.tasks.writes import snapshot
+    from runner.worker.task_worker import UNEXPECTED_ERROR, TaskWorker
+
+    # A bug of ours stands in for every fault nobody foresaw; its text is what an exception
+    # of a library typically carries: a host path and a URL with a token in it.
+    leak = "/srv/bzzz/state/workspaces/acme-calc-1 https://x-access-token:ghs_s3cret@github.com"
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(leak)
+
+    monkeypatch.setattr(TaskWorker, "_work", broken)
+    caplog.set_level(logging.INFO)
+    ollama_emulator.set_scenario(scenario([write_file("calc.py", FIXED_CALC)]))
+    runner = start_runner()
+    create_task()
+    lifecycle = Lifecycle(control_plane.settings)
+    task = wait_for_end(lifecycle, KEY, "the task to end")
+    runner.stop()
+    assert (task.state, task.reason) == ("failed", UNEXPECTED_ERROR)
+    assert runner.process.results[KEY] == "failed"
+    # The runner's log keeps the error for its operator.
+    assert any(
+        leak in r.getMessage()
+        or (r.exc_text and leak in r.exc_text)
+        or (r.exc_info and leak in str(r.exc_info[1]))
+        for r in caplog.records
+    )
+
+    secrets = SecretStore(control_plane.settings, {"GITHUB_TOKEN": github.tokens["alice"]})
+    sync = build_status_sync(control_plane.settings, secrets)
+    sync.handle(Envelope(MessageType.TASK_FAILED, "control-plane", KEY, snapshot(task)))
+    comments = github.client("alice").rest.issues.list_comments("acme", "calc", 1).json()
+    status = [c["body"] for c in comments if "<!-- bzzz:status -->" in c["body"]]
+    assert len(status) == 1, comments
+    assert UNEXPECTED_ERROR in status[0]
+    for internal in ("/srv/bzzz", "ghs_s3cret", "RuntimeError", "Traceback"):
+        assert internal not in status[0], status[0]

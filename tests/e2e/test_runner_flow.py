@@ -236,3 +236,60 @@ def test_a_green_suite_that_ships_a_non_fix_is_labelled_unverified(
     )  # fmt: skip
     completed = next(e for e in seen if str(e.type) == "task.completed")
     assert completed.data["reason"] == done.reason
+
+
+PREEXISTING_FAILURE = """import importlib.metadata
+
+
+def test_the_package_is_installed() -> None:
+    # Fails in any sandbox that did not `pip install` the repository: not the issue's bug.
+    importlib.metadata.version("calc")
+"""
+
+
+def _seed_with_a_test_failing_before_any_change() -> dict:
+    seed = calc_seed("test: python -m pytest -q -p no:cacheprovider\nbranch_prefix: bzzz/\n")
+    seed["repos"][0]["files"]["test_metadata.py"] = PREEXISTING_FAILURE
+    return seed
+
+
+@pytest.mark.github_seed(_seed_with_a_test_failing_before_any_change())
+def test_a_test_failing_before_any_change_does_not_block_the_fix(
+    github, ollama_emulator, runner_env, start_runner, create_task, aws_settings
+):
+    """The runner runs the suite once before the agent starts. At finish, the test that
+    failed before any change and still fails is left out of the check (and of the
+    verification); the issue's own failing test, which also failed before, must pass."""
+    from bzzz.tasks.lifecycle import Lifecycle
+
+    ollama_emulator.set_scenario(scenario([
+        write_file("calc.py", FIXED_CALC),
+        finish("sum_to now includes n."),
+    ]))  # fmt: skip
+    runner = start_runner()
+    create_task()
+    lifecycle = Lifecycle(aws_settings)
+    done = wait_until(
+        lambda: (t := lifecycle.get(f"{REPO}#1")) and t.state in ("completed", "failed") and t,
+        "the task to end",
+    )
+    runner.stop()
+    assert done.state == "completed", done.reason
+    known = "test_metadata.py::test_the_package_is_installed"
+    # Verified: the whole suite less the known failure fails on the base and passes on it.
+    assert (done.reason or "").startswith("verified"), done.reason
+    assert "test_calc.py::test_sum_to_three" in done.reason
+
+    folder = Path(runner_env["BZZZ_STATE_DIR"], "trajectories")
+    events = [json.loads(line) for line in next(folder.glob("*.jsonl")).read_text().splitlines()]
+    [baseline] = [e["baseline"] for e in events if e["event"] == "baseline"]
+    assert baseline["known_failures"] == ["test_calc.py::test_sum_to_three", known]
+    [verification] = [e for e in events if e["event"] == "verification"]
+    narrowed = f"python -m pytest -q -p no:cacheprovider --deselect {known}"
+    assert verification["verification"]["branch"]["command"].startswith(narrowed)
+    chats = [r for r in ollama_emulator.requests() if r["path"] == "/api/chat"]
+    task_message = next(m["content"] for m in chats[-1]["body"]["messages"] if m["role"] == "user")
+    assert "These tests already fail here before any change" in task_message
+    assert f"- {known}" in task_message
+    [pull] = github.client("alice").rest.pulls.list("acme", "calc", state="open").json()
+    assert pull["title"] == "sum_to(n) leaves out n (#1)"

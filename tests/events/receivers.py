@@ -91,9 +91,23 @@ class FlakyProxy:
     failures: int = 1
     failed: int = 0
     url: str = ""
+    status: int = 502  # what a failing answer is: a 5xx, or 403/429 with `headers`
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. {"retry-after": "1"}
+    lose_answer: bool = False  # forward the request, then answer `status` (a lost reply)
 
     def app(self) -> Starlette:
         client = httpx.AsyncClient(base_url=self.upstream, timeout=20)
+
+        async def relay(request: Request) -> httpx.Response:
+            dropped = ("host", "content-length")
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+            return await client.request(
+                request.method,
+                request.url.path,
+                params=request.query_params,
+                headers=headers,
+                content=await request.body(),
+            )
 
         async def forward(request: Request) -> Response:
             path = request.url.path
@@ -103,16 +117,14 @@ class FlakyProxy:
                 and self.path_contains in path
             ):
                 self.failed += 1
-                return JSONResponse({"message": "Server Error"}, 502)
-            dropped = ("host", "content-length")
-            headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
-            reply = await client.request(
-                request.method,
-                path,
-                params=request.query_params,
-                headers=headers,
-                content=await request.body(),
-            )
+                if self.lose_answer:  # GitHub did it; the answer never arrived
+                    await relay(request)
+                message = "Server Error" if self.status >= 500 else (
+                    "You have exceeded a secondary rate limit. Please wait a few minutes "
+                    "before you try again."
+                )  # fmt: skip
+                return JSONResponse({"message": message}, self.status, headers=self.headers)
+            reply = await relay(request)
             passed = {
                 k: v
                 for k, v in reply.headers.items()

@@ -79,3 +79,93 @@ def test_spent_rate_limit_is_a_typed_error_with_retry_after(api, github):
     with pytest.raises(GitHubRateLimitError) as caught:
         api.issue(REPO, 1)
     assert caught.value.retry_after > 0
+
+
+# ----- retries: a 5xx, a secondary rate limit, a lost answer ----------------------------
+
+
+@pytest.fixture
+def flaky(github):
+    """A FlakyProxy in front of the stand-in, served over HTTP; `flaky(...)` configures it."""
+    from tests.events.receivers import FlakyProxy, serve
+
+    served = []
+
+    def make(**options):
+        proxy = FlakyProxy(github.base_url, **options)
+        served.append(serve(proxy))
+        waits: list[float] = []
+        api = GitHubApi(proxy.url, token=github.tokens["alice"], sleep=waits.append)
+        return proxy, api, waits
+
+    yield make
+    for one in served:
+        one.stop()
+
+
+def test_a_5xx_on_a_read_is_tried_again_with_backoff(flaky):
+    proxy, api, waits = flaky(method="GET", path_contains="/permission", failures=2)
+    assert api.role(REPO, "bob") == "write"
+    assert (proxy.failed, waits) == (2, [0.5, 1.0])
+
+
+def test_a_5xx_that_does_not_pass_is_raised_after_the_last_attempt(flaky):
+    proxy, api, waits = flaky(method="GET", path_contains="/permission", failures=5)
+    with pytest.raises(GitHubError) as raised:
+        api.role(REPO, "bob")
+    assert raised.value.status == 502 and proxy.failed == 3 and len(waits) == 2
+
+
+def test_a_comment_is_not_posted_again_after_a_5xx_that_may_have_posted_it(flaky, github):
+    proxy, api, waits = flaky(method="POST", path_contains="/comments", lose_answer=True)
+    before = len(GitHubApi(github.base_url, token=github.tokens["alice"]).comments(REPO, 1))
+    with pytest.raises(GitHubError):
+        api.comment(REPO, 1, "status: queued")
+    assert (proxy.failed, waits) == (1, [])
+    after = GitHubApi(github.base_url, token=github.tokens["alice"]).comments(REPO, 1)
+    assert len(after) == before + 1  # GitHub did post it: exactly once
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_secondary_rate_limit_with_a_short_retry_after_is_waited_for(flaky, github, status):
+    proxy, api, waits = flaky(
+        method="POST", path_contains="/comments", status=status, headers={"retry-after": "2"}
+    )
+    api.comment(REPO, 1, "status: queued")  # refused first, so safe to send again
+    assert (proxy.failed, waits) == (1, [2.0])
+    bodies = [c.body for c in GitHubApi(github.base_url, token=github.tokens["alice"])
+              .comments(REPO, 1)]  # fmt: skip
+    assert sum("status: queued" in b for b in bodies) == 1
+
+
+def test_a_long_retry_after_is_the_callers_to_handle(flaky):
+    proxy, api, waits = flaky(
+        method="GET", path_contains="/permission", status=429, headers={"retry-after": "60"}
+    )
+    with pytest.raises(GitHubRateLimitError) as raised:
+        api.role(REPO, "bob")
+    assert raised.value.retry_after == 60 and waits == [] and proxy.failed == 1
+
+
+def _push_branch(github, branch: str, where) -> None:
+    from tests.fixtures.git_repos import git
+
+    url = github.git_url(REPO, github.tokens["alice"])
+    git(where, "clone", "-q", url, "work")
+    work = where / "work"
+    git(work, "checkout", "-q", "-b", branch)
+    (work / "NOTES.md").write_text("a change\n")
+    git(work, "add", "NOTES.md")
+    git(work, "commit", "-q", "-m", "a change")
+    git(work, "push", "-q", "origin", branch)
+
+
+def test_a_pull_request_whose_answer_was_lost_is_found_not_opened_twice(flaky, github, tmp_path):
+    proxy, api, waits = flaky(method="POST", path_contains="/pulls", lose_answer=True)
+    _push_branch(github, "bzzz/1-fix", tmp_path)
+
+    pull = api.open_draft_pull(REPO, "bzzz/1-fix", "main", "Fix", "Refs #1")
+
+    assert proxy.failed == 1 and waits == [0.5]  # tried again, answered 422, found it
+    listed = github.client("alice").rest.pulls.list("acme", "calc", state="open").json()
+    assert [(p["number"], p["head"]["ref"]) for p in listed] == [(pull.number, "bzzz/1-fix")]

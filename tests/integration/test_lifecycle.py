@@ -110,6 +110,58 @@ def test_create_is_idempotent_while_active_and_renews_after_terminal(lifecycle):
     assert created_renewed and renewed.state == State.QUEUED
 
 
+@pytest.mark.parametrize("ended", ["completed", "failed", "cancelled"])
+def test_an_event_no_newer_than_a_finished_tasks_summons_does_not_create_it_again(
+    lifecycle, clock, numbers, ended
+):
+    """A redelivered `labeled` (GitHub's redelivery after an outage) must not redo the work."""
+    number = next(numbers)
+    labelled_at = clock.now - 1  # GitHub's clock, just before the delivery arrived
+    task, _ = lifecycle.create("octo/repo", number, "t", event_at=labelled_at)
+    if ended == "cancelled":
+        lifecycle.cancel(task.key, "label removed")
+    else:
+        lifecycle.claim(task.key, "agent-a")
+        lifecycle.start(task.key, "agent-a")
+        if ended == "completed":
+            lifecycle.complete(task.key, "agent-a", "http://github.test/o/r/pull/1", "b")
+        else:
+            lifecycle.fail(task.key, "agent-a", "boom", "b")
+    before = lifecycle.get(task.key)
+    clock.now += 600
+
+    again, created = lifecycle.create("octo/repo", number, "t", event_at=labelled_at)
+
+    assert not created and again.state == ended
+    after = lifecycle.get(task.key)
+    assert (after.version, after.pr_url, after.reason, after.branch) == (
+        before.version, before.pr_url, before.reason, before.branch
+    )  # fmt: skip
+    # The issue labelled again later is a new, explicit request: one second is enough.
+    renewed, created = lifecycle.create("octo/repo", number, "t", event_at=labelled_at + 1)
+    assert created and renewed.state == State.QUEUED and renewed.pr_url is None
+    assert renewed.summoned_at == labelled_at + 1
+
+
+def test_a_task_made_without_an_event_time_is_judged_by_its_creation(lifecycle, clock, numbers):
+    number = next(numbers)
+    task, _ = lifecycle.create("octo/repo", number, "t")  # the poll: no event time
+    lifecycle.cancel(task.key, "label removed")
+    old, created = lifecycle.create("octo/repo", number, "t", event_at=task.created_at - 5)
+    assert not created and old.state == "cancelled"
+    clock.now += 10
+    new, created = lifecycle.create("octo/repo", number, "t", event_at=clock.now - 1)
+    assert created and new.state == State.QUEUED
+
+
+def test_an_event_time_changes_nothing_for_an_absent_or_active_task(lifecycle, clock, numbers):
+    number = next(numbers)
+    first, created = lifecycle.create("octo/repo", number, "t", event_at=clock.now - 3600)
+    assert created and first.state == State.QUEUED  # absent: made, however old the event
+    again, created = lifecycle.create("octo/repo", number, "t", event_at=clock.now + 3600)
+    assert not created and again.version == first.version  # active: never replaced
+
+
 # ----- the rule table, stated literally ------------------------------------------------
 #
 # Every legal move: (rule, from, situation) -> (state after, lease owner after).

@@ -199,10 +199,17 @@ def test_repos_come_from_hive_and_a_hive_outage_does_not_fail_the_run(
     assert summary["hive_unavailable"] and summary["repos"] == 1 and summary["unchanged"] == 1
 
 
-def test_a_github_5xx_skips_the_repo_and_the_next_run_retries_it(aws_environ, github, monkeypatch):
+def test_a_github_5xx_that_outlasts_the_retries_skips_the_repo_and_the_next_run_retries_it(
+    aws_environ, github, monkeypatch
+):
+    from bzzz.github.client import DEFAULT_RETRIES
     from tests.events.receivers import FlakyProxy
 
-    proxy = FlakyProxy(upstream=github.base_url, method="GET", path_contains="/issues")
+    # Every try of this run fails (a single 5xx is retried within the run: test_github_client).
+    proxy = FlakyProxy(
+        upstream=github.base_url, method="GET", path_contains="/issues",
+        failures=DEFAULT_RETRIES.attempts,
+    )  # fmt: skip
     served = serve(proxy)
     try:
         _configure(monkeypatch, github, GITHUB_API_URL=proxy.url)
@@ -215,3 +222,28 @@ def test_a_github_5xx_skips_the_repo_and_the_next_run_retries_it(aws_environ, gi
         assert retried["errors"] == 0 and retried["created"] == 1
     finally:
         served.stop()
+
+
+def test_with_token_auth_the_configured_repositories_are_polled(aws_environ, github, monkeypatch):
+    """Token mode: no installation event ever fills the registry, so an issue labelled while
+    the control plane was down is found only through BZZZ_REPOSITORIES."""
+    settings = _configure(monkeypatch, github, BZZZ_REPOSITORIES=f" {REPO} , ")
+    assert settings.repositories == frozenset({REPO})
+    assert list(Repo.scan()) == []  # nothing registered
+    github.act("alice", REPO, 1, "label", label="bzzz-task")
+
+    summary = _run()
+
+    assert (summary["repos"], summary["polled"], summary["created"]) == (1, 1, 1)
+    assert _task(f"{REPO}#1").state == "queued"
+    # Polled once more: the ETag the first run kept makes it free.
+    assert _run()["unchanged"] == 1
+
+
+def test_without_repositories_configured_the_token_mode_poll_has_nothing(
+    aws_environ, github, monkeypatch
+):
+    _configure(monkeypatch, github)
+    github.act("alice", REPO, 1, "label", label="bzzz-task")
+    summary = _run()
+    assert (summary["repos"], summary["created"]) == (0, 0)

@@ -192,3 +192,53 @@ def test_the_kept_diff_is_read_in_chunks_and_cut_at_its_cap(github, tmp_path):
     trajectory.keep_diff(workspace)
     kept = [e for e in trajectory.events() if e["event"] == "final_diff"]
     assert kept[0]["truncated"] is True and len(kept[0]["diff"]) <= 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/info/refs", 502),
+        ("POST", "/git-upload-pack", 503),
+        ("POST", "/git-receive-pack", 429),
+    ],
+    ids=["clone-refs-502", "clone-pack-503", "push-429"],
+)
+def test_a_failing_remote_is_tried_again_for_clone_and_push(
+    github, control_plane, tmp_path, monkeypatch, method, path, status
+):
+    from runner.git import host_git
+    from tests.events.receivers import FlakyProxy, serve
+
+    monkeypatch.setattr(host_git, "NETWORK_WAITS", (0.1, 0.1, 0.1))
+    credentials = _holding_the_lease(control_plane, "runner-a")
+    token = credentials.token_for(KEY)
+    proxy = FlakyProxy(github.base_url, method, path, failures=1, status=status)
+    served = serve(proxy)
+    try:
+        workspace = Workspace(tmp_path, "calc", token)
+        workspace.clone(f"{proxy.url}/acme/calc.git", "main")
+        (workspace.path / "calc.py").write_text("def sum_to(n):\n    return n * (n + 1) // 2\n")
+        assert publish_branch(workspace, "bzzz/1-fix", "Fix sum_to (#1)")
+    finally:
+        served.stop()
+    assert proxy.failed == 1
+    heads = subprocess.run(
+        ["git", "ls-remote", "--heads", github.git_url("acme/calc")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "refs/heads/bzzz/1-fix" in heads
+
+
+def test_a_remote_that_refuses_for_good_is_not_tried_again(github, control_plane, tmp_path):
+    from tests.events.receivers import FlakyProxy, serve
+
+    credentials = _holding_the_lease(control_plane, "runner-a")
+    proxy = FlakyProxy(github.base_url, "GET", "/info/refs", failures=5, status=403)
+    served = serve(proxy)
+    try:
+        workspace = Workspace(tmp_path, "calc", credentials.token_for(KEY))
+        with pytest.raises(GitError, match="403"):
+            workspace.clone(f"{proxy.url}/acme/calc.git", "main")
+    finally:
+        served.stop()
+    assert proxy.failed == 1

@@ -9,6 +9,7 @@ table in tests/security/test_sandbox_attacks.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,6 +162,38 @@ def test_orphans_from_an_earlier_life_are_reaped(docker_client, sandbox_image: s
         assert reap_orphans(docker_client, earlier_life) == []
     finally:
         reap_orphans(docker_client, neighbour)
+
+
+def test_abandoned_sandboxes_are_judged_by_their_lease_within_their_deployment_only(
+    docker_client, sandbox_image: str, tmp_path: Path
+):
+    from runner.sandbox.config import DEPLOYMENT_LABEL
+    from runner.sandbox.reaper import reap_abandoned
+
+    mine, other = f"deploy-{os.getpid()}", f"elsewhere-{os.getpid()}"
+    started: list[str] = []
+
+    def start(deployment: str, runner_id: str, key: str) -> str:
+        config = SandboxConfig(image=sandbox_image, labels=((DEPLOYMENT_LABEL, deployment),))
+        box = Sandbox(docker_client, tmp_path, runner_id=runner_id, task_key=key, config=config)
+        started.append(box.start().id)
+        return started[-1]
+
+    held = start(mine, "alive", "o/r#1")  # its runner holds the lease
+    taken_over = start(mine, "dead", "o/r#2")  # another runner took the task over
+    finished = start(mine, "dead", "o/r#3")  # nobody holds it: done, cancelled, expired
+    foreign = start(other, "dead", "o/r#3")  # another deployment's: never judged here
+    leases = {"o/r#1": "alive", "o/r#2": "alive"}
+    try:
+        removed = reap_abandoned(docker_client, mine, leases.get)
+        present = {c.id for c in docker_client.containers.list(all=True)}
+        assert len(removed) == 2 and not {taken_over, finished} & present
+        assert {held, foreign} <= present
+        assert reap_abandoned(docker_client, mine, leases.get) == []
+    finally:
+        for container_id in started:
+            with contextlib.suppress(Exception):
+                docker_client.containers.get(container_id).remove(force=True)
 
 
 def test_a_missing_image_is_a_typed_error(docker_client, tmp_path: Path):

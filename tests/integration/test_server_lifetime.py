@@ -88,3 +88,31 @@ def _pgid(pid: int) -> int | None:
         return os.getpgid(pid)
     except ProcessLookupError:
         return None
+
+
+def test_dynamodb_local_writes_its_metadata_beside_its_log_not_into_the_callers_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import boto3
+
+    from infra.local_backend.servers import start_dynamodb_local
+
+    caller = tmp_path / "checkout"
+    caller.mkdir()
+    monkeypatch.chdir(caller)
+    server = start_dynamodb_local(tmp_path / "logs")
+    try:
+        client = boto3.client(
+            "dynamodb", endpoint_url=server.url, region_name="us-east-1",
+            aws_access_key_id="test", aws_secret_access_key="test",
+        )  # fmt: skip
+        client.create_table(
+            TableName="tasks", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        )  # fmt: skip
+        assert client.list_tables()["TableNames"] == ["tasks"]
+    finally:
+        server.stop()
+    assert list(caller.iterdir()) == []
+    assert list((tmp_path / "logs").glob("bzzz-dynamodb-local-*/dynamodb-local-metadata.json"))

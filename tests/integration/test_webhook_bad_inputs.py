@@ -187,10 +187,13 @@ def test_rate_limit_spent_during_the_permission_check_defers(http_function: Http
     assert (again["statusCode"], reply_json(again)["reason"]) == (200, "task created")
 
 
-def test_github_5xx_during_the_permission_check_defers(
+def test_github_5xx_during_the_permission_check_is_retried_then_defers(
     http_function: HttpFunction, monkeypatch: pytest.MonkeyPatch
 ):
-    proxy = FlakyProxy(http_function.github.base_url, "GET", "/permission", failures=1)
+    from bzzz.github.client import DEFAULT_RETRIES
+
+    attempts = DEFAULT_RETRIES.attempts  # every one fails: the delivery is deferred
+    proxy = FlakyProxy(http_function.github.base_url, "GET", "/permission", failures=attempts)
     served = serve(proxy)
     try:
         monkeypatch.setenv("GITHUB_API_URL", proxy.url)
@@ -203,8 +206,26 @@ def test_github_5xx_during_the_permission_check_defers(
 
     assert reply["statusCode"] == 202
     assert "GitHub answered 502" in reply_json(reply)["reason"]
-    assert proxy.failed == 1
+    assert proxy.failed == attempts
     assert Lifecycle(http_function.settings).get("acme/calc#1") is None
+
+
+def test_a_single_github_5xx_during_the_permission_check_is_retried(
+    http_function: HttpFunction, monkeypatch: pytest.MonkeyPatch
+):
+    proxy = FlakyProxy(http_function.github.base_url, "GET", "/permission", failures=1)
+    served = serve(proxy)
+    try:
+        monkeypatch.setenv("GITHUB_API_URL", proxy.url)
+        from bzzz.config import get_settings
+
+        get_settings.cache_clear()
+        reply = http_function(webhook_event(labeled_payload(), delivery="d-5xx-once"))
+    finally:
+        served.stop()
+
+    assert (reply["statusCode"], reply_json(reply)["reason"]) == (200, "task created")
+    assert proxy.failed == 1
 
 
 def test_our_own_table_failing_answers_503_and_keeps_the_delivery_redeliverable(

@@ -147,15 +147,22 @@ def test_the_iteration_budget_stops_between_steps(tmp_path: Path):
     assert (outcome.kind, outcome.limit, outcome.iterations) == ("budget", "iterations", 3)
 
 
-def test_a_failing_model_or_sandbox_ends_the_task_as_an_error(tmp_path: Path):
+def test_a_failing_model_or_sandbox_ends_the_task_as_an_error_told_in_public_words(
+    tmp_path: Path,
+):
+    from runner.agent.loop import ERROR_REASONS
+
     refused = ScriptedModel([ModelResponseError("Ollama refused the request (400): bad")])
     outcome = agent(refused, FakeSandbox(), tmp_path).run()
-    assert outcome.kind == "error" and outcome.reason == (
-        "ModelResponseError: Ollama refused the request (400): bad"
-    )
+    assert (outcome.kind, outcome.reason, outcome.summary) == (
+        "error", ERROR_REASONS["model"], ERROR_REASONS["model"]
+    )  # fmt: skip
+    assert outcome.detail == "ModelResponseError: Ollama refused the request (400): bad"
     model = ScriptedModel([calls(call("run_command", command="ls"))])
-    outcome = agent(model, FakeSandbox({"ls": SandboxDied("container gone")}), tmp_path).run()
-    assert (outcome.kind, outcome.reason) == ("error", "SandboxDied: container gone")
+    gone = SandboxDied("404 Client Error for http+docker://localhost/v1.41/containers/e41c/exec")
+    outcome = agent(model, FakeSandbox({"ls": gone}), tmp_path).run()
+    assert (outcome.kind, outcome.reason) == ("error", ERROR_REASONS["sandbox"])
+    assert "http+docker" not in outcome.summary and "http+docker" in (outcome.detail or "")
 
 
 def test_the_text_protocol_runs_one_block_and_finishes_on_the_marker(tmp_path: Path):

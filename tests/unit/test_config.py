@@ -86,3 +86,15 @@ def test_the_owner_allow_list_is_read_and_an_empty_one_serves_everyone():
     assert settings.serves("ACME/calc") and settings.serves("bzzz-dev")
     assert not settings.serves("evilcorp/x") and not settings.serves("acme-evil/calc")
     assert load_settings(BASE).serves("evilcorp/x")
+
+
+@pytest.mark.parametrize("entry", ["acme", "acme/calc/x", "-acme/calc", "acme/..", "a b/c"])
+def test_a_malformed_configured_repository_is_named(entry):
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**BASE, "BZZZ_REPOSITORIES": f"acme/calc,{entry}"})
+    assert "BZZZ_REPOSITORIES" in str(raised.value) and repr(entry) in str(raised.value)
+
+
+def test_configured_repositories_keep_their_spelling():
+    settings = load_settings({**BASE, "BZZZ_REPOSITORIES": " Acme/Calc, acme/other ,"})
+    assert settings.repositories == frozenset({"Acme/Calc", "acme/other"})

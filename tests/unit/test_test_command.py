@@ -153,3 +153,58 @@ def test_a_folder_named_like_a_signal_file_is_no_signal(tmp_path):
     (tmp_path / "pytest.ini").mkdir()
     (tmp_path / "conftest.py").mkdir()
     assert detect_test_command(tmp_path) is None
+
+
+# ----- src layouts -----------------------------------------------------------------
+
+
+def test_a_src_layout_puts_src_on_the_path(tmp_path):
+    write(tmp_path, "pyproject.toml", "[project]\nname = 'calc'\n")
+    write(tmp_path, "src/calc/__init__.py", "")
+    write(tmp_path, "tests/test_calc.py", "")
+    found = detect_test_command(tmp_path)
+    assert found is not None
+    assert found.command == "PYTHONPATH=src python -m pytest -q"
+    assert found.because == "test_*.py files in tests/; src/calc is a src layout"
+
+
+def test_a_src_layout_found_through_tox_gets_the_path_too(tmp_path):
+    write(tmp_path, "tox.ini", "[testenv]\ncommands = pytest {posargs}\n")
+    write(tmp_path, "src/calc/__init__.py", "")
+    assert command(tmp_path) == "PYTHONPATH=src python -m pytest -q"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pyproject.toml", "[tool.pytest.ini_options]\npythonpath = ['src']\n"),
+        ("pytest.ini", "[pytest]\npythonpath = src\n"),
+        ("setup.cfg", "[tool:pytest]\npythonpath = src\n"),
+    ],
+)
+def test_pytest_settings_that_set_pythonpath_are_left_alone(tmp_path, name, text):
+    write(tmp_path, name, text)
+    write(tmp_path, "src/calc/__init__.py", "")
+    write(tmp_path, "tests/test_calc.py", "")
+    assert command(tmp_path) == PYTEST
+
+
+def test_not_a_src_layout_when_the_package_is_at_the_top_or_src_has_no_package(tmp_path):
+    write(tmp_path, "pytest.ini", "[pytest]\n")
+    write(tmp_path, "src/assets/logo.txt", "")  # a folder that is not a package
+    write(tmp_path, "src/x.py", "")
+    assert command(tmp_path) == PYTEST
+    write(tmp_path, "calc/__init__.py", "")
+    write(tmp_path, "src/calc/__init__.py", "")  # the top one is what is imported
+    assert command(tmp_path) == PYTEST
+
+
+def test_a_linked_src_package_is_not_followed(tmp_path):
+    outside = tmp_path / "host" / "calc"
+    outside.mkdir(parents=True)
+    (outside / "__init__.py").write_text("")
+    repo = tmp_path / "repo"
+    write(repo, "pytest.ini", "[pytest]\n")
+    (repo / "src").mkdir()
+    (repo / "src" / "calc").symlink_to(outside)
+    assert command(repo) == PYTEST

@@ -8,12 +8,11 @@ import pytest
 from bzzz.status.render import UNVERIFIED_HEADLINE, StatusView, render
 from runner.agent.types import TestRun
 from runner.git.publish import pull_body, pull_title
+from runner.pytest_summary import pytest_launcher, summary_outcomes
 from runner.worker.verify import (
     Verification,
     is_test_file,
     is_test_support,
-    pytest_launcher,
-    summary_outcomes,
     unverified,
 )
 
@@ -54,6 +53,10 @@ def test_test_files_and_what_is_laid_over_the_base(path, test, support):
         ("npm test", None),
         ("pytestish", None),
         ("make test && pytest", None),
+        ("PYTHONPATH=src python -m pytest -q", "PYTHONPATH=src python -m pytest"),
+        ("A=1 B=x/y pytest", "A=1 B=x/y pytest"),
+        ("PYTHONPATH=$(pwd) pytest", None),  # a substitution: not a plain assignment
+        ("cd src; pytest", None),
     ],
 )
 def test_how_the_repository_starts_pytest(command, launcher):
