@@ -112,6 +112,8 @@ def _line(entry: Entry) -> str:
     if entry.type == HUMAN_INPUT:
         kind = "human"
     extra = []
+    if entry.data.get("attempt"):  # a requeued task plans again: say whose plan this is
+        extra.append(f"attempt {entry.data['attempt']}")
     if entry.data.get("round"):
         extra.append(f"round {entry.data['round']}")
     if entry.data.get("verdict"):

@@ -111,12 +111,18 @@ def start_participant(
 
 
 def review_plan(
-    participant: Participant, model: Model, brief: TaskBrief, *, max_rounds: int = 2
+    participant: Participant,
+    model: Model,
+    brief: TaskBrief,
+    *,
+    max_rounds: int = 2,
+    attempt: int = 1,
 ) -> Discussion:
     """Plan, publish `hmmm.plan`, gather feedback (bounded wait, bounded rounds)."""
     discussion = discuss(
-        participant, brief.key, issue_text(brief), make_planner(model, brief), max_rounds=max_rounds
-    )
+        participant, brief.key, issue_text(brief), make_planner(model, brief),
+        max_rounds=max_rounds, attempt=attempt,
+    )  # fmt: skip
     log.info(
         "%s: plan reviewed in %d round(s), %d feedback message(s)",
         brief.key, discussion.rounds, len(discussion.feedback),

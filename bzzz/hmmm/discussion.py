@@ -23,6 +23,7 @@ def discuss(
     make_plan: Callable[[Discussion], str],
     *,
     max_rounds: int = 2,
+    attempt: int = 1,
 ) -> Discussion:
     discussion = Discussion(task)
     for round_number in range(1, max(1, max_rounds) + 1):
@@ -30,7 +31,9 @@ def discuss(
         if not plan:
             break
         discussion.plan, discussion.rounds = plan, round_number
-        got = participant.ask_for_review(task, plan, issue=issue, round=round_number)
+        got = participant.ask_for_review(
+            task, plan, issue=issue, round=round_number, attempt=attempt
+        )
         discussion.peers = max(discussion.peers, len(got))
         discussion.feedback.extend(got)
         if not got or not any(item.concerns for item in got):

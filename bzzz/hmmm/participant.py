@@ -101,13 +101,17 @@ class Participant:
     # ----- the author's side ------------------------------------------------------
 
     def ask_for_review(
-        self, task: str, plan: str, *, issue: str = "", round: int = 1
+        self, task: str, plan: str, *, issue: str = "", round: int = 1, attempt: int = 1
     ) -> list[Feedback]:
-        """Publish `hmmm.plan` and collect the live peers' feedback (no peers: no wait)."""
+        """Publish `hmmm.plan` and collect the live peers' feedback (no peers: no wait).
+
+        `attempt`: the task's attempt the plan is for; a requeued task plans again, and the
+        thread must say which attempt each plan belongs to."""
         # Peers whose task slots are all taken are not asked: their model is busy
         # with their own work, and the author would only wait for them.
         peers = {a.agent_id for a in agents.live_peers(self.agent_id) if a.spare > 0}
-        data: dict[str, Any] = {"round": round, "text": plan[:20000], "reviewers": sorted(peers)}
+        data: dict[str, Any] = {"round": round, "text": plan[:20000], "reviewers": sorted(peers),
+                                "attempt": attempt}  # fmt: skip
         if issue:
             data["issue"] = issue[:8000]
         envelope = Envelope(MessageType.HMMM_PLAN, self.agent_id, task, data)

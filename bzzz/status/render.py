@@ -55,6 +55,7 @@ class StatusView:
     pr_url: str | None = None
     branch: str | None = None
     reason: str | None = None
+    lease_seconds: int | None = None  # how soon a silent agent's task is queued again
     round: int = 0  # the review round (bzzz.review); 0: the first attempt, from the issue
     max_rounds: int = 0
 
@@ -76,6 +77,9 @@ def _progress_line(progress: dict[str, Any]) -> str | None:
         parts.append(f"last command {_code(str(progress['command']))}")
     if progress.get("exit_code") is not None:
         parts.append(f"exit code {progress['exit_code']}")
+    sent = str(progress.get("sent_at") or "")
+    if parts and len(sent) >= 19:  # ISO 8601: when the agent last said so
+        parts.append(f"as of {sent[11:19]} UTC")
     return " · ".join(parts) or None
 
 
@@ -101,8 +105,17 @@ def render(view: StatusView, progress: dict[str, Any] | None = None) -> str:
     headline = _HEADLINES.get(view.state, view.state)
     if completed and not (view.reason or "").startswith(VERIFIED_NOTE):
         headline = UNVERIFIED_HEADLINE
+    # A runner that dies cannot say so: the lease is what ends its claim, and the reader
+    # should know how long "working on it" can outlive a dead agent.
+    silent = ""
+    if view.state in ("claimed", "running") and view.lease_seconds:
+        minutes = max(1, round(view.lease_seconds / 60))
+        silent = (
+            f"If the agent stops reporting, its claim lapses within about {minutes} "
+            "minute(s) and the task is queued for another agent.\n\n"
+        )
     return (
-        f"{MARKER}\n### Bzzz: {headline}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"{MARKER}\n### Bzzz: {headline}\n\n| | |\n|---|---|\n{table}\n\n{silent}"
         f"<sub>This comment is kept up to date by Bzzz · task `{view.key}` · "
         f"version {view.version}</sub>"
     )

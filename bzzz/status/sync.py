@@ -129,6 +129,7 @@ class StatusSync:
             pr_url=task.pr_url,
             branch=task.branch,
             reason=task.reason,
+            lease_seconds=self._settings.lease_seconds,
             round=int(task.round or 0),
             max_rounds=self._settings.max_review_rounds,
         )

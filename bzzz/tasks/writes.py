@@ -70,6 +70,9 @@ def _changes(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> tupl
         sets["state"] = rule.target.value
     if rule.lease is Lease.TAKE:
         sets["lease_owner"] = call.actor
+        # Why the last holder stopped ("lease expired", "runner shutting down") is not this
+        # holder's story: the status comment would still show it, even under a final ✅.
+        removes.add("reason")
     if rule.lease in (Lease.TAKE, Lease.RENEW):
         sets["lease_expires_at"] = call.now + call.lease_seconds
     elif rule.lease is Lease.END:

@@ -72,7 +72,9 @@ def task_brief(
     )  # fmt: skip
 
 
-def discuss_plan(participant: Participant | None, model: Model, brief: TaskBrief) -> TaskBrief:
+def discuss_plan(
+    participant: Participant | None, model: Model, brief: TaskBrief, attempt: int = 1
+) -> TaskBrief:
     """The brief with the plan and the peers' feedback (HMMM); unchanged when HMMM is off.
 
     The review is advice: when it fails for any reason but Ollama being away, the
@@ -83,7 +85,7 @@ def discuss_plan(participant: Participant | None, model: Model, brief: TaskBrief
     from runner.hmmm import review_plan, with_discussion
 
     try:
-        discussion = review_plan(participant, model, brief)
+        discussion = review_plan(participant, model, brief, attempt=attempt)
     except ModelUnavailableError:
         raise
     except Exception as exc:

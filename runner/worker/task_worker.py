@@ -160,7 +160,9 @@ class TaskWorker:
                     self.note("review.round", {"round": review.number, "pr": review.pr_url,
                                                "answers": list(review.feedback)})  # fmt: skip
                 self.progress.stage("planning")
-                brief = discuss_plan(self.ctx.participant, self.ctx.model, brief)
+                brief = discuss_plan(
+                    self.ctx.participant, self.ctx.model, brief, int(self.task.attempt)
+                )
                 self.trajectory.record("task", brief=brief, runner=self.agent_id)
                 clone_url, base = repository_info(self.ctx.settings.github_api_url, token)
                 self.progress.stage("cloning")

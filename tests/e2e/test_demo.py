@@ -44,7 +44,7 @@ def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(tmp_
     assert "demo-runner    pr.replied" in out and "demo-runner    review.round" in out
     assert "__pycache__" not in out  # test debris is not committed
     assert "✅ Done" in out  # the status comment, kept by status sync
-    assert "Discussion (HMMM)" in out and "plan (round 1)" in out  # the plan, in the comment
+    assert "Discussion (HMMM)" in out and "plan (attempt 1, round 1)" in out  # the plan
     # The audit stream holds the control plane's and the runner's entries, and verifies.
     assert "control-plane  task.create" in out
     assert "demo-runner    command.run" in out and "demo-runner    pr.opened" in out

@@ -472,3 +472,17 @@ def test_exactly_one_winner_per_task_under_contention(dynamodb_settings, recorde
         assert task.state == State.CLAIMED and task.lease_owner == winners[key][0]
     assert sum(wins.values()) == tasks
     assert len(wins) > 1  # the race really was a race
+
+
+def test_a_new_holder_does_not_inherit_the_last_ones_reason(
+    lifecycle, clock, dynamodb_settings, numbers
+):
+    """After a requeue, the final ✅ must not still say "lease expired"."""
+    key = drive_to(lifecycle, clock, dynamodb_settings, State.CLAIMED, LATER, next(numbers))
+    requeued = lifecycle.expire(key, 1, "lease expired")
+    assert requeued.reason == "lease expired"  # while queued, it is the news
+    claimed = lifecycle.claim(key, "agent-b")
+    assert claimed.reason is None and claimed.attempt == 2
+    lifecycle.start(key, "agent-b")
+    done = lifecycle.complete(key, "agent-b", "http://github.test/o/r/pull/3")
+    assert (done.state, done.reason) == (State.COMPLETED, None)
