@@ -89,6 +89,10 @@ class Settings:
     # on one task go to humans at once.
     help_timeout_seconds: float = 600.0
     max_help_rounds: int = 3
+    # Review rounds (bzzz.review): at most this many per pull request, each fired once
+    # the writers' feedback on it has been quiet this long (one round per burst).
+    max_review_rounds: int = 3
+    review_quiet_seconds: float = 30.0
     # Secrets Manager secret (JSON object) holding the secrets of bzzz.secrets,
     # for deployments; locally the secrets come from the environment.
     secrets_id: str | None = None
@@ -212,6 +216,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,
         help_timeout_seconds=positive_number(env, "BZZZ_HELP_TIMEOUT_SECONDS", 600.0),
         max_help_rounds=_positive_int(env, "BZZZ_MAX_HELP_ROUNDS", 3),
+        max_review_rounds=_positive_int(env, "BZZZ_MAX_REVIEW_ROUNDS", 3),
+        review_quiet_seconds=positive_number(env, "BZZZ_REVIEW_QUIET_SECONDS", 30.0),
         audit_public_key=_ed25519_key(env, "BZZZ_AUDIT_PUBLIC_KEY"),
     )
 

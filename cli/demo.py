@@ -104,6 +104,8 @@ def _demo(args: argparse.Namespace) -> int:
             _say(f"\n== alice labels {stack.world.repo}#{stack.world.issue} `bzzz-task`")
             stack.label()
             state_reached = _timeline(stack)
+            if state_reached == "completed" and stack.world.source is None and stack.scripted:
+                state_reached = _review_round(stack)
             _say("")
             show_test_command(stack, _say)
             opened = show_result(stack, _say)
@@ -122,8 +124,26 @@ def _demo(args: argparse.Namespace) -> int:
             _say("all stopped")
 
 
-def _timeline(stack: DemoStack) -> str:
-    """Print each change of the task (state, owner, attempt) until it ends."""
+def _review_round(stack: DemoStack) -> str:
+    """Alice asks for a change on the pull request; one review round answers it."""
+    import httpx
+
+    from cli.demo_stack import REVIEW_COMMENT
+
+    base, repo = stack.github.base_url, stack.world.repo
+    (pull,) = httpx.get(f"{base}/repos/{repo}/pulls", timeout=10).json()
+    _say(f"\n== alice reviews pull request #{pull['number']}: calc.py line 7: {REVIEW_COMMENT}")
+    stack.review(int(pull["number"]))
+    state = _timeline(stack, review_round=1)
+    replies = httpx.get(f"{base}/repos/{repo}/issues/{pull['number']}/comments", timeout=10)
+    for body in (c["body"] for c in replies.json() if "bzzz:review-round" in c["body"]):
+        lines = [line for line in body.splitlines()[1:] if line.strip()]
+        _say("  reply on the pull request: " + " ".join(lines[:2]))
+    return state
+
+
+def _timeline(stack: DemoStack, review_round: int = 0) -> str:
+    """Print each change of the task (state, owner, attempt) until it ends (in that round)."""
     from bzzz.tasks.lifecycle import Lifecycle
     from bzzz.tasks.states import TERMINAL, State
     from cli.demo_report import key as task_key
@@ -134,7 +154,7 @@ def _timeline(stack: DemoStack) -> str:
     last: tuple[object, ...] | None = None
     while time.monotonic() - started < _waits(stack):
         task = lifecycle.get(key)
-        if task is not None:
+        if task is not None and int(task.round or 0) >= review_round:
             now = (task.state, task.lease_owner, task.attempt)
             if now != last:
                 owner = f" by {task.lease_owner}" if task.lease_owner else ""

@@ -34,7 +34,11 @@ RUNNER_SETUP_SETTINGS = (
 CONTROL_PLANE_SECRETS = frozenset(
     {"GITHUB_TOKEN", "BZZZ_WEBHOOK_SECRET", "BZZZ_API_KEY", "BZZZ_AUDIT_SIGNING_KEY"}
 )
-DEFAULT_MODEL = "qwen2.5-coder:7b"  # the model the scripted stand-in plays
+DEFAULT_MODEL = "qwen2.5-coder:7b"
+# What alice asks on the demo's pull request (cli/demo_scenario.yaml answers it).
+REVIEW_COMMENT = (
+    "Please say in a comment why the loop runs to n + 1."  # the model the scripted stand-in plays
+)
 
 
 def ollama_models(host: str) -> list[str] | None:
@@ -143,6 +147,8 @@ class DemoStack:
             BZZZ_AUDIT_PUBLIC_KEY=signer.public_key,
             BZZZ_STATE_DIR=str(self.state_dir),
             GITHUB_APP_ID=str(APP_ID),
+            # The review round starts one quiet second after the review (the debounce).
+            BZZZ_REVIEW_QUIET_SECONDS="1",
         )
         # The control plane reads its configuration and secrets from the environment;
         # the App key is the control plane's alone, never in the runner's environment.
@@ -222,6 +228,17 @@ class DemoStack:
                 "label": "bzzz-task",
             },
         ).raise_for_status()
+
+    def review(self, pull: int) -> None:
+        """Alice asks for a change on a line of the pull request: a review round follows."""
+        httpx.post(
+            f"{self.github.base_url}/_emulator/act",
+            json={
+                "as": MAINTAINER, "repo": self.world.repo, "number": pull, "action": "review",
+                "event": "REQUEST_CHANGES", "body": "Nearly there.",
+                "comments": [{"path": "calc.py", "line": 7, "body": REVIEW_COMMENT}],
+            },
+        ).raise_for_status()  # fmt: skip
 
     def close(self) -> None:
         self._exit.close()

@@ -4,6 +4,7 @@
 | --------------------------------------- | -------------------------------------------- |
 | API Gateway HTTP API → HttpFunction     | the same ASGI app under uvicorn              |
 | EventBridge Scheduler → ReconcileFunction | `Reconciler.run()` on a timer              |
+|   (its first step: due review rounds)   | `Reconciler.fire_rounds()` on a short timer  |
 | status queue → StatusSyncFunction       | `Bus.drain("status", StatusSync.handle)`     |
 | escalation queue + schedule → EscalationFunction | `escalate_now()`: drain, sweep, orphans  |
 
@@ -57,6 +58,7 @@ class Supervisor:
         port: int = 0,
         reconcile_every: float = 300.0,
         drain_every: float = 1.0,
+        rounds_every: float = 1.0,
     ) -> None:
         from bzzz.bus import Bus
         from bzzz.escalation.handler import build_escalations
@@ -69,6 +71,7 @@ class Supervisor:
         self._app_factory = app_factory
         self._reconcile_every = reconcile_every
         self._drain_every = drain_every
+        self._rounds_every = rounds_every
         self.reconciler: Reconciler = build_reconciler(settings)
         self.status_sync: StatusSync = build_status_sync(settings)
         self.bus: Bus = Bus(settings)
@@ -90,6 +93,11 @@ class Supervisor:
             summary = self.reconciler.run()
         log.info("reconcile: %s", summary.as_dict())
         return summary
+
+    def rounds_now(self) -> int:
+        """Start the review rounds that are due (the debounce's timer)."""
+        with self._reconcile_lock:
+            return self.reconciler.fire_rounds()
 
     def drain_now(self) -> DrainResult:
         with self._drain_lock:
@@ -113,6 +121,7 @@ class Supervisor:
             self._start_http(self._app_factory(self.settings))
         self._spawn("reconcile", self.reconcile_now, self._reconcile_every, first=0.0)
         self._spawn("status-sync", self.drain_now, self._drain_every, first=0.0)
+        self._spawn("review-rounds", self.rounds_now, self._rounds_every, first=0.5)
         self._spawn("escalation", self.escalate_now, max(self._drain_every, 5.0), first=1.0)
         return self
 

@@ -80,6 +80,21 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class ReviewNote:
+    """A review of a pull request, or a comment on a line of its diff (`ref` says which)."""
+
+    ref: str  # "review:<id>" or "review_comment:<id>", as bzzz.review.feedback keeps it
+    author: str
+    body: str
+    state: str = ""  # a review's: APPROVED, CHANGES_REQUESTED, COMMENTED
+    path: str = ""  # a line comment's file, line, side and hunk of the diff
+    line: int | None = None
+    side: str = ""
+    diff_hunk: str = ""
+    in_reply_to: int | None = None
+
+
+@dataclass(frozen=True)
 class Comment:
     id: int
     author: str
@@ -357,6 +372,60 @@ class GitHubApi:
         return True
 
     # ----- pull requests ----------------------------------------------------
+
+    def pull_changed(self, repo: str, number: int, etag: str | None) -> tuple[bool, str | None]:
+        """Whether the pull request changed since `etag` (a 304 is free), and its ETag now.
+
+        Its `updated_at` moves with every review, line comment and comment on it.
+        """
+        owner, name = _split(repo)
+        headers = {"If-None-Match": etag} if etag else None
+        reply = self._call(
+            f"pull request {repo}#{number}",
+            lambda: self._gh.rest.pulls.get(owner, name, number, headers=headers),
+        )
+        if reply.status_code == 304:
+            return False, etag
+        return True, reply.headers.get("etag")
+
+    def review_feedback(self, repo: str, number: int) -> list[ReviewNote]:
+        """The pull request's reviews, then its line comments, each oldest first."""
+        owner, name = _split(repo)
+        notes: list[ReviewNote] = []
+        for raw in self._pages(
+            f"reviews of {repo}#{number}",
+            lambda page: self._gh.rest.pulls.list_reviews(
+                owner, name, number, per_page=100, page=page
+            ),
+        ):
+            notes.append(ReviewNote(
+                f"review:{raw['id']}", str((raw.get("user") or {}).get("login", "")),
+                str(raw.get("body") or ""), state=str(raw.get("state") or ""),
+            ))  # fmt: skip
+        for raw in self._pages(
+            f"review comments of {repo}#{number}",
+            lambda page: self._gh.rest.pulls.list_review_comments(
+                owner, name, number, per_page=100, page=page
+            ),
+        ):
+            line = raw.get("line") if isinstance(raw.get("line"), int) else None
+            notes.append(ReviewNote(
+                f"review_comment:{raw['id']}", str((raw.get("user") or {}).get("login", "")),
+                str(raw.get("body") or ""), path=str(raw.get("path") or ""), line=line,
+                side=str(raw.get("side") or ""), diff_hunk=str(raw.get("diff_hunk") or ""),
+                in_reply_to=raw.get("in_reply_to_id"),
+            ))  # fmt: skip
+        return notes
+
+    def _pages(self, what: str, fetch: Callable[[int], Any]) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            reply = self._call(what, lambda page=page: fetch(page))  # type: ignore[misc]
+            batch = _json(reply)
+            yield from batch
+            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+                return
+            page += 1
 
     def open_draft_pull(
         self, repo: str, head: str, base: str, title: str, body: str

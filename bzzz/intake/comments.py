@@ -1,5 +1,7 @@
 """`issue_comment.created`: `/bzzz` commands and human input, from writers only.
 
+A comment on a pull request is review feedback instead (`on_pull`, bzzz.intake.reviews).
+
 Comments by people without write access never reach an agent: they are
 ignored before anything is stored. Hidden HTML is stripped before anything is
 read or stored, so instructions hidden from human readers never count.
@@ -20,6 +22,7 @@ from bzzz.tasks.lifecycle import Actor, Lifecycle
 from bzzz.tasks.states import ACTIVE, TERMINAL, State
 from bzzz.threads import HUMAN_INPUT, Threads
 from bzzz.webhooks import Context, Outcome, Router
+from bzzz.webhooks.router import Handler
 
 COMMANDS = ("retry", "stop", "status")
 PREFIX = "/bzzz"
@@ -39,8 +42,14 @@ def command_of(text: str) -> str | None:
 
 class CommentEvents:
     def __init__(
-        self, settings: Settings, lifecycle: Lifecycle, threads: Threads, dynamodb: Any
+        self,
+        settings: Settings,
+        lifecycle: Lifecycle,
+        threads: Threads,
+        dynamodb: Any,
+        on_pull: Handler | None = None,
     ) -> None:
+        self._on_pull = on_pull
         self._settings = settings
         self._lifecycle = lifecycle
         self._threads = threads
@@ -56,6 +65,11 @@ class CommentEvents:
     def created(self, ctx: Context) -> Outcome:
         if ctx.sender_is_bot():
             return Outcome.ignored("comment by a bot")
+        if "pull_request" in (ctx.payload.get("issue") or {}):
+            # On a pull request: feedback for a review round (bzzz.intake.reviews).
+            if self._on_pull is None:
+                return Outcome.ignored("comment on a pull request: Bzzz takes issues only")
+            return self._on_pull(ctx)
         comment = ctx.payload.get("comment")
         comment = comment if isinstance(comment, dict) else {}
         if is_ours(comment.get("body")):
@@ -71,8 +85,6 @@ class CommentEvents:
             return Outcome.ignored("nothing left once hidden HTML is removed", key)
         if command is not None and command not in COMMANDS:
             return Outcome.ignored(f"unknown command {command!r}; known: {', '.join(COMMANDS)}")
-        if "pull_request" in (ctx.payload.get("issue") or {}):
-            return Outcome.ignored("comment on a pull request: Bzzz takes issues only", key)
         try:
             role = role_of(ctx, repo, sender)
         except GitHubError as exc:

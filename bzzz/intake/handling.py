@@ -30,6 +30,7 @@ from bzzz.intake.comments import CommentEvents
 from bzzz.intake.deliveries import HANDLER_SECONDS, Claim, Deliveries
 from bzzz.intake.installations import InstallationEvents
 from bzzz.intake.issues import IssueEvents
+from bzzz.intake.reviews import ReviewEvents
 from bzzz.messages import Envelope, MessageType
 from bzzz.store.models import Task
 from bzzz.tasks.lifecycle import CONTROL_PLANE, Lifecycle, Publisher
@@ -72,7 +73,11 @@ class Intake:
         self.router = Router()
         IssueEvents(settings, self.lifecycle, self.announce, db).register(self.router)
         threads = Threads(settings, db, clock)
-        CommentEvents(settings, self.lifecycle, threads, db).register(self.router)
+        reviews = ReviewEvents(settings, self.lifecycle, db, clock)
+        reviews.register(self.router)
+        CommentEvents(
+            settings, self.lifecycle, threads, db, on_pull=reviews.conversation_comment
+        ).register(self.router)
         InstallationEvents(settings, db, clock).register(self.router)
 
     def announce(self, task: Task) -> None:

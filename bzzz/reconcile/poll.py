@@ -3,7 +3,10 @@
 One `Reconciler.run()` (every 5 minutes by default):
 
 1. Sweep the table (bzzz.reconcile.leases): requeue expired leases, fail tasks
-   past their last attempt (with a comment), republish long-queued tasks.
+   past their last attempt (with a comment), republish long-queued tasks; start
+   the review rounds whose feedback has been quiet long enough, after taking the
+   review feedback whose webhook was missed (bzzz.review.catch_up: one
+   ETag-conditional request per open pull request, free when unchanged).
 2. Poll GitHub: the repositories come from Hive's active-repos when `HIVE_URL`
    is set (the registry if Hive is down), else from the registry. For each,
    the open issues with the summon label are listed with the ETag kept in
@@ -36,6 +39,8 @@ from bzzz.reconcile.credentials import GitHubFor, GitHubPicker
 from bzzz.reconcile.cursor import Cursor, clear, load, resume_order, save
 from bzzz.reconcile.leases import give_up_comment, sweep
 from bzzz.reconcile.repos import RepoPoll, known_repos
+from bzzz.review.catch_up import catch_up
+from bzzz.review.rounds import fire_due
 from bzzz.tasks.lifecycle import Lifecycle, Publisher
 
 if TYPE_CHECKING:
@@ -55,6 +60,8 @@ class ReconcileSummary:
     requeued: int = 0
     failed: int = 0
     republished: int = 0
+    rounds_started: int = 0  # review rounds whose feedback was quiet long enough
+    feedback_caught: int = 0  # review feedback whose webhook was missed
     errors: int = 0
     rate_limited: bool = False
     hive_unavailable: bool = False
@@ -98,6 +105,11 @@ class Reconciler:
         swept = sweep(self._lifecycle, now, self._stuck_seconds)
         summary.requeued, summary.republished = len(swept.requeued), len(swept.republished)
         summary.failed = len(swept.failed)
+        try:
+            summary.feedback_caught = catch_up(self._settings, self._db, self._github, self._clock)
+        except GitHubRateLimitError as exc:  # the issue poll below meets the same limit
+            log.warning("review feedback poll stopped: %s", exc)
+        summary.rounds_started = self.fire_rounds()
         for task in swept.failed:
             try:
                 self._github(task.repo).comment(
@@ -109,6 +121,14 @@ class Reconciler:
                 summary.errors += 1
         self._poll(summary, now)
         return summary
+
+    def fire_rounds(self) -> int:
+        """Start the review rounds that are due (bzzz.review.rounds); how many started.
+
+        Also run on its own, more often than the whole poll, where a scheduler
+        allows it (the local supervisor): the quiet period is what delays a round.
+        """
+        return fire_due(self._settings, self._lifecycle, self._db, self._clock).started
 
     def _repos(self, summary: ReconcileSummary) -> dict[str, int | None]:
         """Repository → Hive project id (None when it comes from the registry)."""

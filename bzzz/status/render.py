@@ -56,6 +56,8 @@ class StatusView:
     branch: str | None = None
     reason: str | None = None
     lease_seconds: int | None = None  # how soon a silent agent's task is queued again
+    round: int = 0  # the review round (bzzz.review); 0: the first attempt, from the issue
+    max_rounds: int = 0
 
 
 def _code(text: str, limit: int = 120) -> str:
@@ -85,6 +87,8 @@ def render(view: StatusView, progress: dict[str, Any] | None = None) -> str:
     rows: list[tuple[str, str]] = [("State", f"`{view.state}`")]
     if view.agent:
         rows.append(("Agent", _code(view.agent)))
+    if view.round:
+        rows.append(("Review round", f"{view.round} of {view.max_rounds}"))
     rows.append(("Attempt", f"{view.attempt} of {view.max_attempts}"))
     line = _progress_line(progress or {})
     if line and view.state in ("claimed", "running"):

@@ -130,6 +130,8 @@ class StatusSync:
             branch=task.branch,
             reason=task.reason,
             lease_seconds=self._settings.lease_seconds,
+            round=int(task.round or 0),
+            max_rounds=self._settings.max_review_rounds,
         )
 
     def _post(self, github: GitHubApi, row: Row, body: str) -> int:

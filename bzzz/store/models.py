@@ -81,6 +81,20 @@ class Task(Model):
     # what the comment, labels and reaction show, so a replay changes nothing.
     status_comment_id = NumberAttribute(null=True)
     status_shown = JSONAttribute(null=True)
+    # Review rounds (bzzz.review): the round this attempt answers (0: the issue itself);
+    # feedback writers left on the pull request since, waiting for its quiet period
+    # (`kind:id` of reviews and comments); what the current round answers (a JSON
+    # list of the same); set once the pull request is merged or closed.
+    round = NumberAttribute(default=0)
+    feedback = UnicodeSetAttribute(null=True)
+    feedback_first_at = NumberAttribute(null=True)
+    feedback_last_at = NumberAttribute(null=True)
+    round_feedback = UnicodeAttribute(null=True)
+    pr_closed = NumberAttribute(null=True)
+    # Every piece of feedback ever taken (so the reconcile poll adds none twice), and the
+    # ETag of the pull request as that poll last saw it (unchanged: a free 304).
+    feedback_seen = UnicodeSetAttribute(null=True)
+    review_etag = UnicodeAttribute(null=True)
 
     by_state = _ByState()
     by_repo = _ByRepo()

@@ -6,8 +6,8 @@ can never both win and a runner that lost its lease can change nothing. A
 refused write comes back with the item as it was, so the typed error names the
 task's current state and owner at no extra read.
 
-Every successful transition emits the rule's message through the publisher and
-calls the listeners (where the audit log hooks in) when the rule is audited.
+Every successful transition calls the listeners (where the audit log hooks in)
+when the rule is audited, then emits the rule's message through the publisher.
 The methods below are the vocabulary callers use; each is one `apply`.
 """
 
@@ -90,6 +90,7 @@ class Lifecycle:
         *,
         stale_before: float = 0.0,
         event_at: float | None = None,
+        quiet_before: float = 0.0,
     ) -> Task:
         """Apply rule `name` to task `key` as `actor` in one conditional write."""
         rule = RULES[name]
@@ -98,7 +99,8 @@ class Lifecycle:
             raise TransitionError(key, name, None, None, f"made by {allowed}, not {actor.kind}")
         now = round(self._clock(), 3)
         call = Call(actor.name, now, self._settings.lease_seconds,
-                    self._settings.max_attempts, stale_before, event_at)  # fmt: skip
+                    self._settings.max_attempts, stale_before, event_at,
+                    quiet_before, self._settings.max_review_rounds)  # fmt: skip
         try:
             reply = self._db.update_item(
                 TableName=self._settings.tasks_table,
@@ -110,11 +112,14 @@ class Lifecycle:
         except ClientError as exc:
             raise explain(rule, call, key, refused_item(exc)) from None
         task = Task.from_raw_data(reply["Attributes"])
-        if rule.message is not None:
-            self._publish(name, task, actor.name, rule.message)
+        # The audit entry first: whatever the message sets off (a runner claiming a task
+        # just queued) is appended after it, so the stream shows the transition before
+        # its consequences and the verifier's lease tracking follows the real order.
         if rule.audited:
             for listener in self._listeners:
                 listener(name, task, actor.name)
+        if rule.message is not None:
+            self._publish(name, task, actor.name, rule.message)
         return task
 
     # ----- the control plane ----------------------------------------------------
@@ -169,6 +174,11 @@ class Lifecycle:
 
     def cancel(self, key: str, reason: str, actor: Actor = CONTROL_PLANE_ACTOR) -> Task:
         return self.apply("cancel", key, actor, {"reason": reason})
+
+    def revise(self, key: str, feedback: str, quiet_before: float, reason: str) -> Task:
+        """Start a review round: the task is queued again with `feedback` (bzzz.review)."""
+        fields = {"round_feedback": feedback, "reason": reason}
+        return self.apply("revise", key, CONTROL_PLANE_ACTOR, fields, quiet_before=quiet_before)
 
     # ----- runners ----------------------------------------------------------------
 

@@ -23,6 +23,12 @@ task's state.
     resume      escalated                -                            queued
     republish   queued                   stale                        queued    (announced again)
     cancel      queued, claimed, running, escalated   -               cancelled
+    revise      completed, failed        has an open PR, feedback due, queued      (round + 1,
+                                         rounds left                   attempt = 1)
+
+`revise` starts a review round (bzzz.review): a new attempt of the same task on
+its own pull request, fired once the feedback writers left on it has been
+quiet for a while; the same write takes the pending feedback off the task.
 """
 
 from __future__ import annotations
@@ -54,6 +60,9 @@ class Guard(StrEnum):
     # created_at < the event's time: a finished task is replaced only by an event newer than
     # it (a redelivered old `labeled` must not redo finished work). Only where the item exists.
     EVENT_NEWER = "event newer"
+    PR_OPEN = "open pull request"  # the task has a pull request, not merged or closed
+    FEEDBACK_DUE = "feedback due"  # review feedback waits and has been quiet long enough
+    ROUNDS_LEFT = "rounds left"  # round < max_rounds
 
 
 class Lease(Enum):
@@ -81,7 +90,12 @@ class Rule:
     message: MessageType | None = None
     audited: bool = True
     from_absent: bool = False
+    next_round: bool = False  # a review round: round + 1
+    clears: tuple[str, ...] = ()  # attributes the same write removes
 
+
+# What a review round's feedback leaves on the task until the round starts (bzzz.review).
+FEEDBACK_ATTRIBUTES = ("feedback", "feedback_first_at", "feedback_last_at")
 
 _OWNER = frozenset({ActorKind.OWNER})
 _RUNNER = frozenset({ActorKind.RUNNER})
@@ -122,5 +136,8 @@ RULES: dict[str, Rule] = {
              Lease.KEEP, Attempt.KEEP, MessageType.TASK_AVAILABLE),
         Rule("cancel", ACTIVE, State.CANCELLED, _PEOPLE, (), Lease.END, Attempt.KEEP,
              MessageType.TASK_CANCELLED),
+        Rule("revise", frozenset({State.COMPLETED, State.FAILED}), State.QUEUED, _PEOPLE,
+             (Guard.PR_OPEN, Guard.FEEDBACK_DUE, Guard.ROUNDS_LEFT), Lease.END, Attempt.FIRST,
+             MessageType.TASK_AVAILABLE, next_round=True, clears=FEEDBACK_ATTRIBUTES),
     )
 }  # fmt: skip

@@ -35,6 +35,8 @@ class Call:
     max_attempts: int
     stale_before: float = 0.0
     event_at: float | None = None  # when the event that asks for it happened (Guard.EVENT_NEWER)
+    quiet_before: float = 0.0  # feedback last added before this is due (bzzz.review)
+    max_rounds: int = 0
 
 
 _GUARDS: dict[Guard, str] = {
@@ -47,6 +49,10 @@ _GUARDS: dict[Guard, str] = {
     # between clocks); a task made without an event time (the poll) is judged by its birth.
     Guard.EVENT_NEWER: "(attribute_exists(#summoned_at) AND #summoned_at < :event_at) OR "
     "(attribute_not_exists(#summoned_at) AND #created_at < :event_at)",
+    Guard.PR_OPEN: "attribute_exists(#pr_url) AND attribute_not_exists(#pr_closed)",
+    Guard.FEEDBACK_DUE: "#feedback_last_at < :quiet_before",
+    # A task from before rounds has no `round`: it is in its first (round 0).
+    Guard.ROUNDS_LEFT: "attribute_not_exists(#round) OR #round < :max_rounds",
 }
 
 
@@ -76,6 +82,9 @@ def _changes(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> tupl
         adds["attempt"] = 1
     elif rule.attempt is Attempt.FIRST:
         sets["attempt"] = 1
+    if rule.next_round:
+        adds["round"] = 1
+    removes |= set(rule.clears)
     sets["updated_at"] = call.now
     if rule.from_absent:  # a fresh task: nothing of an earlier one survives
         removes |= set(Task.get_attributes()) - set(sets) - {"key", "version"}
@@ -108,6 +117,8 @@ def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[s
         ":max_attempts": call.max_attempts,
         ":stale_before": call.stale_before,
         ":event_at": call.event_at or 0.0,
+        ":quiet_before": call.quiet_before,
+        ":max_rounds": call.max_rounds,
     }
     # DynamoDB refuses redundant parentheses: wrap only when there is something to join.
     condition = " AND ".join(f"({c})" for c in conditions) if len(conditions) > 1 else in_state
@@ -117,7 +128,8 @@ def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[s
         if placeholder in condition:
             values[placeholder] = _encode(value)
     tokens = ("key", "state", "lease_owner", "lease_expires_at", "attempt", "updated_at",
-              "created_at", "summoned_at")  # fmt: skip
+              "created_at", "summoned_at", "pr_url", "pr_closed", "feedback_last_at",
+              "round")  # fmt: skip
     for token in tokens:
         if f"#{token}" in condition:
             name(token)
@@ -168,6 +180,16 @@ def explain(rule: Rule, call: Call, key: str, item: Mapping[str, Any]) -> Transi
         born = item.get("summoned_at") or item.get("created_at") or {"N": "0"}
         if call.event_at is not None and float(born["N"]) >= call.event_at:
             return refused(TransitionError, f"the event is older than this {state} task")
+    if Guard.PR_OPEN in rule.guards and ("pr_url" not in item or "pr_closed" in item):
+        return refused(TransitionError, "no open pull request")
+    if Guard.FEEDBACK_DUE in rule.guards:
+        last = item.get("feedback_last_at", {}).get("N")
+        if last is None or float(last) >= call.quiet_before:
+            return refused(TransitionError, "no feedback due (none, or not quiet yet)")
+    if Guard.ROUNDS_LEFT in rule.guards:
+        done = int(item.get("round", {}).get("N", "0"))
+        if done >= call.max_rounds:
+            return refused(TransitionError, f"no review rounds left ({done} of {call.max_rounds})")
     return refused(TransitionError, "the task changed concurrently")
 
 
@@ -187,4 +209,6 @@ def snapshot(task: Task) -> dict[str, Any]:
         value = getattr(task, optional)
         if value is not None:
             data[optional] = value
+    if task.round:
+        data["round"] = int(task.round)
     return data

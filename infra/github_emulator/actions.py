@@ -5,7 +5,7 @@ Callers hold the world's lock and have already checked permissions.
 
 from __future__ import annotations
 
-from infra.github_emulator import events, gitrepo
+from infra.github_emulator import events
 from infra.github_emulator.errors import NotFound, invalid
 from infra.github_emulator.state import (
     Comment,
@@ -13,17 +13,10 @@ from infra.github_emulator.state import (
     IssueEvent,
     Label,
     Repo,
-    Review,
     World,
     now,
 )
 from infra.github_emulator.webhooks import Webhooks
-
-REVIEW_STATES = {
-    "APPROVE": "APPROVED",
-    "REQUEST_CHANGES": "CHANGES_REQUESTED",
-    "COMMENT": "COMMENTED",
-}
 
 
 def add_labels(
@@ -120,19 +113,3 @@ def add_comment(
     issue.updated_at = now()
     hooks.emit("issue_comment", events.issue_comment(world, repo, issue, comment, "created", actor))
     return comment
-
-
-def submit_review(
-    world: World, hooks: Webhooks, repo: Repo, issue: Issue, event: str, body: str, actor: str
-) -> Review:
-    assert issue.pull is not None
-    state = REVIEW_STATES.get(event)
-    if state is None:
-        raise invalid("PullRequestReview", "event", "invalid", value=event)
-    if state != "APPROVED" and not body:
-        raise invalid("PullRequestReview", "body", "missing_field")
-    sha = gitrepo.resolve(repo.git_dir, f"refs/heads/{issue.pull.head}") or "0" * 40
-    review = Review(id=world.new_id(), user=actor, body=body, state=state, commit_id=sha)
-    issue.pull.reviews.append(review)
-    hooks.emit("pull_request_review", events.pull_request_review(world, repo, issue, review, actor))
-    return review

@@ -22,6 +22,7 @@ from infra.github_emulator import (
     routes_issues,
     routes_pulls,
     routes_repos,
+    routes_reviews,
 )
 from infra.github_emulator.contract import Exchange
 from infra.github_emulator.errors import DOCS
@@ -83,6 +84,7 @@ class GitHubEmulator:
             *routes_issues.ROUTES,
             *routes_comments.ROUTES,
             *routes_pulls.ROUTES,
+            *routes_reviews.ROUTES,
             *git_http.ROUTES,
         ]
         app = Starlette(

@@ -28,7 +28,7 @@ class GitHubError(EmulatorError):
 
     status = 400
 
-    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, message: str, errors: list[Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
@@ -74,9 +74,7 @@ class Unprocessable(GitHubError):
 
     status = 422
 
-    def __init__(
-        self, message: str = "Validation Failed", errors: list[dict[str, Any]] | None = None
-    ) -> None:
+    def __init__(self, message: str = "Validation Failed", errors: list[Any] | None = None) -> None:
         super().__init__(message, errors if errors is not None else [])
 
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.github_emulator import shapes, shapes_git, shapes_repo
-from infra.github_emulator.state import Comment, Installation, Issue, Repo, Review, World
+from infra.github_emulator import shapes, shapes_git, shapes_repo, shapes_review
+from infra.github_emulator.state import (
+    Comment,
+    Installation,
+    Issue,
+    Repo,
+    Review,
+    ReviewComment,
+    World,
+)
 
 _REST_ONLY_LABEL_FIELDS = ("archived_at", "archived_by")
 
@@ -73,6 +81,17 @@ def pull_request_review(
     payload: dict[str, Any] = {
         "action": "submitted",
         "review": shape,
+        "pull_request": shapes_git.pull_request(world, repo, issue, full=False),
+    }
+    return _webhook_labels({**payload, **_common(world, repo, sender)})
+
+
+def pull_request_review_comment(
+    world: World, repo: Repo, issue: Issue, comment: ReviewComment, sender: str
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "action": "created",
+        "comment": shapes_review.review_comment(world, repo, issue, comment),
         "pull_request": shapes_git.pull_request(world, repo, issue, full=False),
     }
     return _webhook_labels({**payload, **_common(world, repo, sender)})

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from infra.github_emulator import actions_reviews
 from infra.github_emulator.auth import ANONYMOUS, Identity, can_see, identify, require_write
 from infra.github_emulator.errors import GitHubError
 from infra.github_emulator.state import now
@@ -62,6 +63,8 @@ async def git_endpoint(request: Request) -> Response:
             except GitHubError:
                 return _text(403, f"Permission to {repo.full_name}.git denied to {identity.login}.")
         root, path_info = world.root, f"/{repo.owner}/{repo.name}.git/{rest}"
+        # Heads before a push, so that moved pull request heads announce `synchronize`.
+        before = actions_reviews.open_heads(repo) if rest == "git-receive-pack" else {}
     body = await request.body()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -95,6 +98,7 @@ async def git_endpoint(request: Request) -> Response:
     if is_push and rest == "git-receive-pack":
         with world.lock:
             repo.updated_at = now()
+            actions_reviews.synchronized(world, emulator.webhooks, repo, before, identity.login)
     return Response(payload, status, headers=headers)
 
 

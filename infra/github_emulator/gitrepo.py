@@ -135,3 +135,34 @@ def diff_stats(git_dir: Path, base: str, head: str) -> DiffStats:
         added += int(plus) if plus.isdigit() else 0
         deleted += int(minus) if minus.isdigit() else 0
     return DiffStats(commits, added, deleted, files)
+
+
+def diff(git_dir: Path, base: str, head: str, path: str) -> str | None:
+    """The unified diff of `path` in a pull request from `head` into `base` (None: no such refs)."""
+    base_sha, head_sha = resolve(git_dir, base), resolve(git_dir, head)
+    if base_sha is None or head_sha is None:
+        return None
+    span = f"{base_sha}...{head_sha}"
+    return _git(git_dir, "diff", "--no-color", "--no-ext-diff", span, "--", path)
+
+
+def merge(git_dir: Path, base: str, head: str, message: str, author: tuple[str, str]) -> str | None:
+    """Merge branch `head` into branch `base` with a merge commit; its sha, or None on conflicts.
+
+    `git merge-tree --write-tree` merges without a work tree, as a bare repository needs.
+    """
+    base_sha, head_sha = resolve(git_dir, base), resolve(git_dir, head)
+    if base_sha is None or head_sha is None:
+        return None
+    try:
+        tree = _git(git_dir, "merge-tree", "--write-tree", base_sha, head_sha).split("\n", 1)[0]
+    except GitError:
+        return None  # exit status 1: conflicts
+    name, email = author
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
+    commit = _git(
+        git_dir, "commit-tree", tree.strip(), "-p", base_sha, "-p", head_sha, "-m", message, env=env
+    ).strip()
+    # The old value makes the update conditional: a push in between leaves the base alone.
+    _git(git_dir, "update-ref", f"refs/heads/{base}", commit, base_sha)
+    return commit

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from infra.github_emulator import actions, events, shapes
+from infra.github_emulator import actions, actions_reviews, events, shapes
 from infra.github_emulator.errors import EmulatorError, GitHubError, NotFound
 from infra.github_emulator.seed import add_installation
 from infra.github_emulator.state import now
@@ -105,7 +105,8 @@ async def install(request: Request) -> Response:
 
 
 async def act(request: Request) -> Response:
-    """Do what a user does on github.com (label, unlabel, edit, comment, close, reopen, review)."""
+    """Do what a user does on github.com: label, unlabel, edit, comment, close, reopen; on a pull
+    request also review (with line `comments`), line_comment and merge."""
     emulator = _emulator(request)
     body = await request.json()
     world, hooks = emulator.world, emulator.webhooks
@@ -133,7 +134,22 @@ async def act(request: Request) -> Response:
                 actions.set_state(world, hooks, repo, issue, state, body.get("reason"), actor)
             elif kind == "review" and issue.pull is not None:
                 event, text = body.get("event", "COMMENT"), body.get("body", "")
-                actions.submit_review(world, hooks, repo, issue, event, text, actor)
+                comments = body.get("comments")
+                actions_reviews.submit_review(
+                    world,
+                    hooks,
+                    repo,
+                    issue,
+                    event,
+                    text,
+                    actor,
+                    comments if isinstance(comments, list) else None,
+                )
+            elif kind == "line_comment" and issue.pull is not None:
+                spec = {k: body.get(k) for k in ("path", "line", "side", "body")}
+                actions_reviews.add_line_comment(world, hooks, repo, issue, spec, actor)
+            elif kind == "merge" and issue.pull is not None:
+                actions_reviews.merge(world, hooks, repo, issue, actor, body.get("sha"))
             else:
                 return JSONResponse({"message": f"unknown action {kind!r}"}, 422)
         except KeyError as exc:

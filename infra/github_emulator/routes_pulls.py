@@ -1,4 +1,4 @@
-"""Pull requests (draft or not) and their reviews."""
+"""Pull requests (draft or not); their reviews and merges are routes_reviews."""
 
 from __future__ import annotations
 
@@ -131,35 +131,9 @@ def update_pull(ctx: Ctx) -> Reply:
     return Reply(shapes_git.pull_request(ctx.world, repo, issue))
 
 
-def create_review(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    issue = ctx.issue(repo, pull=True)
-    require_write(ctx.identity, repo, "pull_requests", role="read")
-    body = ctx.json()
-    review = actions.submit_review(
-        ctx.world,
-        ctx.emulator.webhooks,
-        repo,
-        issue,
-        str(body.get("event", "COMMENT")),
-        str(body.get("body") or ""),
-        ctx.identity.login,
-    )
-    return Reply(shapes_git.review(ctx.world, repo, issue, review))
-
-
-def list_reviews(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    issue = ctx.issue(repo, pull=True)
-    assert issue.pull is not None
-    return ctx.page([shapes_git.review(ctx.world, repo, issue, r) for r in issue.pull.reviews])
-
-
 ROUTES = [
     Route(f"{R}/pulls", endpoint(list_pulls), methods=["GET"]),
     Route(f"{R}/pulls", endpoint(create_pull), methods=["POST"]),
     Route(f"{R}/pulls/{{number}}", endpoint(get_pull), methods=["GET"]),
     Route(f"{R}/pulls/{{number}}", endpoint(update_pull), methods=["PATCH"]),
-    Route(f"{R}/pulls/{{number}}/reviews", endpoint(list_reviews), methods=["GET"]),
-    Route(f"{R}/pulls/{{number}}/reviews", endpoint(create_review), methods=["POST"]),
 ]

@@ -105,7 +105,7 @@ def issue(world: World, repo: Repo, item: Issue) -> dict[str, Any]:
             "html_url": html,
             "diff_url": f"{html}.diff",
             "patch_url": f"{html}.patch",
-            "merged_at": None,
+            "merged_at": iso(item.pull.merged_at),
         }
     return shape
 

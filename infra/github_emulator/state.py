@@ -75,6 +75,25 @@ class Review:
 
 
 @dataclass
+class ReviewComment:
+    """A comment on one line of a pull request's diff (GitHub's pull request review comment)."""
+
+    id: int
+    review_id: int
+    user: str
+    body: str
+    path: str
+    line: int
+    side: str  # RIGHT (the head's lines) or LEFT (the base's)
+    position: int
+    diff_hunk: str
+    commit_id: str
+    in_reply_to: int | None = None
+    created_at: datetime = field(default_factory=now)
+    updated_at: datetime = field(default_factory=now)
+
+
+@dataclass
 class PullRequest:
     id: int
     head: str  # branch name in the same repository
@@ -82,7 +101,11 @@ class PullRequest:
     draft: bool = False
     maintainer_can_modify: bool = False
     merged: bool = False
+    merged_at: datetime | None = None
+    merged_by: str | None = None
+    merge_commit_sha: str | None = None
     reviews: list[Review] = field(default_factory=list)
+    comments: list[ReviewComment] = field(default_factory=list)
 
 
 @dataclass

@@ -78,6 +78,8 @@ def task_message(
             "Comments on the issue:\n\n"
             + "\n\n".join(f"@{a} wrote:\n{b}" for a, b in comments if b)
         )
+    if task.review.strip():
+        parts.append(task.review.strip())
     for extra in task.extra_context:
         text = strip_hidden_html(extra).strip()
         if text:

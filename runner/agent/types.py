@@ -22,6 +22,9 @@ class TaskBrief:
     body: str
     comments: list[tuple[str, str]] = field(default_factory=list)  # (author, body), writers only
     extra_context: list[str] = field(default_factory=list)  # peer feedback, human replies
+    # A review round (runner.worker.review_round): the reviewers' feedback on the agent's
+    # pull request, whose branch is checked out as it stands.
+    review: str = ""
 
 
 @dataclass(frozen=True)

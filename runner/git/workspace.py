@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 
 DEFAULT_QUOTA_MB = 2048
 
+
+class BranchMovedError(GitError):
+    """A review round's branch moved (or went) under it: its commit is not pushed there."""
+
+
 # Caches and build leftovers of running tests, never committed by the bot.
 BUILD_DEBRIS = (
     "__pycache__/",
@@ -82,6 +87,7 @@ class Workspace:
         self.url = ""
         self.base = ""  # the commit the branch started from
         self.base_branch = ""
+        self.head_at_clone = ""  # a review round: the pull request's head when it began
         self.sealed: TreeSize | None = None
 
     def git(self, *args: str) -> str:
@@ -105,6 +111,52 @@ class Workspace:
         with exclude.open("a", encoding="utf-8") as file:
             file.write("\n".join(BUILD_DEBRIS) + "\n")
         self._sandbox_repo()
+
+    def clone_pull(self, url: str, head: str, default_branch: str) -> None:
+        """A review round: the pull request's `head` branch as it stands, others' commits too.
+
+        `base` becomes the commit where `head` left the default branch, so the
+        verification compares against what the pull request would change; pushing
+        to the default branch stays refused, pushing to `head` is fast-forward only.
+        """
+        self.clone(url, head)
+        self.base_branch = default_branch
+        self.head_at_clone = self.git("rev-parse", "HEAD").strip()
+        ref = f"refs/heads/{default_branch}"
+        token = self._token.value
+        self._host.run("fetch", "--quiet", "--no-tags", url, ref, url=url, token=token)
+        self.base = self.git("merge-base", "HEAD", "FETCH_HEAD").strip()
+
+    def push_fast_forward(self, branch: str) -> None:
+        """Push HEAD onto `branch` only if that adds to it: never over anyone's commits.
+
+        No force of any kind: the remote's tip must still be the commit the round
+        started from (or one HEAD contains). Someone pushed meanwhile: BranchMovedError,
+        and nothing on the branch changes.
+        """
+        self._check_branch(branch)
+        ref = f"refs/heads/{branch}"
+        token = self._token.value
+        listed = self._host.run("ls-remote", self.url, ref, url=self.url, token=token)
+        tips = [line.split("\t") for line in listed.splitlines() if "\t" in line]
+        tip = next((sha for sha, name in tips if name == ref), "")
+        if not tip:
+            raise BranchMovedError(f"branch {branch} is gone; not recreating it")
+        if tip != self.head_at_clone:
+            self._host.run(
+                "fetch", "--quiet", "--no-tags", self.url, ref, url=self.url, token=token
+            )
+            try:  # exit status 1: the remote tip is not in HEAD's history
+                self.git("merge-base", "--is-ancestor", tip, "HEAD")
+            except GitError:
+                raise BranchMovedError(
+                    f"branch {branch} moved while the round ran (now {tip[:12]}); "
+                    "not pushing over it"
+                ) from None
+        self._host.run(
+            "push", "--quiet", "--no-verify", "--no-recurse-submodules", self.url,
+            f"HEAD:{ref}", url=self.url, token=token,
+        )  # fmt: skip
 
     def _sandbox_repo(self) -> None:
         """A copy of the repository (objects copied, never linked) for the agent to play with."""

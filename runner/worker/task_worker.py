@@ -46,6 +46,8 @@ from runner.worker.outcome import (
     fail_before_work,
 )
 from runner.worker.progress import ProgressReporter
+from runner.worker.review_round import review_brief, round_of
+from runner.worker.round_end import RoundFinisher
 from runner.worker.trajectory import Trajectory
 from runner.worker.verify import Verification, Verifier, unverified
 
@@ -147,10 +149,16 @@ class TaskWorker:
             with keeper:
                 token = self.ctx.credentials.token_for(self.key)
                 api = self.ctx.credentials.api(token)
+                allowed = self.ctx.settings.allowed_for(str(self.task.repo))
                 brief = task_brief(
                     api, self.key, str(self.task.repo), int(self.task.number),
-                    self.ctx.settings.allowed_for(str(self.task.repo)), self.task.approved_digest,
+                    allowed, self.task.approved_digest,
                 )  # fmt: skip
+                review = round_of(self.task)
+                if review is not None:
+                    brief = review_brief(api, brief, review, allowed)
+                    self.note("review.round", {"round": review.number, "pr": review.pr_url,
+                                               "answers": list(review.feedback)})  # fmt: skip
                 self.progress.stage("planning")
                 brief = discuss_plan(
                     self.ctx.participant, self.ctx.model, brief, int(self.task.attempt)
@@ -162,12 +170,20 @@ class TaskWorker:
                     self.ctx.runner.state_dir, workspace_name(self.key), token,
                     quota_mb=self.ctx.runner.workspace_quota_mb,
                 )  # fmt: skip
-                workspace.clone(clone_url, base)
+                if review is None:
+                    workspace.clone(clone_url, base)
+                else:  # the pull request's branch as it stands, others' commits included
+                    workspace.clone_pull(clone_url, review.branch, base)
                 config = repo_config(
                     self.ctx.runner, api, workspace.path, brief, self.trajectory.record
                 )
                 prefix = config.branch_prefix or DEFAULT_BRANCH_PREFIX
-                finisher = Finisher(self.ending(), Checkout(api, workspace, base, brief, prefix))
+                checkout = Checkout(api, workspace, base, brief, prefix)
+                finisher = (
+                    Finisher(self.ending(), checkout)
+                    if review is None
+                    else RoundFinisher(self.ending(), checkout, review)
+                )
                 prepared = self._prepare(api, workspace, brief, config)
                 outcome = self._work(workspace, brief, prepared)
                 if self.stopped:

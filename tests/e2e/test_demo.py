@@ -36,6 +36,12 @@ def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(tmp_
     assert "completed" in out
     assert "draft pull request: http://127.0.0.1:" in out and "(draft: True)" in out
     assert "+    for i in range(1, n + 1):" in out  # the fix is the PR's diff
+    # One review round: alice's line comment, answered on the same branch with a reply.
+    assert "== alice reviews pull request #2: calc.py line 7" in out
+    assert "reply on the pull request: ### Bzzz: review round 1 Pushed" in out
+    assert "+    # range stops before its end, so n + 1 makes the loop include n." in out
+    assert "| Review round | 1 of 3 |" in out
+    assert "demo-runner    pr.replied" in out and "demo-runner    review.round" in out
     assert "__pycache__" not in out  # test debris is not committed
     assert "✅ Done" in out  # the status comment, kept by status sync
     assert "Discussion (HMMM)" in out and "plan (attempt 1, round 1)" in out  # the plan

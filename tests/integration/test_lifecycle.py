@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bzzz.errors import LeaseLostError, TaskNotFoundError, TransitionError
+from bzzz.review.feedback import Feedback
 from bzzz.tasks.keys import task_key
 from bzzz.tasks.lifecycle import CONTROL_PLANE_ACTOR, Actor, Lifecycle
 from bzzz.tasks.rules import RULES, ActorKind
@@ -212,6 +213,8 @@ LEGAL = {
     ("cancel", R, LAST): (CANC, None),
     ("cancel", ESC, NOW): (CANC, None),
     ("cancel", ESC, LATER): (CANC, None),
+    ("revise", DONE, NOW): (Q, None),
+    ("revise", DONE, LATER): (Q, None),
 }
 
 # Who makes each rule in the table test: the owner's rules are made by agent-a (the
@@ -231,6 +234,7 @@ ACTORS = {
     "resume": Actor.human("maintainer"),
     "republish": CONTROL_PLANE_ACTOR,
     "cancel": Actor.human("maintainer"),
+    "revise": CONTROL_PLANE_ACTOR,
 }
 STATES = [ABSENT, *State]
 SITUATIONS = {ABSENT: [NOW], **{s: [NOW, LATER] for s in State}, C: [NOW, LATER, LAST],
@@ -275,12 +279,15 @@ def drive_to(lifecycle: Lifecycle, clock, settings, state, situation: str, numbe
 
 
 def apply(lifecycle: Lifecycle, rule: str, key: str, clock):
+    if rule == "revise":  # a writer's review, quiet since (only a task with a PR takes it)
+        Feedback(lifecycle._settings, lifecycle._db).add(key, "review:1", clock.now - 1)
     fields = {
         "create": {"repo": "octo/repo", "number": int(key.rsplit("#")[1]), "title": "t",
                    "created_at": clock.now},
         "complete": {"pr_url": "http://github.test/o/r/pull/2"},
     }.get(rule, {"reason": f"{rule} in the table test"})  # fmt: skip
-    return lifecycle.apply(rule, key, ACTORS[rule], fields, stale_before=clock.now - 60)
+    return lifecycle.apply(rule, key, ACTORS[rule], fields, stale_before=clock.now - 60,
+                           quiet_before=clock.now)  # fmt: skip
 
 
 @pytest.mark.parametrize(
