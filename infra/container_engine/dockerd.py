@@ -101,7 +101,8 @@ class DockerdService:
                 # Own session: a Ctrl-C in the terminal reaches us, and we stop it in order.
                 start_new_session=True,
                 # Killed with us, even by SIGKILL: SIGTERM makes dockerd stop its containers;
-                # containerd has its own death signal tied to dockerd.
+                # containerd has its own death signal tied to dockerd. The signal follows
+                # the thread that starts it: start it from one that lives as long as it.
                 preexec_fn=die_with_parent(),
             )
         service = cls(root, process)
