@@ -78,33 +78,38 @@ class DockerdService:
         if len(str(longest)) > SOCKET_PATH_LIMIT:
             shutil.rmtree(root, ignore_errors=True)
             raise EngineStartError(f"{root} is too long for a unix socket path under it")
-        _mount_data_root(root / "data")
-        command = [
-            dockerd,
-            f"--host=unix://{root / 'docker.sock'}",
-            f"--data-root={root / 'data'}",
-            f"--exec-root={root / 'exec'}",
-            f"--pidfile={root / 'dockerd.pid'}",
-            "--bridge=none",
-            "--iptables=false",
-            "--ip-forward=false",
-            "--ip-masq=false",
-            # Nothing from the host's /etc/docker/daemon.json: this daemon is the project's.
-            f"--config-file={_empty_config(root)}",
-        ]
-        with (root / "dockerd.log").open("wb") as out:
-            process = subprocess.Popen(
-                command,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                # Own session: a Ctrl-C in the terminal reaches us, and we stop it in order.
-                start_new_session=True,
-                # Killed with us, even by SIGKILL: SIGTERM makes dockerd stop its containers;
-                # containerd has its own death signal tied to dockerd. The signal follows
-                # the thread that starts it: start it from one that lives as long as it.
-                preexec_fn=die_with_parent(),
-            )
+        try:
+            _mount_data_root(root / "data")
+            command = [
+                dockerd,
+                f"--host=unix://{root / 'docker.sock'}",
+                f"--data-root={root / 'data'}",
+                f"--exec-root={root / 'exec'}",
+                f"--pidfile={root / 'dockerd.pid'}",
+                "--bridge=none",
+                "--iptables=false",
+                "--ip-forward=false",
+                "--ip-masq=false",
+                # Nothing from the host's /etc/docker/daemon.json: this daemon is the project's.
+                f"--config-file={_empty_config(root)}",
+            ]
+            with (root / "dockerd.log").open("wb") as out:
+                process = subprocess.Popen(
+                    command,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    # Own session: a Ctrl-C in the terminal reaches us, and we stop it in order.
+                    start_new_session=True,
+                    # Killed with us, even by SIGKILL: SIGTERM makes dockerd stop its containers;
+                    # containerd has its own death signal tied to dockerd. The signal follows
+                    # the thread that starts it: start it from one that lives as long as it.
+                    preexec_fn=die_with_parent(),
+                )
+        except BaseException:
+            _unmount_under(root)  # a Popen that failed leaves the data root's tmpfs
+            shutil.rmtree(root, ignore_errors=True)
+            raise
         service = cls(root, process)
         service._wait_until_ready()
         return service
