@@ -92,7 +92,6 @@ def test_a_configuration_error_stops_the_runner_with_one_clear_line(
     assert lines[0].startswith(f"bzzz runner: {message}"), lines[0]
 
 
-@pytest.mark.both_engines
 @pytest.mark.github_seed(SEED)
 def test_sigterm_releases_the_lease_of_a_task_that_does_not_finish_in_the_grace_period(
     github, ollama_emulator, runner_env, create_task, aws_settings, docker_client
@@ -124,7 +123,6 @@ def test_sigterm_releases_the_lease_of_a_task_that_does_not_finish_in_the_grace_
     assert docker_client.containers.list(all=True, filters={"label": label}) == []
 
 
-@pytest.mark.both_engines
 @pytest.mark.github_seed(SEED)
 def test_sigterm_lets_a_task_finish_within_the_grace_period(
     github, ollama_emulator, runner_env, create_task, aws_settings

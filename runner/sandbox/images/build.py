@@ -13,11 +13,12 @@ It is tagged `bzzz-sandbox:<definition hash>` and `bzzz-sandbox:latest`; the
 hash covers the Dockerfile and this recipe's data, and a build is skipped when the
 hashed tag already exists. Building needs root (debootstrap) and a reachable
 Debian mirror (the one apt uses, or BZZZ_DEBIAN_MIRROR); it takes about a
-minute on two cores. The root filesystem tarball is kept in the state dir
-(`images/rootfs-<hash>.tar`), so another engine on the same host imports it in
-seconds. The import goes through the docker SDK (`POST /images/create?fromSrc=-`),
-so it works the same on Docker Engine and on Podman's Docker-compatible service,
-and both get the same tags and the `bzzz.image.definition` label.
+minute on two cores. The root filesystem tarball is kept host-wide
+(`/var/cache/bzzz/rootfs-<hash>.tar`, see cache_dir), so another engine on the
+same host imports it in seconds. The import goes through the docker SDK
+(`POST /images/create?fromSrc=-`), so it works the same on Docker Engine and on
+Podman's Docker-compatible service, and both get the same tags and the
+`bzzz.image.definition` label.
 
 Per-repository images: a repository may name another image (the `image` field
 of its `.bzzz.yml`); the runner passes it as `SandboxConfig(image=...)`. Such an
@@ -29,6 +30,7 @@ capabilities, so an image cannot loosen the sandbox.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -121,8 +123,7 @@ def ensure_default_image(
 
     tag = definition_hash()
     name = f"{REPOSITORY}:{tag}"
-    lock_dir = Path(os.environ.get("BZZZ_STATE_DIR") or ".bzzz") / "images"
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    lock_dir = cache_dir()
     # One build at a time per host: parallel test sessions would otherwise both debootstrap.
     with (lock_dir / "build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -136,6 +137,24 @@ def ensure_default_image(
             image = _build(client, lock_dir, tag, log)
         image.tag(REPOSITORY, "latest")
     return name
+
+
+def cache_dir() -> Path:
+    """Where the root filesystem tarball is kept: BZZZ_ROOTFS_CACHE, default /var/cache/bzzz.
+
+    Host-wide, like the engines' own image stores, so a fresh checkout (CI's clone) feeding
+    an engine that lacks the image (a new private dockerd) imports the tarball instead of
+    bootstrapping Debian again. Where that is not writable (not root, when nothing can be
+    built anyway), the state dir's images/.
+    """
+    chosen = Path(os.environ.get("BZZZ_ROOTFS_CACHE") or "/var/cache/bzzz")
+    with contextlib.suppress(OSError):
+        chosen.mkdir(parents=True, exist_ok=True)
+        if os.access(chosen, os.W_OK):
+            return chosen
+    fallback = Path(os.environ.get("BZZZ_STATE_DIR") or ".bzzz") / "images"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
 
 
 def _build(
@@ -165,7 +184,7 @@ def _build(
 def _rootfs(work: Path, tarball: Path) -> None:
     """Make the root filesystem `tarball` by debootstrap; tarballs of other definitions go.
 
-    Kept in the state dir because one host may feed several engines (Podman and a private
+    Kept (see cache_dir) because one host may feed several engines (Podman and a private
     dockerd, whose images die with it): each then imports it in seconds instead of
     bootstrapping Debian again.
     """
