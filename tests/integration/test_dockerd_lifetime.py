@@ -55,7 +55,8 @@ def test_on_docker_again(container_engine):
 """
 
 # The [docker] tests share the session's engine: the children need the image's root
-# filesystem tarball in the state dir, which the parent's sandbox_image makes sure of.
+# filesystem tarball (runner.sandbox.images.build.cache_dir), which the parent's
+# sandbox_image makes sure of.
 on_docker = pytest.mark.parametrize("engine_kind", ["docker"], indirect=True, scope="session")
 
 
