@@ -15,11 +15,12 @@ exits. A socket another process already serves is reused and left running.
 tests run their sandbox, runner and demo tests on both kinds.
 """
 
-from infra.container_engine.engine import ContainerEngine, container_engine, find_engine
+from infra.container_engine.engine import ENGINES, ContainerEngine, container_engine, find_engine
 from infra.container_engine.errors import ContainerEngineError, EngineNotFoundError
 from infra.container_engine.podman import PODMAN_CONF, podman_env
 
 __all__ = [
+    "ENGINES",
     "PODMAN_CONF",
     "ContainerEngine",
     "ContainerEngineError",

@@ -53,6 +53,7 @@ class DockerdService:
     def __init__(self, root: Path, process: subprocess.Popen[bytes]) -> None:
         self.root = root
         self.process = process
+        self._stopped = False
 
     @property
     def socket_path(self) -> Path:
@@ -132,6 +133,9 @@ class DockerdService:
 
     def stop(self) -> None:
         """Terminate, then kill; then whatever of ours is left (containerd, shims); remove all."""
+        if self._stopped:  # once: a second killpg could hit a group that reused the pid
+            return
+        self._stopped = True
         if self.process.poll() is None:
             self.process.terminate()
             try:
