@@ -100,6 +100,7 @@ class DockerdService:
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
+                    cwd=root,  # nothing it or its children write lands in the caller's tree
                     # Own session: a Ctrl-C in the terminal reaches us, and we stop it in order.
                     start_new_session=True,
                     # Killed with us, even by SIGKILL: SIGTERM makes dockerd stop its containers;
