@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,29 @@ def _show_audit(stack: DemoStack, say: Say) -> None:
     say(f"  {report.entries} entries, {verdict}")
 
 
+def _settled_status(stack: DemoStack, comments_url: str, timeout: float = 30.0) -> list[str]:
+    """The status comments once the newest shows the task's last version (bounded wait).
+
+    The runner writes the final state before it publishes the message status sync acts
+    on, so the timeline can see "completed" while the comment still says "working on it";
+    a loaded machine widens that gap past one drain.
+    """
+    import httpx
+
+    from bzzz.tasks.lifecycle import Lifecycle
+
+    task = Lifecycle(stack.settings).get(key(stack))
+    footer = f"version {task.version}</sub>" if task is not None else ""
+    deadline = time.monotonic() + timeout
+    while True:
+        stack.supervisor.drain_now()
+        comments = httpx.get(comments_url).json()
+        status = [c["body"] for c in comments if "<!-- bzzz:status -->" in c["body"]]
+        if (status and footer in status[-1]) or time.monotonic() > deadline:
+            return status
+        time.sleep(0.2)
+
+
 def show_result(stack: DemoStack, say: Say) -> bool:
     """The status comment, the audit log, and the pull request with its diff; True if opened."""
     import httpx
@@ -81,10 +105,8 @@ def show_result(stack: DemoStack, say: Say) -> bool:
 
     base = stack.github.base_url
     repo, issue = stack.world.repo, stack.world.issue
-    stack.supervisor.drain_now()
+    status = _settled_status(stack, f"{base}/repos/{repo}/issues/{issue}/comments")
     pulls = httpx.get(f"{base}/repos/{repo}/pulls", params={"state": "all"}).json()
-    comments = httpx.get(f"{base}/repos/{repo}/issues/{issue}/comments").json()
-    status = [c["body"] for c in comments if "<!-- bzzz:status -->" in c["body"]]
     if status:
         say("== the issue's status comment")
         say(strip_hidden_html(status[-1]))

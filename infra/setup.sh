@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the test suite need, idempotently:
 #   Python 3.12 (found, never hard-coded), uv, the locked virtual environment
-#   (.venv), Debian packages (Java for DynamoDB Local, git) and the npm tools
+#   (.venv), Debian packages (Java for DynamoDB Local, git, Podman and Docker Engine for
+#   the sandbox) and the npm tools
 #   (DynamoDB Local, GitHub's OpenAPI description and webhook schemas).
 # Says clearly what is missing where it cannot install it itself.
 set -euo pipefail
@@ -54,6 +55,10 @@ command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${BZZZ_SETUP_CONTAINERS:-1}" = "1" ]; then
   command -v podman >/dev/null 2>&1 || need+=(podman)
   command -v runc >/dev/null 2>&1 || need+=(runc)
+  # Docker Engine 20.10 (dockerd, containerd, docker-init): the tests' second engine. They
+  # start a private dockerd of their own (infra/container_engine/dockerd.py), so whether the
+  # host's init starts Debian's docker.service after the install does not matter to them.
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
   for tool in catatonit debootstrap; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 fi
 apt_install "${need[@]}"

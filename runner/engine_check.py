@@ -2,6 +2,13 @@
 
     client = check_engine(runner_settings, environ)     # RunnerStartError, one line, if not
 
+Two engines are supported and tested, both through the Docker API at
+DOCKER_HOST: Docker Engine (`dockerd`; the tests run Debian's docker.io 20.10,
+started as infra/container_engine/dockerd.py does) and Podman's
+Docker-compatible service (`podman system service` with the project's
+containers.conf). Nothing here asks which one it is: what differs between them
+is settled where the sandbox is made (runner.sandbox.container).
+
 An engine that answers `_ping` may still be unable to start a container (a
 runtime that cannot set the rlimits Podman copies from the host, a broken
 runtime), so the check ends by starting a real sandbox (runner.sandbox.probe).
@@ -39,8 +46,9 @@ def check_engine(runner: RunnerSettings, env: Mapping[str, str]) -> docker.Docke
         client.ping()
     except Exception as exc:
         raise RunnerStartError(
-            f"no container engine at {base_url} ({type(exc).__name__}): start Docker, or "
-            "Podman's service (`podman system service`), and set DOCKER_HOST to its socket"
+            f"no container engine at {base_url} ({type(exc).__name__}): start Docker Engine "
+            "(`dockerd`), or Podman's service (`podman system service`), and set DOCKER_HOST "
+            "to its socket"
         ) from exc
     try:
         # First: the start-up probe is labelled with this runner's id like any sandbox.
@@ -87,6 +95,7 @@ def _cannot_start(base_url: str, image: str, exc: SandboxError) -> str:
     else:
         fix = (
             f"check that `docker run --rm --network none {image} true` works on it; for "
-            "Podman, run its service with runc and infra/container_engine/containers.conf"
+            "Docker Engine, that dockerd runs as root with runc; for Podman, run its service "
+            "with runc and infra/container_engine/containers.conf"
         )
     return f"{where}: {fix} (docs/runner.md, 'Container engine')"

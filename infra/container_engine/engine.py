@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from infra.container_engine.dockerd import DockerdService
 from infra.container_engine.errors import ContainerEngineError
 from infra.container_engine.podman import PodmanService, socket_answers
 
@@ -84,19 +85,46 @@ def find_engine() -> ContainerEngine | None:
     return None
 
 
+ENGINES = ("podman", "docker")
+
+
 @contextmanager
-def container_engine() -> Iterator[ContainerEngine]:
-    """Yield a running engine; stop Podman's service at exit when this call started it."""
-    found = find_engine()
+def container_engine(kind: str | None = None) -> Iterator[ContainerEngine]:
+    """Yield a running engine; stop what this call started when the context exits.
+
+    `kind=None`: whatever answers (see find_engine), else Podman's service. `"podman"`: the
+    project's Podman service (reused when it answers), never another engine. `"docker"`: a
+    private dockerd started here (infra.container_engine.dockerd), never the host's.
+    """
+    if kind not in (None, *ENGINES):
+        raise ContainerEngineError(f"unknown container engine {kind!r}: one of {ENGINES}")
+    if kind == "docker":
+        with _dockerd() as engine:
+            yield engine
+        return
+    socket_path = (state_dir() / "podman" / "podman.sock").absolute()
+    found = find_engine() if kind is None else None
+    if found is None and socket_answers(socket_path):
+        found = ContainerEngine(f"unix://{socket_path}", "podman")
     if found is not None:
         yield found
         return
-    socket_path = (state_dir() / "podman" / "podman.sock").absolute()
     service = PodmanService.start(socket_path)
     # Also at interpreter exit: a crash between here and `finally` must not leave it running.
     atexit.register(service.stop)
     try:
         yield ContainerEngine(f"unix://{socket_path}", "podman", started_here=True)
+    finally:
+        service.stop()
+        atexit.unregister(service.stop)
+
+
+@contextmanager
+def _dockerd() -> Iterator[ContainerEngine]:
+    service = DockerdService.start()
+    atexit.register(service.stop)
+    try:
+        yield ContainerEngine(f"unix://{service.socket_path}", "docker", started_here=True)
     finally:
         service.stop()
         atexit.unregister(service.stop)

@@ -63,6 +63,9 @@ class PodmanService:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # Not the caller's directory (the checkout): conmon writes a file `oom` into
+                # its working directory when a container is OOM-killed.
+                cwd=socket_path.parent,
                 # Own session: a Ctrl-C in the terminal reaches us, and we stop it in order.
                 start_new_session=True,
             )

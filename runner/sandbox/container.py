@@ -122,7 +122,9 @@ class Sandbox:
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
                 read_only=cfg.read_only,
-                tmpfs={SCRATCH: f"rw,nosuid,nodev,size={cfg.tmp_size},mode=1777"},
+                # `exec` spelled out: Docker Engine mounts a tmpfs noexec unless told
+                # otherwise (Podman does not), and a venv or a build in $HOME must run.
+                tmpfs={SCRATCH: f"rw,exec,nosuid,nodev,size={cfg.tmp_size},mode=1777"},
                 mounts=[
                     Mount("/workspace", str(self.workspace), type="bind"),
                     *(

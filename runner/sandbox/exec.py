@@ -25,7 +25,12 @@ from runner.sandbox.output import OutputCap
 if TYPE_CHECKING:
     from docker import APIClient
 
-_WRAPPER = 'limit=$1; shift; timeout -k 2 "$limit" "$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
+# `2>&1`: one stream in the order the command wrote it. Docker Engine copies an exec's
+# stdout and stderr pipes concurrently, so across two streams "fetching" on stdout could
+# arrive after the error on stderr that followed it (it did, under load; Podman kept it).
+_WRAPPER = (
+    'limit=$1; shift; timeout -k 2 "$limit" "$@" 2>&1; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
+)
 _KILL_ALL = ["/bin/sh", "-c", "kill -9 -1; exit 0"]
 _KILL_AFTER = 2.0  # the wrapper's `timeout -k`: TERM first, KILL this much later
 _BACKSTOP = 5.0  # the host waits this long past the command's timeout before acting itself

@@ -9,16 +9,22 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.fixtures.processes import marked_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(tmp_path):
+@pytest.mark.both_engines
+def test_demo_turns_the_labelled_issue_into_a_draft_pr_and_stops_everything(
+    tmp_path, container_engine
+):
     mark = f"BZZZ_DEMO_TEST_MARK={uuid.uuid4().hex}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BZZZ_", "AWS_ENDPOINT"))}
     env["BZZZ_DEMO_TEST_MARK"] = mark.split("=", 1)[1]
     env.pop("OLLAMA_HOST", None)  # the scripted stand-in, so the run is deterministic
+    env.update(container_engine.env())  # the demo uses the engine that answers there
     with subprocess.Popen(
         [sys.executable, "-m", "cli.main", "demo"], cwd=ROOT, env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,

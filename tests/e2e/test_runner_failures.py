@@ -214,6 +214,7 @@ def test_asking_for_help_escalates_with_hmmm_help_and_a_bad_bzzz_yml_field_is_na
 MISSING_IMAGE = "bzzz-missing-image:never"
 
 
+@pytest.mark.both_engines
 @pytest.mark.github_seed(calc_seed(f"test: {json.dumps(TEST_COMMAND)}\nimage: {MISSING_IMAGE}\n"))
 def test_a_sandbox_that_cannot_start_releases_the_task_and_says_only_runner_problem(
     github, ollama_emulator, runner_env, start_runner, create_task, control_plane, caplog

@@ -30,6 +30,9 @@ from tests.fixtures.runner_scenario import (
     write_file,
 )
 
+# Engine behaviour: run on Podman and on Docker Engine (tests/fixtures/containers.py).
+pytestmark = pytest.mark.both_engines
+
 BZZZ_YML = f"test: {json.dumps(TEST_COMMAND)}\nbranch_prefix: bzzz/\n"
 
 

@@ -31,6 +31,9 @@ from tests.fixtures.runner_scenario import (
 )
 from tests.fixtures.wheels import DEMO_PACKAGE, DEMO_VALUE, wheelhouse
 
+# Engine behaviour: run on Podman and on Docker Engine (tests/fixtures/containers.py).
+pytestmark = pytest.mark.both_engines
+
 KEY = f"{REPO}#1"
 # A new fingerprint for each session: an image left by an earlier run is not reused.
 INSTALL = f"pip install -r requirements.txt  # {token_hex(3)}"

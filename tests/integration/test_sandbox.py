@@ -39,6 +39,7 @@ def box(docker_client, sandbox_image: str, workspace: Path) -> Iterator[Sandbox]
         yield sandbox
 
 
+@pytest.mark.both_engines
 def test_command_output_and_exit_code_come_back(box: Sandbox):
     result = box.run("python3 hello.py; echo oops >&2; exit 3")
     assert result.exit_code == 3
@@ -48,6 +49,7 @@ def test_command_output_and_exit_code_come_back(box: Sandbox):
     assert result.observation().endswith("[exit code 3] exited with code 3")
 
 
+@pytest.mark.both_engines
 def test_a_missing_command_is_an_observation_not_an_exception(box: Sandbox):
     result = box.run("no-such-tool --help")
     assert result.exit_code == 127
@@ -55,6 +57,7 @@ def test_a_missing_command_is_an_observation_not_an_exception(box: Sandbox):
     assert result.explanation == "command not found"
 
 
+@pytest.mark.both_engines
 def test_hanging_command_is_killed_at_its_timeout_and_the_sandbox_stays_usable(box: Sandbox):
     result = box.run("echo started; sleep 600", timeout=2)
     assert result.timed_out
@@ -66,6 +69,7 @@ def test_hanging_command_is_killed_at_its_timeout_and_the_sandbox_stays_usable(b
     assert_usable(box)
 
 
+@pytest.mark.both_engines
 def test_a_command_that_ignores_term_and_escapes_its_group_is_killed_too(box: Sandbox):
     result = box.run("trap '' TERM; setsid sleep 600 & sleep 600", timeout=1)
     assert result.timed_out
@@ -73,6 +77,7 @@ def test_a_command_that_ignores_term_and_escapes_its_group_is_killed_too(box: Sa
     assert_usable(box)
 
 
+@pytest.mark.both_engines
 def test_workspace_is_writable_and_shared_while_the_root_is_read_only(
     box: Sandbox, workspace: Path
 ):
@@ -86,6 +91,7 @@ def test_workspace_is_writable_and_shared_while_the_root_is_read_only(
     assert scratch.output == "ok\n/tmp\n"
 
 
+@pytest.mark.both_engines
 def test_commands_run_as_non_root_without_capabilities(box: Sandbox):
     result = box.run(
         "id -u; grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status; grep NoNewPrivs /proc/self/status"
@@ -100,6 +106,7 @@ def test_commands_run_as_non_root_without_capabilities(box: Sandbox):
     assert lines[4] == "NoNewPrivs:\t1"
 
 
+@pytest.mark.both_engines
 def test_container_carries_the_limits_and_labels(box: Sandbox, docker_client):
     attrs = docker_client.api.inspect_container(box.id)
     host = attrs["HostConfig"]
@@ -113,6 +120,7 @@ def test_container_carries_the_limits_and_labels(box: Sandbox, docker_client):
     assert attrs["Config"]["Labels"][TASK_LABEL] == "octo/demo#7"
 
 
+@pytest.mark.both_engines
 def test_the_container_is_gone_after_the_context_also_when_the_body_raises(
     docker_client, sandbox_image: str, tmp_path: Path
 ):
@@ -141,6 +149,7 @@ def test_the_container_is_gone_after_the_context_also_when_the_body_raises(
     box.remove()  # idempotent
 
 
+@pytest.mark.both_engines
 def test_orphans_from_an_earlier_life_are_reaped(docker_client, sandbox_image: str, tmp_path: Path):
     config = SandboxConfig(image=sandbox_image)
     earlier_life, neighbour = f"crashed-{os.getpid()}", f"neighbour-{os.getpid()}"
@@ -164,6 +173,7 @@ def test_orphans_from_an_earlier_life_are_reaped(docker_client, sandbox_image: s
         reap_orphans(docker_client, neighbour)
 
 
+@pytest.mark.both_engines
 def test_abandoned_sandboxes_are_judged_by_their_lease_within_their_deployment_only(
     docker_client, sandbox_image: str, tmp_path: Path
 ):
@@ -196,6 +206,7 @@ def test_abandoned_sandboxes_are_judged_by_their_lease_within_their_deployment_o
                 docker_client.containers.get(container_id).remove(force=True)
 
 
+@pytest.mark.both_engines
 def test_a_missing_image_is_a_typed_error(docker_client, tmp_path: Path):
     config = SandboxConfig(image="bzzz-no-such-image:never")
     with pytest.raises(ImageNotFoundError, match="bzzz-no-such-image"):

@@ -10,6 +10,9 @@ import pytest
 from runner.sandbox.container import Sandbox, SandboxConfig
 from tests.fixtures.containers import TEST_RUNNER_ID
 
+# Engine behaviour: run on Podman and on Docker Engine (tests/fixtures/containers.py).
+pytestmark = pytest.mark.both_engines
+
 # A repository whose tests import its top-level module without installing it (as
 # tabulate's do): `pytest` alone would not find the module unless the working directory
 # is on sys.path, which `python -m pytest` adds.

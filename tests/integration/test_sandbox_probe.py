@@ -10,6 +10,9 @@ import pytest
 from runner.errors import ImageNotFoundError
 from runner.sandbox.probe import prove_sandbox_starts
 
+# Engine behaviour: run on Podman and on Docker Engine (tests/fixtures/containers.py).
+pytestmark = pytest.mark.both_engines
+
 
 def _ours(docker_client, runner_id: str) -> list[str]:
     found = docker_client.containers.list(all=True, filters={"label": f"bzzz.runner={runner_id}"})

@@ -28,6 +28,9 @@ import pytest
 from runner.sandbox.container import CommandResult, Sandbox, SandboxConfig
 from tests.fixtures.containers import TEST_RUNNER_ID, assert_usable, leftovers
 
+# Engine behaviour: run on Podman and on Docker Engine (tests/fixtures/containers.py).
+pytestmark = pytest.mark.both_engines
+
 LIMITS = {"memory": "256m", "pids": 64, "cpus": 1.0, "output_limit": 4000}
 # Token-shaped, as the real ones are, so that a hunt for the shapes would find them.
 CANARIES = {

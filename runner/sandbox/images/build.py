@@ -13,8 +13,12 @@ It is tagged `bzzz-sandbox:<definition hash>` and `bzzz-sandbox:latest`; the
 hash covers the Dockerfile and this recipe's data, and a build is skipped when the
 hashed tag already exists. Building needs root (debootstrap) and a reachable
 Debian mirror (the one apt uses, or BZZZ_DEBIAN_MIRROR); it takes about a
-minute on two cores. The import goes through the docker SDK, so it works the
-same on Docker and on Podman's Docker-compatible service.
+minute on two cores. The root filesystem tarball is kept host-wide
+(`/var/cache/bzzz/rootfs-<hash>.tar`, see cache_dir), so another engine on the
+same host imports it in seconds. The import goes through the docker SDK
+(`POST /images/create?fromSrc=-`), so it works the same on Docker Engine and on
+Podman's Docker-compatible service, and both get the same tags and the
+`bzzz.image.definition` label.
 
 Per-repository images: a repository may name another image (the `image` field
 of its `.bzzz.yml`); the runner passes it as `SandboxConfig(image=...)`. Such an
@@ -26,6 +30,7 @@ capabilities, so an image cannot loosen the sandbox.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -118,8 +123,7 @@ def ensure_default_image(
 
     tag = definition_hash()
     name = f"{REPOSITORY}:{tag}"
-    lock_dir = Path(os.environ.get("BZZZ_STATE_DIR") or ".bzzz") / "images"
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    lock_dir = cache_dir()
     # One build at a time per host: parallel test sessions would otherwise both debootstrap.
     with (lock_dir / "build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -128,15 +132,62 @@ def ensure_default_image(
         except docker.errors.ImageNotFound:
             image = None
         if image is None:
-            log(f"building {name} from debootstrap ({SUITE}, {', '.join(PACKAGES)})")
-            image = _build(client, lock_dir, tag)
+            if force:  # from Debian again, e.g. for its security updates
+                (lock_dir / f"rootfs-{tag}.tar").unlink(missing_ok=True)
+            image = _build(client, lock_dir, tag, log)
         image.tag(REPOSITORY, "latest")
     return name
 
 
-def _build(client: docker.DockerClient, work: Path, tag: str) -> docker.models.images.Image:
+def cache_dir() -> Path:
+    """Where the root filesystem tarball is kept: BZZZ_ROOTFS_CACHE, default /var/cache/bzzz.
+
+    Host-wide, like the engines' own image stores, so a fresh checkout (CI's clone) feeding
+    an engine that lacks the image (a new private dockerd) imports the tarball instead of
+    bootstrapping Debian again. Where that is not writable (not root, when nothing can be
+    built anyway), the state dir's images/.
+    """
+    chosen = Path(os.environ.get("BZZZ_ROOTFS_CACHE") or "/var/cache/bzzz")
+    with contextlib.suppress(OSError):
+        chosen.mkdir(parents=True, exist_ok=True)
+        if os.access(chosen, os.W_OK):
+            return chosen
+    fallback = Path(os.environ.get("BZZZ_STATE_DIR") or ".bzzz") / "images"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def _build(
+    client: docker.DockerClient, work: Path, tag: str, log: Callable[[str], None]
+) -> docker.models.images.Image:
     import docker
 
+    tarball = work / f"rootfs-{tag}.tar"
+    if not tarball.is_file():
+        log(f"building {REPOSITORY}:{tag} from debootstrap ({SUITE}, {', '.join(PACKAGES)})")
+        _rootfs(work, tarball)
+    log(f"importing {tarball} as {REPOSITORY}:{tag}")
+    try:
+        # Podman ignores the import's repository/tag, so tag the id the engine reports (the
+        # last `sha256:` in the reply: Docker streams progress lines before it).
+        reply = client.api.import_image(
+            src=str(tarball), changes=[*_CHANGES, f"LABEL bzzz.image.definition={tag}"]
+        )
+        image_id = re.findall(r"sha256:[0-9a-f]{64}", str(reply))[-1]
+        image = client.images.get(image_id)
+        image.tag(REPOSITORY, tag)
+    except (docker.errors.DockerException, IndexError) as exc:
+        raise ImageBuildError(f"importing the root filesystem failed: {exc}") from exc
+    return image
+
+
+def _rootfs(work: Path, tarball: Path) -> None:
+    """Make the root filesystem `tarball` by debootstrap; tarballs of other definitions go.
+
+    Kept (see cache_dir) because one host may feed several engines (Podman and a private
+    dockerd, whose images die with it): each then imports it in seconds instead of
+    bootstrapping Debian again.
+    """
     if os.geteuid() != 0:
         raise ImageBuildError(
             "building the sandbox image needs root (debootstrap); run "
@@ -145,6 +196,8 @@ def _build(client: docker.DockerClient, work: Path, tag: str) -> docker.models.i
         )
     if shutil.which("debootstrap") is None:
         raise ImageBuildError("debootstrap is missing: apt-get install debootstrap")
+    for old in work.glob("rootfs-*.tar"):
+        old.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(dir=work, prefix="rootfs-") as tmp:
         root = Path(tmp) / "root"
         _run(["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
@@ -153,19 +206,9 @@ def _build(client: docker.DockerClient, work: Path, tag: str) -> docker.models.i
         _add_files(root)
         for path in _TRIM:
             shutil.rmtree(root / path, ignore_errors=True)
-        tarball = Path(tmp) / "rootfs.tar"
-        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(tarball), "."])
-        try:
-            # The import's repository/tag is ignored by Podman, so tag the id it reports.
-            reply = client.api.import_image(
-                src=str(tarball), changes=[*_CHANGES, f"LABEL bzzz.image.definition={tag}"]
-            )
-            image_id = re.findall(r"sha256:[0-9a-f]{64}", str(reply))[-1]
-            image = client.images.get(image_id)
-            image.tag(REPOSITORY, tag)
-        except (docker.errors.DockerException, IndexError) as exc:
-            raise ImageBuildError(f"importing the root filesystem failed: {exc}") from exc
-    return image
+        partial = Path(tmp) / "rootfs.tar"
+        _run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."])
+        partial.replace(tarball)  # whole or not at all: a killed build leaves no half tarball
 
 
 def _add_user(root: Path) -> None:
