@@ -22,7 +22,14 @@ import uuid
 from collections.abc import Callable
 
 from bzzz import aws
-from bzzz.audit import CONTROL_PLANE, AuditLog, Signer, publish_public_key, verify_stream
+from bzzz.audit import (
+    CONTROL_PLANE,
+    GENESIS,
+    AuditLog,
+    Signer,
+    publish_public_key,
+    verify_stream,
+)
 from bzzz.audit.registry import load_registry
 from bzzz.audit.store import AuditStore, to_item
 from bzzz.config import Settings
@@ -59,7 +66,7 @@ def raw_puts(settings: Settings, signer: Signer, threads: int, count: int) -> fl
     """Conditional PutItems of append-sized items; each thread writes its own seqs."""
     db = aws.client("dynamodb", settings)
     stream = f"bench/raw#{uuid.uuid4().hex[:8]}"
-    template = AuditLog(settings, signer)._chain(stream, "command.run", DATA, None)
+    template = AuditLog(settings, signer)._chain(stream, "command.run", DATA, 1, GENESIS)
     per = count // threads
 
     def work(index: int) -> None:
@@ -78,6 +85,7 @@ def raw_puts(settings: Settings, signer: Signer, threads: int, count: int) -> fl
 def appends(settings: Settings, signers: list[Signer], count: int, stream: str) -> float:
     per = count // len(signers)
     latencies: list[float] = []
+    by_writer: list[float] = [0.0] * len(signers)
 
     def work(index: int) -> None:
         # A long timeout: this measures throughput; a loaded backend makes losers wait.
@@ -86,11 +94,18 @@ def appends(settings: Settings, signers: list[Signer], count: int, stream: str) 
             started = time.perf_counter()
             log.append(stream, "command.run", DATA)
             latencies.append(time.perf_counter() - started)
+            by_writer[index] += latencies[-1]
 
     rate = (per * len(signers)) / threaded(len(signers), work)
     latencies.sort()
-    p50, worst = latencies[len(latencies) // 2] * 1000, latencies[-1] * 1000
-    print(f"  {len(signers)} writer(s): append latency p50 {p50:.1f} ms, max {worst:.1f} ms")
+    p50, p99 = latencies[len(latencies) // 2] * 1000, latencies[len(latencies) * 99 // 100] * 1000
+    worst = latencies[-1] * 1000
+    print(f"  {len(signers)} writer(s): append latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+          f"max {worst:.1f} ms")  # fmt: skip
+    if len(signers) > 1:
+        # Fairness: how long each writer spent appending its share, slowest vs fastest.
+        print(f"  time per writer for {per} appends: fastest {min(by_writer):.2f} s, "
+              f"slowest {max(by_writer):.2f} s")  # fmt: skip
     return rate
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handlers import observability as obs
+from handlers import snapstart
 from handlers.sqs_batch import envelope_of, per_settings, process_fifo_batch
 
 if TYPE_CHECKING:
@@ -31,6 +32,19 @@ def _build(settings: Settings) -> Escalations:
 
 
 _parts = per_settings(_build)
+
+# What a SnapStart snapshot is primed with (handlers/snapstart.py): the modules and
+# clients the first invocation would otherwise load and make.
+SNAPSHOT_MODULES = (
+    "bzzz.escalation.handler",
+    "bzzz.github.client",
+    "githubkit",
+    "aws_lambda_powertools.utilities.data_classes.sqs_event",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+)
+SNAPSHOT_CLIENTS = ("dynamodb", "sqs", "sns", "secretsmanager")
+snapstart.prime_on_snapshot(SNAPSHOT_MODULES, SNAPSHOT_CLIENTS)
 
 
 def _record(record: SQSRecord) -> None:

@@ -12,10 +12,29 @@ from typing import Any
 
 from mangum import Mangum
 
+from handlers import snapstart
 from handlers.http_app import create_app
 
 app = create_app()
 _asgi = Mangum(app, lifespan="off")
+
+# What a SnapStart snapshot is primed with (handlers/snapstart.py): the modules and
+# clients the first invocation would otherwise load and make.
+SNAPSHOT_MODULES = (
+    "handlers.http_app.services",
+    "bzzz.intake.handling",
+    "bzzz.bus",
+    "bzzz.secrets",
+    "bzzz.hive.server",
+    "bzzz.github.client",
+    "githubkit",
+    "jsonschema",
+    "aws_lambda_powertools.logging.utils",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+)
+SNAPSHOT_CLIENTS = ("dynamodb", "sns", "secretsmanager")
+snapstart.prime_on_snapshot(SNAPSHOT_MODULES, SNAPSHOT_CLIENTS)
 _logging_ready = False
 
 

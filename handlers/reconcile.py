@@ -10,12 +10,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handlers import observability as obs
+from handlers import snapstart
 
 if TYPE_CHECKING:
     from bzzz.config import Settings
     from bzzz.reconcile.poll import Reconciler
 
 _built: tuple[Settings, Reconciler] | None = None
+
+# What a SnapStart snapshot is primed with (handlers/snapstart.py): the modules and
+# clients the first invocation would otherwise load and make.
+SNAPSHOT_MODULES = (
+    "bzzz.reconcile.poll",
+    "bzzz.github.client",
+    "githubkit",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+)
+SNAPSHOT_CLIENTS = ("dynamodb", "sns", "secretsmanager")
+snapstart.prime_on_snapshot(SNAPSHOT_MODULES, SNAPSHOT_CLIENTS)
 
 _METRICS = {
     "created": obs.TASKS_CREATED,

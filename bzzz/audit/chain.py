@@ -8,15 +8,22 @@ finding names the cause rather than its knock-on effects:
 3. seq follows the previous one (a gap means an entry is *missing*);
 4. the hash matches the content: if it matches under another seq the entry
    was *reordered*, else it was *changed* (prev_hash altered, or a field);
-5. prev_hash is the previous entry's hash (else *changed*: re-linked);
-6. the next entry links past this one (this one was *inserted*);
+5. prev_hash is the hash of an earlier entry, or GENESIS (else *changed*:
+   re-linked); seq 1 can only link to GENESIS. An appender links to the
+   newest entry it knew of when it took its seq (bzzz.audit.log): entry
+   n - 1 when writers take turns, an older one when several write at once;
+6. the next entry was written under this one's seq (this one was *inserted*
+   and the rest shifted up);
 7. the author has a registered key (else *unknown key*);
 8. the signature is the author's (else *bad signature*);
 9. in a task's stream, the author may write it at this seq: the lease holder,
    or the control plane (else *not the lease holder*; bzzz.audit.lease).
 
-Cutting entries off the end of a stream leaves a valid, shorter chain: the
-stream's signed head (bzzz.audit.head, checked by bzzz.audit.verify) shows it.
+The seqs, not the links, make a stream complete: every seq from 1 on is
+covered by its entry's hash and signature, so a deleted entry leaves a gap
+(*missing*) and a moved one hashes under its old seq (*reordered*). Cutting
+entries off the end leaves a valid, shorter stream: the stream's signed head
+(bzzz.audit.head, checked by bzzz.audit.verify) shows it.
 """
 
 from __future__ import annotations
@@ -70,11 +77,11 @@ def first_finding(
 
     `leases`: also check that each author held the lease (a task's stream).
     """
-    prev = GENESIS
+    seen: dict[str, int] = {GENESIS: 0}  # hash -> seq of the entries checked so far
     lease = LeaseReplay()
     for index, entry in enumerate(entries):
         expected = index + 1
-        problem = _check(entry, expected, prev, entries, index, key_for)
+        problem = _check(entry, expected, seen, entries, index, key_for)
         if problem is None and leases:
             refused = lease.refuse(entry)
             problem = None if refused is None else (Problem.NOT_LEASE_HOLDER, refused)
@@ -82,14 +89,14 @@ def first_finding(
             kind, reason = problem
             return index, Finding(stream, entry.seq_text or str(entry.seq), kind, reason)
         lease.advance(entry)
-        prev = entry.hash
+        seen[entry.hash] = entry.seq
     return len(entries), None
 
 
 def _check(
     entry: Entry,
     expected: int,
-    prev: str,
+    seen: dict[str, int],
     entries: Sequence[Entry],
     index: int,
     key_for: KeyLookup,
@@ -108,17 +115,24 @@ def _check(
         written = _written_as(entry, len(entries))
         if written is not None:
             return Problem.REORDERED, f"written as seq {written}, stored as seq {entry.seq}"
-        if entry.prev_hash != prev:
-            return Problem.CHANGED, f"prev_hash altered: it is not the hash of seq {expected - 1}"
+        if entry.prev_hash not in seen:
+            return Problem.CHANGED, "prev_hash altered: it is not the hash of an earlier entry"
         return Problem.CHANGED, "content does not match its hash: a field was altered"
-    if entry.prev_hash != prev:
+    if entry.prev_hash not in seen:
         return Problem.CHANGED, (
-            f"re-linked: prev_hash is not the hash of seq {expected - 1} "
-            f"(this entry or seq {expected - 1} was rewritten and re-hashed)"
+            "re-linked: prev_hash is not the hash of an earlier entry "
+            "(this entry or the one it linked to was rewritten and re-hashed)"
         )
     following = entries[index + 1] if index + 1 < len(entries) else None
-    if following is not None and following.prev_hash == prev:
-        return Problem.INSERTED, f"the next entry links to seq {expected - 1}, past this one"
+    # (A next entry stored under this seq's floor, like 2.5, is flagged at its own turn.)
+    if (
+        following is not None
+        and following.seq > expected
+        and entry_hash(following.body(seq=expected)) == following.hash
+    ):
+        linked = seen.get(following.prev_hash)
+        past = f" and links to seq {linked}, past this one" if linked is not None else ""
+        return Problem.INSERTED, f"the next entry was written as seq {expected}{past}"
     public_key = key_for(entry)
     if public_key is None:
         return Problem.UNKNOWN_KEY, f"author {entry.author!r} has no registered key"

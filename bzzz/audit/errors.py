@@ -26,4 +26,4 @@ class AuditStoreError(AuditError):
 
 
 class AuditContentionError(AuditStoreError):
-    """An append lost the race for the next seq too many times in a row."""
+    """An append found its seq taken again and again: the stream's counter stays behind."""

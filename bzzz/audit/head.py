@@ -2,15 +2,16 @@
 
 Cutting entries off the end of a hash chain leaves a valid, shorter chain.
 So every append, once its entry is written, also writes the stream's head
-item (same table, same stream, `seq` 0, below every entry): the last seq,
+item (same table, same stream, `seq` 0, below every entry; it also holds
+the stream's seq counter, bzzz.audit.log): the last seq,
 its hash, its author, and that author's signature over
 `canonical({"head_of": stream, "seq": seq, "hash": hash})`. The message
 differs from an entry's, so no entry's signature can serve as a head's. The
-head only moves forward (a conditional write), so concurrent appenders leave
-it at the highest seq.
+head only moves forward (a conditional update that leaves the counter alone),
+so concurrent appenders leave it at the highest seq written.
 
 A verifier checks that the head names an entry of the chain: normally the
-last; one behind if an appender died between its two writes. If the head is
+last; behind it if an appender died between its entry and its head. If the head is
 ahead of the last entry, entries were cut off; if there is none, it was
 deleted (with the tail, or to hide that). What a head cannot show is a
 *rollback* of both the tail and the head to an older head the attacker kept:
@@ -48,13 +49,27 @@ def head_digest(stream: str, seq: int, entry_hash: str) -> str:
 
 
 def is_head_item(item: dict[str, Any]) -> bool:
-    return "head_seq" in item and str(item.get("seq", {}).get("N")) == str(HEAD_SEQ)
+    """The stream's item at seq 0: its signed head and its seq counter (either may be absent)."""
+    at_zero = str(item.get("seq", {}).get("N")) == str(HEAD_SEQ)
+    return at_zero and ("head_seq" in item or "next_seq" in item)
+
+
+def has_signed_head(item: dict[str, Any]) -> bool:
+    """False for a seq-0 item that holds only the counter (no entry has moved the head yet)."""
+    return "head_seq" in item
 
 
 def to_head_item(head: Head) -> dict[str, Any]:
+    """The head as a whole seq-0 item (without the counter: tests and tools write it so)."""
     return {
         "stream": {"S": head.stream},
         "seq": {"N": str(HEAD_SEQ)},
+        **head_attributes(head),
+    }
+
+
+def head_attributes(head: Head) -> dict[str, Any]:
+    return {
         "head_seq": {"N": str(head.seq)},
         "head_hash": {"S": head.hash},
         "author": {"S": head.author},

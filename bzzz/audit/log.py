@@ -1,21 +1,32 @@
-"""Appending to a stream: the next seq is taken by a conditional PutItem.
+"""Appending to a stream: a seq from the stream's counter, then one conditional PutItem.
 
-`put_new` succeeds only if (stream, seq) is free, so two appenders can never
-both write seq n; the winner then moves the stream's signed head
-(bzzz.audit.head) forward to its entry. The loser gets the winner's entry back, chains onto it
-(new seq, prev_hash, hash, signature) and tries again. After two losses in a
-row it re-reads the tail instead of stepping one entry at a time, and it
-backs off with jitter so that 20 writers on one stream all get through. It
-gives up (AuditContentionError) when `timeout` seconds pass without a win.
+Each append takes the next seq from the stream's counter (an atomic
+increment of `next_seq` in the stream's seq-0 item, bzzz.audit.store), so
+writers never race for a seq: twenty writers on one stream each pay the
+same three round trips (take a seq, write the entry, move the signed head)
+and are served in the order the table serves them; nobody retries, nobody
+waits on anybody.
 
-The last entry seen per stream is cached, so a lone writer pays one PutItem
-per append; a stale cache costs one lost race, never a fork.
+The price is in the links. A writer holding seq n cannot know entry n - 1's
+hash (it may still be in flight), so `prev_hash` names the newest entry the
+writer knew of: its own previous entry in the stream, or the signed head the
+counter returned, whichever is later; GENESIS if it knew none. With one
+writer at a time (a task's usual case) that is always entry n - 1, a plain
+chain; under contention the links form per-writer chains that cross-reference
+one another through the head. Every link points to an earlier entry, and
+completeness comes from the seqs (1, 2, 3 … without gaps, each covered by its
+entry's hash and signature) and the signed head, not from the links
+(bzzz.audit.chain).
+
+`put_new` is still conditional (`attribute_not_exists(seq)`): if the counter
+lags behind the entries (reset by hand, or a stream written before it
+existed) the write finds the seq taken, the writer raises the counter past
+the tail and takes another seq; it never overwrites an entry.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import re
 import threading
 import time
@@ -32,8 +43,6 @@ from bzzz.config import Settings
 # `task.claim`, `command.run`, `hmmm.plan`: lowercase dotted names.
 _TYPE_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 _CACHED_STREAMS = 1024
-_BACKOFF_BASE = 0.002
-_BACKOFF_CAP = 0.5
 
 
 class AuditLog:
@@ -52,7 +61,8 @@ class AuditLog:
         self._store = AuditStore(settings, dynamodb)
         self._clock = clock
         self._timeout = timeout
-        self._tails: dict[str, Entry | None] = {}
+        # The last entry this log wrote per stream: the link of its next entry there.
+        self._tails: dict[str, Entry] = {}
         self._lock = threading.Lock()
 
     def append(self, stream: str, type: str, data: Mapping[str, Any] | None = None) -> Entry:
@@ -68,32 +78,39 @@ class AuditLog:
         # (tuples become lists) so the entry returned equals the entry read back.
         body_data = json.loads(canonical(dict(data or {})))
         with self._lock:
-            cached = stream in self._tails
-            tail = self._tails.get(stream)
-        if not cached:
-            tail = self._store.tail(stream)
-        losses = 0
+            known: Entry | Head | None = self._tails.get(stream)
         deadline = time.monotonic() + self._timeout
+        resyncs = 0
         while True:
-            entry = self._chain(stream, type, body_data, tail)
-            winner = self._store.put_new(entry)
-            if winner is None:
-                self._store.move_head(self._head(entry))
-                with self._lock:
-                    if len(self._tails) >= _CACHED_STREAMS:
-                        self._tails.clear()  # a long-lived process writes to many tasks
-                    self._tails[stream] = entry
-                return entry
-            losses += 1
+            seq, head = self._store.take_seq(stream)
+            links = [link for link in (known, head) if link is not None]
+            newest = max(links, key=lambda link: link.seq, default=None)
+            if newest is not None and newest.seq >= seq:
+                lagging = newest.seq  # the counter is behind what exists: resync, try again
+            else:
+                prev = GENESIS if newest is None else newest.hash
+                entry = self._chain(stream, type, body_data, seq, prev)
+                winner = self._store.put_new(entry)
+                if winner is None:
+                    self._store.move_head(self._head(entry))
+                    self._remember(entry)
+                    return entry
+                tail = self._store.tail(stream)
+                lagging = max(seq, tail.seq if tail else 0)
+                known = tail
+            resyncs += 1
             if time.monotonic() > deadline:
                 raise AuditContentionError(
-                    f"gave up appending to {stream} after {losses} lost races "
-                    f"in {self._timeout:g} s"
+                    f"gave up appending to {stream}: its seq counter stayed behind "
+                    f"its entries through {resyncs} resyncs in {self._timeout:g} s"
                 )
-            tail = winner if losses < 2 else self._store.tail(stream)
-            # Full-jitter exponential backoff (capped): writers that keep colliding
-            # spread out instead of all retrying into the same seq again.
-            time.sleep(random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**losses)))  # noqa: S311
+            self._store.raise_counter(stream, lagging)
+
+    def _remember(self, entry: Entry) -> None:
+        with self._lock:
+            if len(self._tails) >= _CACHED_STREAMS:
+                self._tails.clear()  # a long-lived process writes to many tasks
+            self._tails[entry.stream] = entry
 
     def _head(self, entry: Entry) -> Head:
         digest = head_digest(entry.stream, entry.seq, entry.hash)
@@ -101,8 +118,9 @@ class AuditLog:
             entry.stream, entry.seq, entry.hash, self.signer.author, self.signer.sign(digest)
         )
 
-    def _chain(self, stream: str, type: str, data: dict[str, Any], tail: Entry | None) -> Entry:
-        seq = 1 if tail is None else tail.seq + 1
+    def _chain(
+        self, stream: str, type: str, data: dict[str, Any], seq: int, prev_hash: str
+    ) -> Entry:
         body: dict[str, Any] = {
             "stream": stream,
             "seq": seq,
@@ -110,7 +128,7 @@ class AuditLog:
             "author": self.signer.author,
             "type": type,
             "data": data,
-            "prev_hash": GENESIS if tail is None else tail.hash,
+            "prev_hash": prev_hash,
         }
         digest = entry_hash(body)
         return Entry(

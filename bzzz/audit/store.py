@@ -2,8 +2,9 @@
 
 The one table without a PynamoDB model (docs/architecture.md, "Persistence"):
 a verifier must see a tampered item exactly as stored, where a model would
-coerce or reject it. `data` is a JSON string. Each stream also holds its
-signed head at seq 0 (bzzz.audit.head), moved forward after every entry.
+coerce or reject it. `data` is a JSON string. Each stream also holds, at
+seq 0, its seq counter (`next_seq`, bzzz.audit.log) and its signed head
+(bzzz.audit.head), moved forward after every entry.
 Reads are consistent: a verifier must see every acknowledged append.
 """
 
@@ -20,7 +21,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bzzz import aws
 from bzzz.audit.canonical import canonical
 from bzzz.audit.errors import AuditStoreError
-from bzzz.audit.head import Head, head_from_item, is_head_item, to_head_item
+from bzzz.audit.head import (
+    HEAD_SEQ,
+    Head,
+    has_signed_head,
+    head_attributes,
+    head_from_item,
+    is_head_item,
+)
 from bzzz.config import Settings
 from bzzz.store.conditions import condition_failed
 
@@ -150,10 +158,10 @@ class AuditStore:
                 **page,
             )
             for item in reply["Items"]:
-                if is_head_item(item):
-                    head = head_from_item(item)
-                else:
+                if not is_head_item(item):
                     entries.append(from_item(item))
+                elif has_signed_head(item):
+                    head = head_from_item(item)
             if "LastEvaluatedKey" not in reply:
                 return entries, head
             page = {"ExclusiveStartKey": reply["LastEvaluatedKey"]}
@@ -164,7 +172,10 @@ class AuditStore:
         while True:
             reply = self._call("scan", TableName=self.table, ConsistentRead=True, **page)
             for item in reply["Items"]:
-                yield head_from_item(item) if is_head_item(item) else from_item(item)
+                if not is_head_item(item):
+                    yield from_item(item)
+                elif has_signed_head(item):
+                    yield head_from_item(item)
             if "LastEvaluatedKey" not in reply:
                 return
             page = {"ExclusiveStartKey": reply["LastEvaluatedKey"]}
@@ -195,26 +206,71 @@ class AuditStore:
             raise AuditStoreError(f"cannot append to {entry.stream}: {exc}") from exc
         return None
 
+    def take_seq(self, stream: str) -> tuple[int, Head | None]:
+        """The next seq of `stream`, taken from its counter, and the head as it stood.
+
+        One atomic increment (UpdateItem ADD): every caller gets its own seq in
+        the order the table serves them, none ever fails or retries, so appends
+        are fair and cost one round trip each however many writers there are.
+        """
+        reply = self._call(
+            "update_item",
+            TableName=self.table,
+            Key=self._head_key(stream),
+            UpdateExpression="ADD next_seq :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )
+        item = reply["Attributes"]
+        head = head_from_item(item) if has_signed_head(item) else None
+        return int(str(item["next_seq"]["N"])), head
+
+    def raise_counter(self, stream: str, seq: int) -> None:
+        """Make the counter hand out seqs above `seq` (it lagged: reset, or a stream older
+        than the counter); never lowers it."""
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key=self._head_key(stream),
+                UpdateExpression="SET next_seq = :n",
+                ConditionExpression="attribute_not_exists(next_seq) OR next_seq < :n",
+                ExpressionAttributeValues={":n": {"N": str(seq)}},
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise AuditStoreError(f"cannot move the counter of {stream}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise AuditStoreError(f"cannot move the counter of {stream}: {exc}") from exc
+
     def move_head(self, head: Head) -> None:
         """Point the stream's head at `head.seq`, unless it already points further.
 
         Called after the entry is written, never before: a head must not name an
         entry that is not there. A concurrent appender of a later seq may have
-        moved it on already; the head only moves forward.
+        moved it on already; the head only moves forward. An update, not a put:
+        the counter in the same item must stay.
         """
+        names = {"#h": "head_seq", "#a": "author", "#g": "signature", "#x": "head_hash"}
+        values = {f":{name}": value for name, value in head_attributes(head).items()}
         try:
-            self.db.put_item(
+            self.db.update_item(
                 TableName=self.table,
-                Item=to_head_item(head),
-                ConditionExpression="attribute_not_exists(#q) OR head_seq < :n",
-                ExpressionAttributeNames={"#q": "seq"},
-                ExpressionAttributeValues={":n": {"N": str(head.seq)}},
+                Key=self._head_key(head.stream),
+                UpdateExpression="SET #h = :head_seq, #x = :head_hash, #a = :author, "
+                "#g = :signature",
+                ConditionExpression="attribute_not_exists(#h) OR #h < :head_seq",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if not condition_failed(exc):
                 raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
         except BotoCoreError as exc:
             raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
+
+    @staticmethod
+    def _head_key(stream: str) -> dict[str, Any]:
+        return {"stream": {"S": stream}, "seq": {"N": str(HEAD_SEQ)}}
 
     def _call(self, operation: str, **params: Any) -> Any:
         try:

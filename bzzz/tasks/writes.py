@@ -14,6 +14,7 @@ the failed condition, without a second, racy read.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,11 +61,11 @@ def _encode(value: Value) -> dict[str, str]:
     return {"S": value} if isinstance(value, str) else {"N": str(value)}
 
 
-def _changes(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> tuple[
-    dict[str, Value], set[str], dict[str, int]
-]:  # fmt: skip
+def _changes(
+    rule: Rule, call: Call, fields: Mapping[str, Value | None], *, removes: bool = True
+) -> tuple[dict[str, Value], set[str], dict[str, int]]:
     sets: dict[str, Value] = {k: v for k, v in fields.items() if v is not None}
-    removes: set[str] = set()
+    removed: set[str] = set()
     adds = {"version": 1}
     if rule.target is not None:
         sets["state"] = rule.target.value
@@ -77,7 +78,7 @@ def _changes(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> tupl
         sets["lease_expires_at"] = call.now + call.lease_seconds
     elif rule.lease is Lease.END:
         sets["lease_expires_at"] = 0
-        removes.add("lease_owner")
+        removed.add("lease_owner")
     if rule.attempt is Attempt.NEXT:
         adds["attempt"] = 1
     elif rule.attempt is Attempt.FIRST:
@@ -86,13 +87,66 @@ def _changes(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> tupl
         adds["round"] = 1
     removes |= set(rule.clears)
     sets["updated_at"] = call.now
-    if rule.from_absent:  # a fresh task: nothing of an earlier one survives
-        removes |= set(Task.get_attributes()) - set(sets) - {"key", "version"}
-    return sets, removes - set(sets), adds
+    if rule.from_absent and removes:  # a fresh task: nothing of an earlier one survives
+        removed |= set(Task.get_attributes()) - set(sets) - {"key", "version"}
+    return sets, removed - set(sets), adds
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a rule's request is made of apart from the call's values: the same for every
+    call of the rule with the same fields, so it is built once (a claim under contention
+    is mostly refused; building the strings again for every try was most of our cost)."""
+
+    update: str
+    condition: str
+    names: dict[str, str]
+    values: dict[str, dict[str, str]]  # the sources and the ADD amounts: never change
+    guards: tuple[str, ...]  # the guard placeholders the condition uses
+
+
+_GUARD_PLACEHOLDERS = (":actor", ":now", ":max_attempts", ":stale_before", ":event_at")
+
+
+@functools.lru_cache(maxsize=512)
+def _shape(rule: Rule, fields: tuple[str, ...], with_event: bool) -> _Shape:
+    # Any values will do: only the shape is kept; render fills in the call's.
+    call = Call("", 0.0, 0, 0, 0.0, 0.0 if with_event else None)
+    request = _render(rule, call, dict.fromkeys(fields, ""))
+    values = request["ExpressionAttributeValues"]
+    condition = request["ConditionExpression"]
+    static = {k: v for k, v in values.items() if k.startswith((":src", ":add_"))}
+    guards = tuple(p for p in _GUARD_PLACEHOLDERS if p in values)
+    return _Shape(request["UpdateExpression"], condition, request["ExpressionAttributeNames"],
+                  static, guards)  # fmt: skip
 
 
 def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[str, Any]:
     """The UpdateItem arguments (without table and key) of `rule` applied by `call`."""
+    present = tuple(name for name, value in fields.items() if value is not None)
+    shape = _shape(rule, present, call.event_at is not None)
+    guard_values: dict[str, Value] = {
+        ":actor": call.actor,
+        ":now": call.now,
+        ":max_attempts": call.max_attempts,
+        ":stale_before": call.stale_before,
+        ":event_at": call.event_at or 0.0,
+    }
+    values = dict(shape.values)
+    for placeholder in shape.guards:
+        values[placeholder] = _encode(guard_values[placeholder])
+    sets, _, _ = _changes(rule, call, fields, removes=False)
+    for attribute, value in sets.items():
+        values[f":set_{attribute}"] = _encode(value)
+    return {
+        "UpdateExpression": shape.update,
+        "ConditionExpression": shape.condition,
+        "ExpressionAttributeNames": dict(shape.names),
+        "ExpressionAttributeValues": values,
+    }
+
+
+def _render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[str, Any]:
     names: dict[str, str] = {}
     values: dict[str, dict[str, str]] = {}
 

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from bzzz import aws
 from bzzz.audit import (
     GENESIS,
     AuditDataError,
@@ -26,11 +27,15 @@ WRITERS = 20
 PER_WRITER = 5
 
 
-def test_concurrent_appenders_leave_one_unbroken_chain(dynamodb_backend):
+def test_concurrent_appenders_leave_one_gapless_verified_stream(dynamodb_backend):
     """On both backends. moto's own server checks a write's condition and then stores
     the item without a lock (two writers once both "won" a seq in 30 runs of 100
     appends); our launcher, infra/local_backend/moto_server.py, serializes DynamoDB
     requests so that moto applies conditions atomically, as DynamoDB does.
+
+    Seqs come from the stream's counter, so every writer gets its own: 1..100 without
+    gaps; each entry links to an earlier one (bzzz.audit.log), each writer's entries
+    form a chain of their own.
     """
     backend = dynamodb_backend
     # Concurrent writers of one stream are control-plane invocations (one key, many
@@ -61,7 +66,13 @@ def test_concurrent_appenders_leave_one_unbroken_chain(dynamodb_backend):
     entries = AuditStore(dynamodb_settings).stream(stream)
     assert [entry.seq for entry in entries] == list(range(1, WRITERS * PER_WRITER + 1))
     assert entries[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
+    seq_of = {entry.hash: entry.seq for entry in entries}
+    assert all(
+        entry.prev_hash == GENESIS or seq_of[entry.prev_hash] < entry.seq for entry in entries
+    )
+    for writer in range(WRITERS):
+        own = [entry for entry in entries if entry.data["writer"] == writer]
+        assert all(seq_of.get(b.prev_hash, 0) >= a.seq for a, b in itertools.pairwise(own))
     by_writer = dict.fromkeys(range(WRITERS), 0)
     for entry in entries:
         by_writer[entry.data["writer"]] += 1
@@ -136,7 +147,73 @@ def test_a_retried_write_that_finds_its_own_entry_is_a_success(aws_settings):
     store = AuditStore(aws_settings)
     assert store.put_new(entry) is None
     rival = AuditLog(aws_settings, Signer.generate("agent-g"))._chain(
-        "octo/retry#1", "git.push", {"branch": "c"}, None
+        "octo/retry#1", "git.push", {"branch": "c"}, 1, GENESIS
     )
     assert store.put_new(rival) == entry  # a real lost race names the winner
     assert len(store.stream("octo/retry#1")) == 1
+
+
+def _head_item(settings, stream: str) -> dict:
+    reply = aws.client("dynamodb", settings).get_item(
+        TableName=settings.audit_table,
+        Key={"stream": {"S": stream}, "seq": {"N": "0"}},
+        ConsistentRead=True,
+    )
+    return reply["Item"]
+
+
+def test_a_counter_reset_by_hand_never_overwrites_an_entry(aws_settings):
+    """Someone sets next_seq back to 0: the next append finds seq 1 taken, raises the
+    counter past the tail and writes seq 4; nothing is overwritten, the stream verifies."""
+    signer = Signer.generate("control-plane")
+    settings = aws_settings.with_overrides(audit_public_key=signer.public_key)
+    stream = "octo/counter#1"
+    for n in range(3):
+        AuditLog(settings, signer).append(stream, "command.run", {"n": n})
+    before = AuditStore(settings).stream(stream)
+    db = aws.client("dynamodb", settings)
+    db.update_item(
+        TableName=settings.audit_table,
+        Key={"stream": {"S": stream}, "seq": {"N": "0"}},
+        UpdateExpression="SET next_seq = :z",
+        ExpressionAttributeValues={":z": {"N": "0"}},
+    )
+    appended = AuditLog(settings, signer).append(stream, "command.run", {"n": 3})
+    after = AuditStore(settings).stream(stream)
+    assert appended.seq == 4 and after[:3] == before and after[3] == appended
+    assert _head_item(settings, stream)["next_seq"] == {"N": "4"}
+    assert verify_stream(settings, stream).ok
+
+
+def test_a_stream_from_before_the_counter_is_continued(aws_settings):
+    """Streams written by the earlier appender have a head item without next_seq."""
+    signer = Signer.generate("control-plane")
+    settings = aws_settings.with_overrides(audit_public_key=signer.public_key)
+    stream = "octo/legacy#1"
+    log = AuditLog(settings, signer)
+    for n in range(2):
+        log.append(stream, "command.run", {"n": n})
+    item = _head_item(settings, stream)
+    del item["next_seq"]
+    aws.client("dynamodb", settings).put_item(TableName=settings.audit_table, Item=item)
+    appended = AuditLog(settings, signer).append(stream, "command.run", {"n": 2})
+    assert appended.seq == 3
+    entries = AuditStore(settings).stream(stream)
+    assert appended.prev_hash == entries[1].hash  # the head it found was entry 2
+    report = verify_stream(settings, stream)
+    assert report.ok and report.entries == 3, report.finding
+
+
+def test_writers_taking_turns_still_form_one_plain_chain(aws_settings):
+    """Two logs with stale views of the stream (each knows only its own last entry):
+    the head the counter returns is the newest entry, so each links to seq n - 1."""
+    signer = Signer.generate("control-plane")
+    settings = aws_settings.with_overrides(audit_public_key=signer.public_key)
+    stream = "octo/turns#1"
+    first, second = AuditLog(settings, signer), AuditLog(settings, signer)
+    for n in range(3):
+        first.append(stream, "command.run", {"n": n, "by": 1})
+        second.append(stream, "command.run", {"n": n, "by": 2})
+    entries = AuditStore(settings).stream(stream)
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))

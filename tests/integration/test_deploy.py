@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,11 @@ DEPLOY = ROOT / "infra" / "deploy"
 FUNCTIONS = ("ReconcileFunction", "StatusSyncFunction")
 
 
+HOST_PLATFORM = (
+    f"{'aarch64' if platform.machine() in ('arm64', 'aarch64') else 'x86_64'}-manylinux2014"
+)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """`sam build` of template.yaml into a temporary folder (PyPI reachable, no container)."""
@@ -24,7 +30,9 @@ def built(tmp_path_factory) -> Path:
     # As on a fresh machine: no `uv` on PATH (setup keeps its own in .bzzz/tools).
     dirs = [str(BIN), *os.environ["PATH"].split(os.pathsep)]
     path = os.pathsep.join(d for d in dirs if not (Path(d) / "uv").exists())
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path}
+    # The functions run on arm64 (template.yaml); the wheels here are for this machine's
+    # architecture, so that the import test below can load them (the Makefile's PLATFORM).
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "PATH": path, "PLATFORM": HOST_PLATFORM}
     result = subprocess.run(
         [str(BIN / "sam"), "build", "--template-file", str(ROOT / "template.yaml"),
          "--build-dir", str(out / "build"), "--cache-dir", str(out / "cache")],
@@ -49,7 +57,8 @@ def test_the_layer_holds_the_lambda_extra_and_never_the_runner_stack(built):
         assert needed in names, needed
     for banned in ("docker", "ollama", "runner", "moto", "pytest", "uvicorn"):
         assert banned not in names, banned
-    assert any(p.name.endswith("x86_64-linux-gnu.so") for p in site.rglob("*.so"))
+    machine = HOST_PLATFORM.split("-")[0]
+    assert any(p.name.endswith(f"{machine}-linux-gnu.so") for p in site.rglob("*.so"))
 
 
 def test_the_built_entry_points_import_from_the_artifact_alone(built):

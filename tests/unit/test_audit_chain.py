@@ -85,3 +85,48 @@ def test_prev_hash_altered_with_and_without_rehashing():
     rehashed = dataclasses.replace(altered, hash=entry_hash(altered.body()))
     _, found = finding([entries[0], rehashed, entries[2]])
     assert "re-linked" in found.reason
+
+
+def test_concurrent_writers_links_to_older_entries_verify():
+    """Writers that took seqs 3 and 4 together both knew only entry 2 (bzzz.audit.log)."""
+    one = make(1, GENESIS)
+    two = make(2, one.hash)
+    three, four = make(3, two.hash), make(4, two.hash)
+    five = make(5, four.hash)  # a writer that knew 4 but not 3
+    late = make(6, GENESIS)  # a fresh writer that knew no entry when it took seq 6
+    assert finding([one, two, three, four, five, late]) == (6, None)
+
+
+def test_links_must_point_back_into_the_stream():
+    one, two = make(1, GENESIS), make(2, "0" * 63 + "1")
+    _, found = finding([one, two])
+    assert (found.problem, found.seq) == (Problem.CHANGED, "2")
+    assert "not the hash of an earlier entry" in found.reason
+    # A link forward (to a later entry) is no earlier entry either.
+    entries = chain(3)
+    forward = make(2, entries[2].hash)
+    _, found = finding([entries[0], forward, entries[2]])
+    assert (found.problem, found.seq) == (Problem.CHANGED, "2")
+    # The first entry can only link to GENESIS, never to itself or anything else.
+    _, found = finding([make(1, entries[0].hash)])
+    assert (found.problem, found.seq) == (Problem.CHANGED, "1")
+
+
+def test_a_deleted_entry_nobody_linked_to_is_still_missing():
+    """Under contention no later entry may link to seq 3; the gap in seqs shows it gone."""
+    one = make(1, GENESIS)
+    two = make(2, one.hash)
+    four = make(4, two.hash)  # seq 3 linked to seq 1 and was deleted
+    _, found = finding([one, two, four])
+    assert (found.problem, found.seq) == (Problem.MISSING, "4")
+
+
+def test_an_entry_inserted_where_the_next_one_linked_to_an_older_entry():
+    """The shifted entry names seq 1, not the one before the forgery: still inserted."""
+    one = make(1, GENESIS)
+    two, three = make(2, one.hash), make(3, one.hash)
+    forged = make(3, two.hash, Signer.generate("mallory"))
+    shifted = dataclasses.replace(three, seq=4, seq_text="4")
+    _, found = finding([one, two, forged, shifted])
+    assert (found.problem, found.seq) == (Problem.INSERTED, "3")
+    assert "links to seq 1, past this one" in found.reason

@@ -45,3 +45,24 @@ def test_the_app_manifest_asks_for_what_bzzz_uses():
     }  # fmt: skip
     assert {"issues", "issue_comment"} <= set(manifest["default_events"])
     assert manifest["hook_attributes"]["url"].endswith("/github/webhook")
+
+
+def test_functions_run_on_arm64_with_snapstart_on_published_versions():
+    """Graviton and SnapStart for every function (docs/deploy.md, "Cold starts and
+    SnapStart"); the layer is built for the same architecture the functions run on."""
+    from infra.local_backend.template import load_template
+
+    root = DEPLOY.parents[1]
+    template = load_template(root / "template.yaml")
+    function = template["Globals"]["Function"]
+    assert function["Architectures"] == ["arm64"]
+    assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert function["AutoPublishAlias"]  # SnapStart needs a published version
+    functions = [r for r in template["Resources"].values()
+                 if r["Type"] == "AWS::Serverless::Function"]  # fmt: skip
+    assert functions and all("Architectures" not in f["Properties"] for f in functions)
+    layer = template["Resources"]["DependenciesLayer"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    makefile = (root / "infra" / "lambda_build" / "Makefile").read_text()
+    assert "PLATFORM ?= aarch64-manylinux2014" in makefile
