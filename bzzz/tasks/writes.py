@@ -73,7 +73,7 @@ def _changes(
         sets["lease_owner"] = call.actor
         # Why the last holder stopped ("lease expired", "runner shutting down") is not this
         # holder's story: the status comment would still show it, even under a final ✅.
-        removes.add("reason")
+        removed.add("reason")
     if rule.lease in (Lease.TAKE, Lease.RENEW):
         sets["lease_expires_at"] = call.now + call.lease_seconds
     elif rule.lease is Lease.END:
@@ -85,7 +85,7 @@ def _changes(
         sets["attempt"] = 1
     if rule.next_round:
         adds["round"] = 1
-    removes |= set(rule.clears)
+    removed |= set(rule.clears)
     sets["updated_at"] = call.now
     if rule.from_absent and removes:  # a fresh task: nothing of an earlier one survives
         removed |= set(Task.get_attributes()) - set(sets) - {"key", "version"}
@@ -105,7 +105,20 @@ class _Shape:
     guards: tuple[str, ...]  # the guard placeholders the condition uses
 
 
-_GUARD_PLACEHOLDERS = (":actor", ":now", ":max_attempts", ":stale_before", ":event_at")
+def _guard_values(call: Call) -> dict[str, Value]:
+    """Every value a guard may compare with, by placeholder (one place for both renderers)."""
+    return {
+        ":actor": call.actor,
+        ":now": call.now,
+        ":max_attempts": call.max_attempts,
+        ":stale_before": call.stale_before,
+        ":event_at": call.event_at or 0.0,
+        ":quiet_before": call.quiet_before,
+        ":max_rounds": call.max_rounds,
+    }
+
+
+_GUARD_PLACEHOLDERS = tuple(_guard_values(Call("", 0.0, 0, 0)))
 
 
 @functools.lru_cache(maxsize=512)
@@ -125,13 +138,7 @@ def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[s
     """The UpdateItem arguments (without table and key) of `rule` applied by `call`."""
     present = tuple(name for name, value in fields.items() if value is not None)
     shape = _shape(rule, present, call.event_at is not None)
-    guard_values: dict[str, Value] = {
-        ":actor": call.actor,
-        ":now": call.now,
-        ":max_attempts": call.max_attempts,
-        ":stale_before": call.stale_before,
-        ":event_at": call.event_at or 0.0,
-    }
+    guard_values = _guard_values(call)
     values = dict(shape.values)
     for placeholder in shape.guards:
         values[placeholder] = _encode(guard_values[placeholder])
@@ -165,15 +172,7 @@ def _render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[
     # Without an event time (the poll, the CLI, tests) there is nothing to be older than.
     guards = [g for g in rule.guards if g is not Guard.EVENT_NEWER or call.event_at is not None]
     conditions += [_GUARDS[guard] for guard in guards]
-    guard_values: dict[str, Value] = {
-        ":actor": call.actor,
-        ":now": call.now,
-        ":max_attempts": call.max_attempts,
-        ":stale_before": call.stale_before,
-        ":event_at": call.event_at or 0.0,
-        ":quiet_before": call.quiet_before,
-        ":max_rounds": call.max_rounds,
-    }
+    guard_values = _guard_values(call)
     # DynamoDB refuses redundant parentheses: wrap only when there is something to join.
     condition = " AND ".join(f"({c})" for c in conditions) if len(conditions) > 1 else in_state
     if rule.from_absent:  # the guards judge an existing item; an absent one is simply made

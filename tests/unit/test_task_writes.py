@@ -18,7 +18,8 @@ def test_the_cached_shape_renders_what_a_fresh_build_renders(name):
     rule = RULES[name]
     for fields, event_at in itertools.product(FIELDS, (None, 1700000000.25)):
         for actor, now in (("agent-1", 1700000001.5), ("agent-2", 1700000099.125)):
-            call = Call(actor, now, 900, 3, stale_before=now - 60, event_at=event_at)
+            call = Call(actor, now, 900, 3, stale_before=now - 60, event_at=event_at,
+                        quiet_before=now - 30, max_rounds=3)  # fmt: skip
             assert render(rule, call, fields) == _render(rule, call, fields), (fields, call)
 
 
