@@ -11,7 +11,7 @@ import pytest
 from runner.agent.budgets import Budgets
 from runner.agent.loop import Agent
 from runner.agent.model import ModelReply, ToolCall
-from runner.agent.openai_api import _tool_call, openai_messages
+from runner.agent.openai_api import _tool_call, _window, openai_messages
 from runner.agent.tools import call_in_text
 from runner.agent.types import TaskBrief
 from tests.unit.agent_fakes import FakeSandbox, ScriptedModel, call, calls
@@ -94,3 +94,12 @@ def test_arguments_that_are_not_a_json_object_are_marked_not_guessed():
     for raw in ("{a: 1}", "[1, 2]", '"text"'):
         bad = _tool_call({"function": {"name": "x", "arguments": raw}})
         assert bad.arguments == {} and bad.malformed is not None
+
+
+def test_the_window_is_the_one_the_server_runs_not_the_trained_one():
+    # llama.cpp's /v1/models, for a server started with -c 8192 on a 32K-trained model.
+    llama = {"id": "m", "meta": {"n_ctx": 8192, "n_ctx_train": 32768}}
+    assert _window(llama) == 8192
+    assert _window({"id": "m", "meta": {"n_ctx_train": 32768}}) == 32768  # older servers
+    assert _window({"id": "m", "max_model_len": 16384}) == 16384  # vLLM
+    assert _window({"id": "m", "meta": {"n_ctx": 0}}) is None
