@@ -27,8 +27,9 @@ instance (the runner's maxima, BZZZ_MAX_*), so a slow model ends in known time.
 Repositories: `--repos DIR` holds one git directory per repository, named `name`,
 `owner__name` or `name.git`; without it, `https://github.com/OWNER/NAME.git` is
 cloned into `.bzzz/eval/repos` (that needs the network). Output under `--out`:
-results.jsonl, predictions.jsonl (for SWE-bench's own evaluator), summary.json;
-a line per instance and a progress bar on the terminal. The files are rewritten after
+results.jsonl, predictions.jsonl (for SWE-bench's own evaluator), summary.json,
+trajectories/<instance_id>/ (the runner's record of each); a line per instance and a
+progress bar on the terminal. The files are rewritten after
 every instance, so an interrupted run keeps what it measured.
 """
 
@@ -157,7 +158,8 @@ def _run_all(
         f"({summary['resolved_percent']} %); median per resolved instance: "
         f"{summary['median_seconds_resolved']} s, {summary['median_tokens_resolved']} tokens"
     )
-    print(f"results in {args.out}/ (results.jsonl, predictions.jsonl, summary.json)")
+    print(f"results in {args.out}/ (results.jsonl, predictions.jsonl, summary.json, "
+          "trajectories/)")  # fmt: skip
     return 0
 
 
@@ -405,6 +407,18 @@ def run_instance(
             )
         finally:
             stack.close()
+            _keep_trajectories(stack.state_dir / "trajectories", Path(args.out), instance)
+
+
+def _keep_trajectories(source: Path, out: Path, instance: Instance) -> None:
+    """The runner's trajectories of `instance` (what the model said and ran), kept under
+    `out/trajectories/<instance_id>/` once its stack, which held them in a temporary
+    folder, has stopped."""
+    if not source.is_dir():
+        return
+    target = out / "trajectories" / instance.instance_id
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, symlinks=True)
 
 
 def _wait_for_end(stack: DemoStack, limit: float) -> Any:
@@ -459,6 +473,8 @@ def _judged(
     else:
         note = f"{len(verdict.missing)} listed tests did not pass"
     reason = getattr(task, "reason", None) or ""
+    if kind not in ("finished", "completed") and (why := outcome.get("reason") or reason):
+        note = f"{note}; {why}" if note else str(why)  # why the runner stopped
     shutil.rmtree(root, ignore_errors=True)
     return Result(
         instance.instance_id, verdict.resolved, str(kind),
@@ -466,5 +482,5 @@ def _judged(
         seconds=seconds, commands=len(outcome.get("commands") or []), repaired=repaired,
         pr_url=getattr(task, "pr_url", None), branch=branch,
         verified=reason.startswith("verified fix") if task and task.state == "completed" else None,
-        missing=verdict.missing, patch=patch, note=note,
+        missing=verdict.missing, patch=patch, note=note[:300],
     )  # fmt: skip
