@@ -29,8 +29,8 @@ Repositories: `--repos DIR` holds one git directory per repository, named `name`
 cloned into `.bzzz/eval/repos` (that needs the network). Output under `--out`:
 results.jsonl, predictions.jsonl (for SWE-bench's own evaluator), summary.json,
 trajectories/<instance_id>/ (the runner's record of each); a line per instance and a
-progress bar on the terminal. The files are rewritten after
-every instance, so an interrupted run keeps what it measured.
+progress bar on the terminal. The files are rewritten after every instance, so an
+interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -151,7 +151,8 @@ def _run_all(
             )  # fmt: skip
             results.append(result)
             bar.done(result)
-            summary = write(out, name, results)  # after each: an interrupted run keeps these
+            write(out, name, results)  # after each: an interrupted run keeps what it measured
+    summary = write(out, name, results)
     print("\n" + table(results))
     print(
         f"\nresolved {summary['resolved']}/{summary['instances']} "

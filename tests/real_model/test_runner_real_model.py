@@ -109,6 +109,10 @@ def test_a_real_model_s_task_ends_cleanly_with_a_pull_request_or_a_clear_failure
     # What the issue shows is a report for people: a status comment, no internal error text.
     status = [c for c in shown["comments"] if "<!-- bzzz:status -->" in c]
     assert status, shown["comments"]
+    assert f"| State | `{task.state}` |" in status[-1]
+    assert ("| Verification |" if task.state == "completed" else "| Reason |") in status[-1]
+    if task.branch:
+        assert f"| Branch | `{task.branch}` |" in status[-1]
     for comment in shown["comments"]:
         assert not any(text in comment for text in INTERNAL), comment
     if task.state == "completed":
