@@ -134,7 +134,7 @@ class Agent:
 
     def _tool_calls(self, reply: ModelReply) -> None:
         if not reply.tool_calls:
-            raise FormatError(no_tool_call())
+            raise FormatError(no_tool_call(reply.content))
         for call in reply.tool_calls:
             if call.malformed is not None:
                 message = (

@@ -397,8 +397,30 @@ def call_in_text(text: str) -> ToolCall | None:
     return ToolCall(name, arguments)
 
 
-def no_tool_call() -> str:
+def calls_written(text: str) -> int:
+    """How many whole calls of known tools `text` writes as JSON, one per line or as a list:
+    what a small model sends when it means several steps at once (none of them is run)."""
+    body = text.strip()
+    fenced = _FENCED.match(body)
+    if fenced:
+        body = fenced.group(1).strip()
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        value = None
+    if isinstance(value, list):
+        return sum(call_in_text(json.dumps(item)) is not None for item in value)
+    return sum(call_in_text(line) is not None for line in body.splitlines() if line.strip())
+
+
+def no_tool_call(text: str = "") -> str:
     """What a tool-capable model is told when its reply called none."""
+    written = calls_written(text) if text else 0
+    if written > 1:
+        return (
+            f"Your reply wrote {written} tool calls as text, so none of them was run: a call "
+            "written as text is taken only when it is the whole reply. Send one call."
+        )
     return f"Your reply called no tool. Act only through the tools: {tool_names()}."
 
 

@@ -12,7 +12,7 @@ from runner.agent.budgets import Budgets
 from runner.agent.loop import Agent
 from runner.agent.model import ModelReply, ToolCall
 from runner.agent.openai_api import _tool_call, _window, openai_messages
-from runner.agent.tools import call_in_text
+from runner.agent.tools import call_in_text, no_tool_call
 from runner.agent.types import TaskBrief
 from tests.unit.agent_fakes import FakeSandbox, ScriptedModel, call, calls
 
@@ -45,6 +45,24 @@ def test_one_known_call_written_as_json_is_taken(text):
 )
 def test_anything_else_is_left_to_the_format_error(text):
     assert call_in_text(text) is None
+
+
+def test_several_calls_written_as_text_are_none_run_and_the_model_is_told_so(tmp_path: Path):
+    # What Qwen2.5-Coder-0.5B sent in bzzz eval: one JSON call per line, steps at once.
+    lines = (
+        '{"name": "run_command", "arguments": {"command": "python -m pytest -q"}}\n'
+        '{"name": "finish", "summary": "The issue is resolved and the tests pass."}'
+    )
+    listed = '[{"name": "read_file", "arguments": {"path": "a"}}, {"name": "finish"}]'
+    for text in (lines, f"```json\n{lines}\n```", listed):
+        assert call_in_text(text) is None
+        assert no_tool_call(text).startswith("Your reply wrote 2 tool calls as text, so none")
+    assert no_tool_call("I think so.").startswith("Your reply called no tool.")
+    model = ScriptedModel([lines, calls(call("finish", summary="s"))])
+    box = FakeSandbox()
+    Agent(model, box, TASK, Budgets(iterations=5)).run()  # type: ignore[arg-type]
+    assert box.commands == []  # nothing of it ran
+    assert model.sent[1][-1]["content"].endswith("Send one call.")
 
 
 def test_the_loop_takes_a_repaired_call_and_tells_of_broken_arguments(tmp_path: Path):
