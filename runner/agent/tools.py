@@ -359,6 +359,7 @@ def lookup(name: str) -> Tool:
     return tool
 
 
+_NAMED = re.compile(r'"name"\s*:\s*"([^"\n]{1,100})"')  # a call's name in text that is not JSON
 _FENCED = re.compile(r"^```[a-zA-Z]*[ \t]*\n(.*?)\n?```$", re.DOTALL)
 
 
@@ -420,6 +421,13 @@ def no_tool_call(text: str = "") -> str:
         return (
             f"Your reply wrote {written} tool calls as text, so none of them was run: a call "
             "written as text is taken only when it is the whole reply. Send one call."
+        )
+    named = _NAMED.findall(text)
+    unknown = [name for name in named if name not in REGISTRY]
+    if named and len(unknown) == len(named):
+        return (
+            f"Your reply called no tool: {unknown[0][:60]!r} is not one. Act only through the "
+            f"tools ({tool_names()}); to run code, use run_command."
         )
     return f"Your reply called no tool. Act only through the tools: {tool_names()}."
 

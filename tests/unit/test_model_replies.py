@@ -65,6 +65,31 @@ def test_several_calls_written_as_text_are_none_run_and_the_model_is_told_so(tmp
     assert model.sent[1][-1]["content"].endswith("Send one call.")
 
 
+# What Qwen2.5-Coder-0.5B sent in bzzz eval, eight times: the function under test as a
+# "tool", with Python's None in it (so not even JSON).
+NOT_A_TOOL = (
+    '```json\n{\n  "name": "interleave_evenly",\n  "arguments": {\n    "iterables": [],\n'
+    '    "lengths": None\n  },\n  "summary": "The issue crashes."\n}\n```'
+)
+
+
+def test_a_call_of_something_that_is_not_a_tool_is_named_as_such():
+    assert no_tool_call(NOT_A_TOOL) == (
+        "Your reply called no tool: 'interleave_evenly' is not one. Act only through the "
+        "tools (run_command, read_file, search, write_file, apply_patch, finish, "
+        "ask_for_help); to run code, use run_command."
+    )
+
+
+def test_the_same_reply_that_calls_nothing_three_times_is_a_loop(tmp_path: Path):
+    model = ScriptedModel([NOT_A_TOOL] * 5 + [calls(call("finish", summary="s"))])
+    outcome = Agent(model, FakeSandbox(), TASK, Budgets(iterations=8)).run()  # type: ignore[arg-type]
+    assert (outcome.kind, outcome.limit, outcome.iterations) == ("budget", "loop", 3)
+    # Different replies are no loop: each may be the one that gets it right.
+    varied = ScriptedModel([f"thinking {n}" for n in range(4)] + [calls(call("finish"))])
+    assert Agent(varied, FakeSandbox(), TASK, Budgets(iterations=8)).run().kind == "finished"  # type: ignore[arg-type]
+
+
 def test_the_loop_takes_a_repaired_call_and_tells_of_broken_arguments(tmp_path: Path):
     model = ScriptedModel([
         '{"name": "run_command", "arguments": {"command": "ls"}}',
