@@ -108,7 +108,10 @@ class DemoStack:
     """`model`: None for BZZZ_MODEL or the default, on a real Ollama when one has it, else
     on the scripted stand-in; a name given by the user must be on the real Ollama, or, with
     `openai_url`, on that OpenAI-compatible server (BZZZ_MODEL_API=openai for the runner).
-    `runner_env`: further runner settings (e.g. the budget maxima BZZZ_MAX_ITERATIONS)."""
+    `runner_env`: further runner settings (e.g. the budget maxima BZZZ_MAX_ITERATIONS).
+    `runner_id`: the runner's id, which labels its sandboxes; a runner removes every
+    container labelled with its id when it starts (its orphans), and all Podman services
+    of a machine share one store, so stacks that may run at once need ids of their own."""
 
     def __init__(
         self,
@@ -119,6 +122,7 @@ class DemoStack:
         *,
         openai_url: str | None = None,
         runner_env: Mapping[str, str] | None = None,
+        runner_id: str = "demo-runner",
     ) -> None:
         self.state_dir = state_dir
         self.say = say
@@ -127,6 +131,7 @@ class DemoStack:
         self.model_given = model is not None
         self.openai_url = openai_url
         self.runner_extra = dict(runner_env or {})
+        self.runner_id = runner_id
         self.scripted = True  # the scripted Ollama stand-in plays the model (until started)
         self._exit = ExitStack()
         self.env: dict[str, str] = {}
@@ -216,7 +221,7 @@ class DemoStack:
         self.env.update(
             DOCKER_HOST=engine.env()["DOCKER_HOST"],
             BZZZ_SANDBOX_IMAGE=image,
-            BZZZ_RUNNER_ID="demo-runner",
+            BZZZ_RUNNER_ID=self.runner_id,
             BZZZ_RUNNER_PROGRESS="off",
             BZZZ_PROGRESS_SECONDS="1",
         )
@@ -235,7 +240,7 @@ class DemoStack:
             thread.join(60)
 
         self._exit.callback(stop_runner)
-        self.say("runner: demo-runner, capacity 1, repository tokens from the control plane")
+        self.say(f"runner: {self.runner_id}, capacity 1, repository tokens from the control plane")
 
     def label(self) -> None:
         """Alice, a maintainer, labels the issue: GitHub sends the webhook."""

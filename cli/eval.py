@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -392,8 +393,11 @@ def run_instance(
             instance.body,
             ref=instance.base_commit,
         )
+        # A runner id of its own: a `bzzz demo` started meanwhile on this machine reaps
+        # every sandbox labelled demo-runner, and would take this instance's.
         stack = DemoStack(state / "stack", say=lambda _line: None, world=world, model=model,
-                          openai_url=openai_url, runner_env=_runner_budgets(args))  # fmt: skip
+                          openai_url=openai_url, runner_env=_runner_budgets(args),
+                          runner_id=f"eval-runner-{secrets.token_hex(4)}")  # fmt: skip
         try:
             stack.start()
             began = time.monotonic()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ def test_a_real_model_s_task_ends_cleanly_with_a_pull_request_or_a_clear_failure
     stack = DemoStack(
         tmp_path / "stack", say=lines.append, world=imported_world(source, ISSUE),
         model=model_server.alias, openai_url=model_server.url,
+        runner_id=f"real-model-runner-{uuid.uuid4().hex[:8]}",  # no other stack reaps its sandbox
     )  # fmt: skip
     try:
         stack.start()
