@@ -1,5 +1,5 @@
 # Two commands matter: `make demo` and `make test`. Both install what they need.
-.PHONY: setup demo test test-localstack lint unit integration e2e bench clean
+.PHONY: setup demo test test-localstack test-real-model lint unit integration e2e bench clean
 
 VENV := .venv/bin
 export SAM_CLI_TELEMETRY := 0
@@ -29,6 +29,13 @@ LOCALSTACK_TESTS ?= tests/localstack tests/integration tests/e2e
 test-localstack: setup
 	$(VENV)/python -m infra.local_backend.localstack_run run -- \
 		$(VENV)/python -m pytest -p no:cacheprovider $(LOCALSTACK_TESTS)
+
+# The runner and `bzzz eval` with a real small model (Qwen2.5-Coder-0.5B on xllamacpp's
+# llama.cpp server, infra/model_server): not in `make test` or CI, since the first run
+# installs xllamacpp into .bzzz/model-server and downloads about 0.5 GB of weights into
+# .bzzz/models, and a real model on CPU takes minutes.
+test-real-model: setup
+	$(VENV)/python -m pytest -p no:cacheprovider tests/real_model
 
 # One tier at a time (tests/<tier>/conftest.py marks them): unit needs no server.
 unit: setup

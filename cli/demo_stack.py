@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,18 @@ def require_ollama(model: str) -> str:
     return _url(host)
 
 
+def require_openai(url: str, model: str) -> str:
+    """For an OpenAI-compatible server: its URL when it serves `model`, else DemoInputError."""
+    from runner.agent.model import Model
+    from runner.errors import ModelNotFoundError, ModelUnavailableError
+
+    try:
+        Model(model, host=url, api="openai").check()
+    except (ModelNotFoundError, ModelUnavailableError) as exc:
+        raise DemoInputError(f"--model {model}: {exc}") from None
+    return url.rstrip("/")
+
+
 def _app_key() -> str:
     """A GitHub App private key for this run (the stand-in checks JWT claims, not signatures)."""
     from cryptography.hazmat.primitives import serialization
@@ -97,7 +110,12 @@ def _restore_environ(saved: dict[str, str]) -> None:
 
 class DemoStack:
     """`model`: None for BZZZ_MODEL or the default, on a real Ollama when one has it, else
-    on the scripted stand-in; a name given by the user must be on the real Ollama."""
+    on the scripted stand-in; a name given by the user must be on the real Ollama, or, with
+    `openai_url`, on that OpenAI-compatible server (BZZZ_MODEL_API=openai for the runner).
+    `runner_env`: further runner settings (e.g. the budget maxima BZZZ_MAX_ITERATIONS).
+    `runner_id`: the runner's id, which labels its sandboxes; a runner removes every
+    container labelled with its id when it starts (its orphans), and all Podman services
+    of a machine share one store, so stacks that may run at once need ids of their own."""
 
     def __init__(
         self,
@@ -105,12 +123,19 @@ class DemoStack:
         say: Any = print,
         world: DemoWorld | None = None,
         model: str | None = None,
+        *,
+        openai_url: str | None = None,
+        runner_env: Mapping[str, str] | None = None,
+        runner_id: str = "demo-runner",
     ) -> None:
         self.state_dir = state_dir
         self.say = say
         self.world = world or acme_world()
         self.model = model or os.environ.get("BZZZ_MODEL") or DEFAULT_MODEL
         self.model_given = model is not None
+        self.openai_url = openai_url
+        self.runner_extra = dict(runner_env or {})
+        self.runner_id = runner_id
         self.scripted = True  # the scripted Ollama stand-in plays the model (until started)
         self._exit = ExitStack()
         self.env: dict[str, str] = {}
@@ -172,6 +197,12 @@ class DemoStack:
         return self
 
     def _start_model(self) -> None:
+        if self.openai_url is not None:
+            url = require_openai(self.openai_url, self.model)
+            self.scripted = False
+            self.env.update(BZZZ_MODEL_API="openai", BZZZ_MODEL_URL=url, BZZZ_MODEL=self.model)
+            self.say(f"model: {self.model} on the OpenAI-compatible server at {url}")
+            return
         host = require_ollama(self.model) if self.model_given else real_ollama(self.model)
         if host is None:
             from infra.ollama_emulator import start_in_thread
@@ -196,7 +227,7 @@ class DemoStack:
         self.env.update(
             DOCKER_HOST=engine.env()["DOCKER_HOST"],
             BZZZ_SANDBOX_IMAGE=image,
-            BZZZ_RUNNER_ID="demo-runner",
+            BZZZ_RUNNER_ID=self.runner_id,
             BZZZ_RUNNER_PROGRESS="off",
             BZZZ_PROGRESS_SECONDS="1",
         )
@@ -204,6 +235,7 @@ class DemoStack:
         runner_env = {k: v for k, v in self.env.items() if k not in CONTROL_PLANE_SECRETS}
         # How the operator prepares dependencies (docs/runner.md) reaches the demo's runner.
         runner_env.update({k: os.environ[k] for k in RUNNER_SETUP_SETTINGS if k in os.environ})
+        runner_env.update(self.runner_extra)
         runner_env["BZZZ_CONTROL_PLANE_URL"] = self.supervisor.url
         self.runner = RunnerProcess.from_environment(runner_env)
         thread = threading.Thread(target=self.runner.run, name="runner", daemon=True)
@@ -214,7 +246,7 @@ class DemoStack:
             thread.join(60)
 
         self._exit.callback(stop_runner)
-        self.say("runner: demo-runner, capacity 1, repository tokens from the control plane")
+        self.say(f"runner: {self.runner_id}, capacity 1, repository tokens from the control plane")
 
     def label(self) -> None:
         """Alice, a maintainer, labels the issue: GitHub sends the webhook."""

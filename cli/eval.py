@@ -1,7 +1,9 @@
 """`bzzz eval`: how often Bzzz solves real bugs, measured as SWE-bench measures it.
 
     bzzz eval eval/instances/bzzz-lite.jsonl --repos ~/src/mirrors [--model NAME]
+              [--model-api openai --model-url URL | --model-server local]
               [--scripted gold|none|wrong] [--only ID ...] [--out eval-out/]
+              [--iterations N] [--tokens N] [--wall-clock SECONDS]
 
 Each instance goes through the real pipeline on the embedded stack, as `bzzz demo
 --repo` runs it: its repository at `base_commit` is imported into the GitHub stand-in,
@@ -12,16 +14,23 @@ pushes a branch (and opens a pull request when it finishes green). Then the judg
 branch holds (the base commit, when nothing was pushed) in a fresh sandbox and runs
 FAIL_TO_PASS and PASS_TO_PASS: resolved when all of them pass.
 
-The model: `--model NAME` on the real Ollama at OLLAMA_HOST; or a scripted stand-in
-for calibration: `gold` applies the instance's own fix (should score 100 %), `none`
-changes nothing (0 %), `wrong` applies a fix that breaks the changed module (0 %,
-and the runner must not report a green finish).
+The model: `--model NAME` on the real Ollama at OLLAMA_HOST; with `--model-api openai
+--model-url URL`, on that OpenAI-compatible server (llama.cpp's, vLLM, LM Studio); with
+`--model-server local`, on a small model this command runs here itself for the whole
+run and stops after it (infra/model_server: `--model` picks qwen2.5-coder-0.5b, the
+default, or qwen2.5-coder-1.5b). Or a scripted stand-in for calibration: `gold`
+applies the instance's own fix (should score 100 %), `none` changes nothing (0 %),
+`wrong` applies a fix that breaks the changed module (0 %, and the runner must not
+report a green finish). `--iterations`, `--tokens` and `--wall-clock` bound each
+instance (the runner's maxima, BZZZ_MAX_*), so a slow model ends in known time.
 
 Repositories: `--repos DIR` holds one git directory per repository, named `name`,
 `owner__name` or `name.git`; without it, `https://github.com/OWNER/NAME.git` is
 cloned into `.bzzz/eval/repos` (that needs the network). Output under `--out`:
-results.jsonl, predictions.jsonl (for SWE-bench's own evaluator), summary.json;
-a line per instance and a progress bar on the terminal.
+results.jsonl, predictions.jsonl (for SWE-bench's own evaluator), summary.json,
+trajectories/<instance_id>/ (the runner's record of each); a line per instance and a
+progress bar on the terminal. The files are rewritten after every instance, so an
+interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -47,6 +57,16 @@ if TYPE_CHECKING:
     from runner.evaluation.report import Result
 
 SCRIPTED = ("gold", "none", "wrong")
+# (flag, type, what): each bounds an instance as the runner's maximum BZZZ_MAX_<FLAG>.
+BUDGET_FLAGS = (
+    ("iterations", int, "model calls"),
+    ("tokens", int, "tokens (prompt + generated)"),
+    ("wall-clock", float, "seconds of the agent's work"),
+)
+_BUDGET_VARIABLES = {
+    "iterations": "BZZZ_MAX_ITERATIONS", "tokens": "BZZZ_MAX_TOKENS",
+    "wall_clock": "BZZZ_MAX_WALL_CLOCK_SECONDS",
+}  # fmt: skip
 WAIT_SCRIPTED = 300.0
 WAIT_REAL = 2400.0
 
@@ -59,7 +79,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("eval", help="measure how often Bzzz resolves real bugs")
     parser.add_argument("instances", help="SWE-bench-format instances (JSONL or a JSON list)")
     parser.add_argument("--repos", metavar="DIR", help="local git directories, one per repo")
-    parser.add_argument("--model", metavar="NAME", help="the model on the real Ollama")
+    parser.add_argument("--model", metavar="NAME", help="the model (on Ollama by default)")
+    parser.add_argument("--model-api", choices=("ollama", "openai"),
+                        help="the model server's API (openai: with --model-url)")  # fmt: skip
+    parser.add_argument("--model-url", metavar="URL", help="the OpenAI-compatible server")
+    parser.add_argument("--model-server", choices=("local",),
+                        help="run a small model here for the run (infra/model_server)")  # fmt: skip
+    for flag, kind, what in BUDGET_FLAGS:
+        parser.add_argument(f"--{flag}", type=kind, metavar="N", help=f"most {what} per instance")
     parser.add_argument(
         "--scripted", choices=SCRIPTED, help="calibrate with a scripted model instead"
     )
@@ -72,45 +99,134 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _eval(args: argparse.Namespace) -> int:
     import logging
     import os
+    import signal
 
+    # SIGTERM (and SIGINT, which a shell ignores in a background job) interrupt like Ctrl-C:
+    # each instance's stack and the local model server are stopped on the way out, and
+    # the results measured so far are already written.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    from cli.demo_world import DemoInputError
+    from infra.local_backend.errors import LocalBackendError
     from runner.evaluation.instances import InstanceError, load_instances
-    from runner.evaluation.report import table, write
 
-    if args.model and args.scripted:
-        print("bzzz eval: --model and --scripted exclude each other", file=sys.stderr)
-        return 2
     try:
+        _check_model_flags(args)
         instances = load_instances(Path(args.instances), only=args.only)
         repos = {i.repo: _repository(i.repo, args.repos) for i in instances}
     except (InstanceError, EvalInputError, OSError) as exc:
         print(f"bzzz eval: {exc}", file=sys.stderr)
         return 2
-    if args.model:
-        from cli.demo_stack import require_ollama
-
-        require_ollama(args.model)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     if not args.verbose:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    model = args.model or f"scripted-{args.scripted or 'gold'}"
+    try:
+        with _model_endpoint(args) as (model, openai_url):
+            return _run_all(instances, repos, args, model, openai_url)
+    except (DemoInputError, LocalBackendError) as exc:
+        print(f"bzzz eval: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run_all(
+    instances: list[Instance],
+    repos: dict[str, Path],
+    args: argparse.Namespace,
+    model: str | None,
+    openai_url: str | None,
+) -> int:
+    from runner.evaluation.report import table, write
+
+    name = model or f"scripted-{args.scripted or 'gold'}"
     results: list[Result] = []
     bar = Progress(len(instances))
+    out = Path(args.out)
     with _judge_engine() as sandbox_for:
         for instance in instances:
             bar.start(instance.instance_id)
-            result = run_instance(instance, repos[instance.repo], args, sandbox_for)
+            result = run_instance(
+                instance, repos[instance.repo], args, sandbox_for, model=model,
+                openai_url=openai_url,
+            )  # fmt: skip
             results.append(result)
             bar.done(result)
-    summary = write(Path(args.out), model, results)
+            write(out, name, results)  # after each: an interrupted run keeps what it measured
+    summary = write(out, name, results)
     print("\n" + table(results))
     print(
         f"\nresolved {summary['resolved']}/{summary['instances']} "
         f"({summary['resolved_percent']} %); median per resolved instance: "
         f"{summary['median_seconds_resolved']} s, {summary['median_tokens_resolved']} tokens"
     )
-    print(f"results in {args.out}/ (results.jsonl, predictions.jsonl, summary.json)")
+    print(f"results in {args.out}/ (results.jsonl, predictions.jsonl, summary.json, "
+          "trajectories/)")  # fmt: skip
     return 0
+
+
+def _check_model_flags(args: argparse.Namespace) -> None:
+    """The model flags fit together, and each budget is above 0; EvalInputError if not."""
+    from infra.model_server import MODELS
+
+    real = [f for f, v in (("--model", args.model), ("--model-url", args.model_url),
+                           ("--model-server", args.model_server)) if v]  # fmt: skip
+    if args.scripted and real:
+        raise EvalInputError(f"--scripted and {real[0]} exclude each other")
+    if args.model_server and (args.model_url or args.model_api):
+        raise EvalInputError("--model-server local runs its own server: no --model-api/--model-url")
+    if args.model_server and args.model and args.model not in MODELS:
+        raise EvalInputError(f"--model-server local: --model is one of {', '.join(MODELS)}")
+    if args.model_api == "ollama" and args.model_url:
+        raise EvalInputError("--model-url is for --model-api openai (Ollama: set OLLAMA_HOST)")
+    openai = args.model_api == "openai" or (args.model_api is None and args.model_url)
+    if openai and not (args.model_url and args.model):
+        raise EvalInputError("--model-api openai needs --model-url URL and --model NAME")
+    if args.model_url and not args.model_url.startswith(("http://", "https://")):
+        raise EvalInputError(f"--model-url must be an http(s) URL, got {args.model_url!r}")
+    for field in _BUDGET_VARIABLES:
+        value = getattr(args, field)
+        if value is not None and value <= 0:
+            raise EvalInputError(f"--{field.replace('_', '-')} must be above 0, got {value}")
+
+
+@contextmanager
+def _model_endpoint(args: argparse.Namespace) -> Iterator[tuple[str | None, str | None]]:
+    """(the model's name, the OpenAI-compatible URL or None for Ollama); (None, None) when a
+    script plays it. A local model server started here stops when the run ends."""
+    from cli.demo_stack import require_ollama, require_openai
+
+    if args.model_server:
+        from infra.model_server import DEFAULT_MODEL, start_model_server
+
+        which = args.model or DEFAULT_MODEL
+        print(f"bzzz eval: starting {which} on the local model server (first run: ~0.5 GB)")
+        server = start_model_server(which, tied=True)
+        try:
+            print(f"bzzz eval: {server.alias} at {server.url}")
+            yield server.alias, server.url
+        finally:
+            server.stop()
+    elif args.model_url:
+        yield args.model, require_openai(args.model_url, args.model)
+    else:
+        if args.model:
+            require_ollama(args.model)
+        yield args.model, None
+
+
+def _runner_budgets(args: argparse.Namespace) -> dict[str, str]:
+    """The runner's maxima that bound one instance, from --iterations, --tokens, --wall-clock."""
+    chosen = {v: getattr(args, f) for f, v in _BUDGET_VARIABLES.items()}
+    return {v: f"{value:g}" for v, value in chosen.items() if value is not None}
+
+
+def _wait_limit(args: argparse.Namespace, real: bool) -> float:
+    """How long the harness waits for a task's end: the wall-clock budget and room for what
+    follows it (one last model call, verification, pushing), else the defaults."""
+    if not real:
+        return WAIT_SCRIPTED
+    return WAIT_REAL if args.wall_clock is None else float(args.wall_clock) * 1.5 + 600.0
 
 
 class Progress:
@@ -248,7 +364,13 @@ def _git_dir(source: Path) -> Path:
 
 
 def run_instance(
-    instance: Instance, source: Path, args: argparse.Namespace, sandbox_for: Any
+    instance: Instance,
+    source: Path,
+    args: argparse.Namespace,
+    sandbox_for: Any,
+    *,
+    model: str | None = None,
+    openai_url: str | None = None,
 ) -> Result:
     from cli.demo_stack import DemoStack
     from cli.demo_world import DemoWorld
@@ -257,7 +379,7 @@ def run_instance(
     with tempfile.TemporaryDirectory(prefix="bzzz-eval-") as temp:
         state = Path(temp)
         scenario = state / "scenario.yaml"
-        mode = None if args.model else (args.scripted or "gold")
+        mode = None if model else (args.scripted or "gold")
         if mode:
             base = _patched_sources(instance, source) if mode == "wrong" else {}
             scenario.write_text(yaml.safe_dump(scripted_scenario(instance, mode, base)))
@@ -271,12 +393,16 @@ def run_instance(
             instance.body,
             ref=instance.base_commit,
         )
-        stack = DemoStack(state / "stack", say=lambda _line: None, world=world, model=args.model)
+        # A runner id of its own: a `bzzz demo` started meanwhile on this machine reaps
+        # every sandbox labelled demo-runner, and would take this instance's.
+        stack = DemoStack(state / "stack", say=lambda _line: None, world=world, model=model,
+                          openai_url=openai_url, runner_env=_runner_budgets(args),
+                          runner_id=f"eval-runner-{secrets.token_hex(4)}")  # fmt: skip
         try:
             stack.start()
             began = time.monotonic()
             stack.label()
-            task = _wait_for_end(stack, WAIT_SCRIPTED if mode else WAIT_REAL)
+            task = _wait_for_end(stack, _wait_limit(args, real=mode is None))
             seconds = round(time.monotonic() - began, 1)
             stack.supervisor.drain_now()
             return _judged(instance, stack, task, seconds, state, sandbox_for)
@@ -286,6 +412,18 @@ def run_instance(
             )
         finally:
             stack.close()
+            _keep_trajectories(stack.state_dir / "trajectories", Path(args.out), instance)
+
+
+def _keep_trajectories(source: Path, out: Path, instance: Instance) -> None:
+    """The runner's trajectories of `instance` (what the model said and ran), kept under
+    `out/trajectories/<instance_id>/` once its stack, which held them in a temporary
+    folder, has stopped."""
+    if not source.is_dir():
+        return
+    target = out / "trajectories" / instance.instance_id
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, symlinks=True)
 
 
 def _wait_for_end(stack: DemoStack, limit: float) -> Any:
@@ -303,11 +441,14 @@ def _wait_for_end(stack: DemoStack, limit: float) -> Any:
     return lifecycle.get(key)
 
 
-def _agent_record(stack: DemoStack) -> dict[str, Any]:
+def _agent_record(stack: DemoStack) -> tuple[dict[str, Any], int]:
+    """The agent's outcome, and how many of its tool calls came as text and were repaired."""
     for path in sorted((stack.state_dir / "trajectories").glob("*.agent.json")):
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return data.get("outcome") or {}
-    return {}
+        steps = [s for s in data.get("steps") or [] if isinstance(s, dict)]
+        repaired = sum(str(s.get("action", "")).startswith("repaired: ") for s in steps)
+        return data.get("outcome") or {}, repaired
+    return {}, 0
 
 
 def _judged(
@@ -319,7 +460,7 @@ def _judged(
     from runner.evaluation.report import Result
     from runner.git.remote_tree import diff_refs, fetch_tree
 
-    outcome = _agent_record(stack)
+    outcome, repaired = _agent_record(stack)
     branch = getattr(task, "branch", None)
     api = f"{stack.github.base_url}/repos/{stack.world.repo}"
     default = f"refs/heads/{httpx.get(api, timeout=10).json()['default_branch']}"
@@ -337,12 +478,14 @@ def _judged(
     else:
         note = f"{len(verdict.missing)} listed tests did not pass"
     reason = getattr(task, "reason", None) or ""
+    if kind not in ("finished", "completed") and (why := outcome.get("reason") or reason):
+        note = f"{note}; {why}" if note else str(why)  # why the runner stopped
     shutil.rmtree(root, ignore_errors=True)
     return Result(
         instance.instance_id, verdict.resolved, str(kind),
         iterations=int(outcome.get("iterations") or 0), tokens=int(outcome.get("tokens") or 0),
-        seconds=seconds, commands=len(outcome.get("commands") or []),
+        seconds=seconds, commands=len(outcome.get("commands") or []), repaired=repaired,
         pr_url=getattr(task, "pr_url", None), branch=branch,
         verified=reason.startswith("verified fix") if task and task.state == "completed" else None,
-        missing=verdict.missing, patch=patch, note=note,
+        missing=verdict.missing, patch=patch, note=note[:300],
     )  # fmt: skip

@@ -23,6 +23,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from bzzz.errors import ConfigError
+from runner.agent.budgets import Budgets
 
 if TYPE_CHECKING:
     from runner.repo_config import RepoConfig
@@ -78,11 +79,17 @@ def clamp(
     limits = limits or RepoLimits()
     problems = list(config.problems)
     budgets = config.budgets
+    defaults = Budgets()
     for key in ("iterations", "wall_clock_seconds", "tokens"):
         most = getattr(limits, key)
         if getattr(budgets, key) > most:
+            asked = getattr(budgets, key) != getattr(defaults, key)
             budgets = replace(budgets, **{key: most})
-            problems.append(f"`budgets.{key}`: above this runner's maximum; {_num(most)} is used")
+            # A default above the operator's maximum was asked for by nobody: lowered quietly.
+            if asked:
+                problems.append(
+                    f"`budgets.{key}`: above this runner's maximum; {_num(most)} is used"
+                )
     changes: dict[str, Any] = {"budgets": budgets}
     for key, most in (("command_timeout", limits.command_timeout), ("num_ctx", limits.num_ctx)):
         value = getattr(config, key)

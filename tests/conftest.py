@@ -17,5 +17,7 @@ pytest_plugins = [
 ]
 
 # tests/localstack/ starts LocalStack itself (Python 3.13, installed on first use):
-# `make test-localstack` names it; the default suite leaves it out.
-collect_ignore = ["localstack"]
+# `make test-localstack` names it; tests/real_model/ runs a real model (0.5 GB of weights
+# fetched on first use, minutes on CPU): `make test-real-model`. The default suite leaves
+# both out.
+collect_ignore = ["localstack", "real_model"]

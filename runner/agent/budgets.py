@@ -9,14 +9,16 @@ Ollama evaluated plus the tokens it generated (`prompt_eval_count` +
 faster than the conversation; it is the figure that measures GPU time.
 
 Loop detection (`LoopDetector`): a step's signature is its command and its
-result (exit code and output). The loop is stopped when the same signature
-comes `repeat_limit` times in a row (3 by default), or when two signatures
+result (exit code and output, durations such as pytest's "in 1.37s" masked).
+The loop is stopped when the same signature comes `repeat_limit` times in a
+row (3 by default), or when two signatures
 alternate A-B-A-B: identical results mean nothing changed in between, so a
 third round would change nothing either.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -66,7 +68,7 @@ class LoopDetector:
 
     def add(self, command: str, exit_code: int | None, output: str) -> None:
         """Record one executed step; raise LimitsExceeded("loop") when it repeats a loop."""
-        self.signatures.append((command, exit_code, output))
+        self.signatures.append((command, exit_code, _steady(output)))
         self.commands.append(command)
         recent = self.signatures[-self.repeat_limit :]
         if len(recent) == self.repeat_limit and len(set(recent)) == 1:
@@ -82,6 +84,15 @@ class LoopDetector:
                 f"loop detected: `{_short(a1[0])}` and `{_short(b1[0])}` alternate "  # type: ignore[index]
                 "with the same results",
             )
+
+
+# How long a run took differs on every run ("42 passed in 1.37s"): not a change.
+_DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|secs|seconds)\b|\b\d+:\d\d:\d\d\b")
+
+
+def _steady(output: str) -> str:
+    """The output with its durations masked, so that the same result counts as the same."""
+    return _DURATION.sub("<duration>", output)
 
 
 def _short(command: str, limit: int = 80) -> str:

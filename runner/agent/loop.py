@@ -6,7 +6,8 @@
 
 Tools when the model supports them (runner.agent.tools), else the text protocol
 (runner.agent.text_protocol). Budgets are checked before every model call; a
-repeated command loop stops the task (Outcome "budget", limit "loop").
+repeated command loop stops the task (Outcome "budget", limit "loop"), and so does the
+same reply that calls nothing, sent again and again.
 
 Finishing with a test command: `finish` (or BZZZ_DONE) runs the test command
 in the sandbox first. Green: the task is finished, and `Outcome.test` is that
@@ -82,6 +83,7 @@ class Agent:
         self.record = AgentRecord(task, model.name, trajectory_path, on_step)
         self._reply_reserve = reply_reserve
         self.red_finishes = 0
+        self._reply = ""  # the last reply's text, for the loop detector's view of format errors
 
     def run(self) -> Outcome:
         info = self.model.info or self.model.check()
@@ -104,6 +106,8 @@ class Agent:
                 except FormatError as exc:
                     self._observe(exc.message, tool=None)
                     record.step("format_error", None, exc.message)
+                    # The same unusable reply again and again is a loop like any other.
+                    self.loops.add(f"(no call) {self._reply}", None, exc.message)
         except Submitted as exc:
             return record.end("finished", exc.summary)
         except AskedForHelp as exc:
@@ -123,6 +127,7 @@ class Agent:
         record.iteration += 1
         sent = self.history.fit(self.window - self.reply_reserve, self.extra)
         reply = self.model.chat(sent, tools=self.tools)
+        self._reply = reply.content
         record.tokens += reply.prompt_tokens + reply.completion_tokens
         self.history.calibrate(sent, reply.prompt_tokens, self.extra)
         if self.use_tools and not reply.tool_calls and (call := call_in_text(reply.content)):
@@ -147,7 +152,7 @@ class Agent:
 
     def _tool_calls(self, reply: ModelReply) -> None:
         if not reply.tool_calls:
-            raise FormatError(no_tool_call())
+            raise FormatError(no_tool_call(reply.content))
         for call in reply.tool_calls:
             if call.malformed is not None:
                 message = (

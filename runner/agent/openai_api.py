@@ -9,7 +9,7 @@ the boundary: a tool call's arguments go out as the JSON string OpenAI's API
 wants (and come back parsed), and every call gets an id that the tool result
 answering it carries as `tool_call_id`. Such servers have no `num_ctx`: their
 window is fixed when they start, and `models()` reports it where the server
-says it (vLLM's `max_model_len`, llama.cpp's `meta.n_ctx_train`).
+says it (vLLM's `max_model_len`, llama.cpp's `meta.n_ctx`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,11 @@ def openai_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
 
 
 def _window(entry: Mapping[str, Any]) -> int | None:
-    for value in (entry.get("max_model_len"), (entry.get("meta") or {}).get("n_ctx_train")):
+    """The window the server runs the model with: vLLM's `max_model_len`, llama.cpp's
+    `meta.n_ctx`; the trained `meta.n_ctx_train` only when the running one is not said (a
+    llama.cpp server started with a smaller window refuses a prompt beyond it)."""
+    meta = entry.get("meta") or {}
+    for value in (entry.get("max_model_len"), meta.get("n_ctx"), meta.get("n_ctx_train")):
         if isinstance(value, int) and value > 0:
             return value
     return None

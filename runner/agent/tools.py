@@ -359,6 +359,7 @@ def lookup(name: str) -> Tool:
     return tool
 
 
+_NAMED = re.compile(r'"name"\s*:\s*"([^"\n]{1,100})"')  # a call's name in text that is not JSON
 _FENCED = re.compile(r"^```[a-zA-Z]*[ \t]*\n(.*?)\n?```$", re.DOTALL)
 
 
@@ -397,8 +398,37 @@ def call_in_text(text: str) -> ToolCall | None:
     return ToolCall(name, arguments)
 
 
-def no_tool_call() -> str:
+def calls_written(text: str) -> int:
+    """How many whole calls of known tools `text` writes as JSON, one per line or as a list:
+    what a small model sends when it means several steps at once (none of them is run)."""
+    body = text.strip()
+    fenced = _FENCED.match(body)
+    if fenced:
+        body = fenced.group(1).strip()
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError:
+        value = None
+    if isinstance(value, list):
+        return sum(call_in_text(json.dumps(item)) is not None for item in value)
+    return sum(call_in_text(line) is not None for line in body.splitlines() if line.strip())
+
+
+def no_tool_call(text: str = "") -> str:
     """What a tool-capable model is told when its reply called none."""
+    written = calls_written(text) if text else 0
+    if written > 1:
+        return (
+            f"Your reply wrote {written} tool calls as text, so none of them was run: a call "
+            "written as text is taken only when it is the whole reply. Send one call."
+        )
+    named = _NAMED.findall(text)
+    unknown = [name for name in named if name not in REGISTRY]
+    if named and len(unknown) == len(named):
+        return (
+            f"Your reply called no tool: {unknown[0][:60]!r} is not one. Act only through the "
+            f"tools ({tool_names()}); to run code, use run_command."
+        )
     return f"Your reply called no tool. Act only through the tools: {tool_names()}."
 
 

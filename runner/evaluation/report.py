@@ -25,6 +25,7 @@ class Result:
     tokens: int = 0
     seconds: float = 0.0  # label to the task's end
     commands: int = 0
+    repaired: int = 0  # tool calls the model wrote as text, taken as calls (runner.agent.loop)
     pr_url: str | None = None
     branch: str | None = None
     verified: bool | None = None  # the runner's own verdict (runner.worker.verify)
@@ -72,12 +73,14 @@ def write(out: Path, model: str, results: Sequence[Result]) -> dict[str, Any]:
 
 
 def table(results: Sequence[Result]) -> str:
-    head = f"{'instance':40} {'resolved':8} {'outcome':9} {'iter':>4} {'tokens':>8} {'secs':>6}"
+    head = (f"{'instance':40} {'resolved':8} {'outcome':9} {'iter':>4} {'tokens':>8} "
+            f"{'secs':>6} {'cmds':>4} {'rep':>3}")  # fmt: skip
     rows = [head, "-" * len(head)]
     for r in results:
         mark = "yes" if r.resolved else "no"
         rows.append(
             f"{r.instance_id[:40]:40} {mark:8} {r.outcome[:9]:9} {r.iterations:>4} "
-            f"{r.tokens:>8} {r.seconds:>6.1f}" + (f"  {r.note}" if r.note else "")
+            f"{r.tokens:>8} {r.seconds:>6.1f} {r.commands:>4} {r.repaired:>3}"
+            + (f"  {r.note}" if r.note else "")
         )
     return "\n".join(rows)

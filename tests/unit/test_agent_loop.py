@@ -141,6 +141,15 @@ def test_the_same_command_with_the_same_result_three_times_is_a_loop(tmp_path: P
     assert (outcome.kind, outcome.limit, len(box.commands)) == ("budget", "loop", 3)
 
 
+def test_a_result_that_differs_only_in_how_long_it_took_is_the_same_result(tmp_path: Path):
+    # What a small real model does: the passing suite again and again ("... in 1.37s").
+    runs = iter(["12 passed in 1.37s", "12 passed in 0.98s", "12 passed in 1.2 s"])
+    model = ScriptedModel([calls(call("run_command", command="python -m pytest -q"))] * 5)
+    box = FakeSandbox({"python -m pytest": lambda _command: (0, next(runs))})
+    outcome = agent(model, box, tmp_path).run()
+    assert (outcome.kind, outcome.limit, len(box.commands)) == ("budget", "loop", 3)
+
+
 def test_the_iteration_budget_stops_between_steps(tmp_path: Path):
     model = ScriptedModel([calls(call("run_command", command=f"echo {i}")) for i in range(5)])
     outcome = agent(model, FakeSandbox(), tmp_path, budgets=Budgets(iterations=3)).run()

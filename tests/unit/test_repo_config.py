@@ -137,6 +137,14 @@ def test_what_the_file_asks_for_is_clamped_to_the_runner_s_maxima():
     assert "`budgets.tokens`: above this runner's maximum; 10000 is used" in config.problems
 
 
+def test_a_default_above_the_runner_s_maxima_is_lowered_without_a_complaint(tmp_path: Path):
+    # Nobody asked for the default 30 iterations: the operator's 8 is used, nothing reported.
+    config = parse_repo_config("test: pytest\n", limits=RepoLimits(iterations=8, tokens=50_000))
+    assert (config.budgets.iterations, config.budgets.tokens) == (8, 50_000)
+    assert config.problems == ()
+    assert load_repo_config(tmp_path, limits=RepoLimits(iterations=8)).problems == ()  # no file
+
+
 def test_an_image_the_operator_did_not_allow_is_refused():
     assert parse_repo_config("image: evil.example/miner:latest\n").image is None
     allowed = parse_repo_config("image: ghcr.io/acme/ci:3.12\n", limits=ACME)
