@@ -81,7 +81,9 @@ class Config:
     dynamodb: str = "moto"
     faults: str = "kill,storm,github,dlq"  # which of the faults to inject ("" for none)
     kill_fraction: float = 0.1
-    dlq_seconds: float = 20.0
+    dlq_seconds: float = 120.0
+    dlq_target: int = 20
+    fault_span: float = 150.0
     timeout: float = 3600.0
 
 
@@ -90,8 +92,10 @@ class Fault:
     at: float  # seconds after the first label
     name: str
     action: Any = field(repr=False)
-    lasts: float = 0.0  # seconds its window stays open
+    lasts: float = 0.0  # seconds its window stays open (at most, with `ends`)
+    ends: Any = field(default=None, repr=False)  # True once the window may close early
     done: bool = False
+    ended: bool = False
 
 
 def _seed(tasks: int) -> dict[str, Any]:
@@ -130,6 +134,7 @@ class Stack:
         self._exit = contextlib.ExitStack()
         self.hosts: dict[str, tuple[list[str], subprocess.Popen[bytes]]] = {}
         self._ready: dict[str, Path] = {}
+        self.killed_holding: list[str] = []  # tasks the killed runners held
         self.github_requests: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -227,9 +232,24 @@ class Stack:
                     raise RuntimeError(f"{name} did not start; see {self.work / (name + '.log')}")
                 time.sleep(0.1)
 
-    def kill(self, name: str) -> None:
+    def kill(self, name: str) -> list[str]:
+        """SIGKILL a runner host once one of its runners holds a task (bounded wait): mid-task.
+
+        Returns the tasks its runners held."""
+        ids = set(self.hosts[name][0][2].split(","))
+        end = time.monotonic() + 60
+        held: list[str] = []
+        while not held and time.monotonic() < end:
+            rows = _tasks(self.settings).values()
+            busy = ("claimed", "running")
+            held = [str(r["key"]) for r in rows
+                    if r.get("lease_owner") in ids and r["state"] in busy]  # fmt: skip
+            if not held:
+                time.sleep(0.2)
         self.hosts[name][1].send_signal(signal.SIGKILL)
         self.hosts[name][1].wait()
+        self.killed_holding.extend(held)
+        return held
 
     def restart(self, name: str) -> None:
         """Start it again; not waited for (it registers its runners as it comes up)."""
@@ -269,6 +289,14 @@ class Stack:
 
     def github_fault(self, body: dict[str, Any]) -> None:
         httpx.put(f"{self.github.base_url}/_emulator/faults", json=body).raise_for_status()
+
+    def github_fault_clear(self) -> None:
+        httpx.delete(f"{self.github.base_url}/_emulator/faults").raise_for_status()
+
+    def dlq_depth(self, queue: str) -> int:
+        from bzzz.dead_letters import DeadLetters
+
+        return DeadLetters(self.settings).depth(queue)
 
     def visibility(self, seconds: int | None) -> None:
         """A redelivery storm: the work and status queues at `seconds` (None: the template's)."""
@@ -312,7 +340,7 @@ def _schedule(cfg: Config, stack: Stack, expected: float) -> list[Fault]:
     chosen = {name.strip() for name in cfg.faults.split(",") if name.strip()}
     hosts = sorted(n for n in stack.hosts if n.startswith("host-"))
     victims = hosts[: max(1, round(len(hosts) * cfg.kill_fraction))]
-    t = max(expected, 20.0)
+    t = max(expected, cfg.fault_span)  # the faults spread over labelling, at least this long
     kinds = ["kill", "kill", "storm", "storm", "github", "github", "dlq"]
     faults = [
         Fault(0.15 * t, f"SIGKILL runner process(es) {', '.join(victims)} "
@@ -328,12 +356,13 @@ def _schedule(cfg: Config, stack: Stack, expected: float) -> list[Fault]:
               lambda: stack.github_fault({"status": 502, "seconds": 4}), 4),
         Fault(0.5 * t + 6, "GitHub secondary rate limit (429, Retry-After 2) for 4 s",
               lambda: stack.github_fault({"status": 429, "seconds": 4, "retry_after": 2}), 4),
-        Fault(0.7 * t, f"GitHub fails every comment write (502) for {cfg.dlq_seconds:g} s: "
-              "the status consumer fails its messages",
+        Fault(0.7 * t, f"GitHub fails every comment write (502) until the status DLQ holds "
+              f"{cfg.dlq_target} messages (at most {cfg.dlq_seconds:g} s): the status consumer "
+              "fails its messages",
               lambda: stack.github_fault({"status": 502, "seconds": cfg.dlq_seconds,
                                           "methods": ["POST", "PATCH"],
                                           "path_contains": "/comments"}),
-              cfg.dlq_seconds),
+              cfg.dlq_seconds, lambda: stack.dlq_depth("status") >= cfg.dlq_target),
     ]  # fmt: skip
     return sorted(
         (f for f, k in zip(faults, kinds, strict=True) if k in chosen), key=lambda f: f.at
@@ -384,14 +413,26 @@ def run(cfg: Config, say: Any = print) -> dict[str, Any]:
         deadline = started + cfg.timeout
         while time.time() < deadline:
             now = time.time() - started
-            for fault in faults:
+            for index, fault in enumerate(faults):
                 if not fault.done and now >= fault.at:
+                    late = now - fault.at
                     say(f"  t={now:7.1f}  FAULT: {fault.name}")
                     fault.action()
                     fault.done = True
+                    # A busy loop is late; the windows after this one keep their lengths.
+                    for later in faults[index + 1 :]:
+                        later.at += late
+                    now = time.time() - started
+                closing = fault.done and fault.ends is not None and not fault.ended
+                if closing and (fault.ends() or now >= fault.at + fault.lasts):
+                    fault.lasts = now - fault.at
+                    say(f"  t={now:7.1f}  END: {fault.name} (after {fault.lasts:.0f} s)")
+                    stack.github_fault_clear()
+                    fault.ended = True
             # After every window, and the receives a failing message needs to reach its
             # DLQ (MaxReceiveCount 3 at 1, 2, 3 s of backoff).
-            if (faults and faults_over is None and all(f.done for f in faults)
+            if (faults and faults_over is None
+                    and all(f.done and (f.ends is None or f.ended) for f in faults)
                     and now >= max(f.at + f.lasts for f in faults) + 10):  # fmt: skip
                 letters = dead_letters(stack.settings)
                 dlq_seen = {q: [asdict(m) for m in ms] for q, ms in letters.items()}
@@ -510,6 +551,9 @@ def _report(
     github_total = sum(stack.github_requests.values())
     return {
         "tasks": cfg.tasks, "states": dict(states), "lost": lost, "requeued_by_expiry": expired,
+        "killed_holding": sorted(stack.killed_holding),
+        "killed_tasks_end": {k: rows[int(k.rsplit("#", 1)[1])]["state"]
+                             for k in stack.killed_holding},
         "double_claims": double_claims, "double_prs": double_prs,
         "completed_exactly_once": completed_once, "completed_without_one_pr": completed_without_pr,
         "claims": claims, "claims_per_s": claims / claim_span if claim_span else 0.0,

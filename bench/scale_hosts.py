@@ -20,6 +20,7 @@ one local drain loop would be the bottleneck of 10,000 tasks, not the design.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -156,6 +157,7 @@ def main() -> None:
     )  # fmt: skip
     scale_counting.install()
     _stop_on_sigterm(stop)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: where it is
     flusher = scale_counting.flush_every(Path(args.counts), 1.0, stop)
     try:
         (runners if args.role == "runners" else control_plane)(args)

@@ -99,6 +99,10 @@ class DeadLetters:
         """The consumed queues this configuration knows (those with a URL)."""
         return [name for name in QUEUES if name in self._settings.queue_urls]
 
+    def depth(self, queue: str) -> int:
+        """How many messages `queue`'s DLQ holds (SQS's approximate count)."""
+        return self._depth(self._bus.dead_letter_queue_url(queue))
+
     def inspect(self, queue: str) -> DeadLetterQueue:
         url = self._bus.dead_letter_queue_url(queue)
         depth = self._depth(url)
