@@ -591,6 +591,8 @@ def show(report: dict[str, Any], say: Any = print) -> None:
     say(f"double claims (two claims of one attempt, audit): {report['double_claims']}")
     say(f"double pull requests (stand-in's pull list): {report['double_prs']}")
     say(f"lost (no row, or not terminal and not queued with a reason): {len(report['lost'])}")
+    ends = dict(Counter(report["killed_tasks_end"].values()))
+    say(f"tasks the killed runners held: {report['killed_holding']}, at the end {ends}")
     say(
         f"tasks whose lease expired and were requeued (audit task.expire): "
         f"{report['requeued_by_expiry']}"
