@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.runner",
     "cli.audit",
     "cli.agents",
+    "cli.dlq",
     "cli.images",
 )
 

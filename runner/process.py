@@ -16,6 +16,11 @@ runner instead of coming straight back; a task whose own sandbox could not
 start here is left on the queue for other runners for SANDBOX_RETRY_SECONDS.
 On stop it takes no more work, lets running tasks finish for `grace_seconds`,
 then stops the rest and releases their leases.
+
+`work` makes the worker of each claimed task: TaskWorker, always, except in
+bench/scale.py, which hands in a stand-in for the sandbox, the model and git
+(the one place a stand-in for our own code is right: what is measured there is
+the coordination around it - claim, lease, progress, the last transition).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bzzz.bus import Bus, Received
 from bzzz.errors import TransitionError
@@ -36,7 +41,10 @@ from runner.sandbox.reaper import reap_abandoned
 from runner.worker.task_worker import TaskWorker
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+
+    from bzzz.store.models import Task
+    from runner.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +54,21 @@ HEALTH_RETRY_SECONDS = 5.0
 SANDBOX_RETRY_SECONDS = 600.0
 
 
+class Work(Protocol):
+    """What the loop needs of a task's worker (runner.worker.task_worker.TaskWorker)."""
+
+    key: str
+    sandbox_did_not_start: bool
+
+    def run(self) -> str: ...
+
+    def stop(self, reason: str, *, shutdown: bool = False) -> None: ...
+
+
 class RunnerProcess:
-    def __init__(self, parts: StartedParts) -> None:
+    def __init__(
+        self, parts: StartedParts, *, work: Callable[[WorkerContext, Task], Work] = TaskWorker
+    ) -> None:
         self.parts = parts
         self.ctx = parts.context
         self.runner_id = parts.context.runner.runner_id
@@ -59,7 +80,8 @@ class RunnerProcess:
         self._host = parts.context.runner.ollama_host
         self._warned = False
         self._lock = threading.Lock()
-        self._workers: dict[str, tuple[TaskWorker, Future[str]]] = {}
+        self._work_factory = work
+        self._workers: dict[str, tuple[Work, Future[str]]] = {}
         self.results: dict[str, str] = {}  # task key -> what became of it (last attempt)
         self._declined: dict[str, float] = {}  # task key -> monotonic time to claim it again
         self._pool = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="task")
@@ -142,7 +164,7 @@ class RunnerProcess:
         log.info("%s: claimed (attempt %s)", task.key, task.attempt)
         if int(task.attempt) > 1:  # taken over: the earlier attempt's sandbox is nobody's now
             self._reap()
-        worker = TaskWorker(self.ctx, task)
+        worker = self._work_factory(self.ctx, task)
         with self._lock:
             future = self._pool.submit(self._work, worker)
             self._workers[task.key] = (worker, future)
@@ -151,6 +173,8 @@ class RunnerProcess:
 
     def _reap(self) -> None:
         """Remove this deployment's sandboxes whose runner lost their lease (a dead runner's)."""
+        if self.ctx.docker is None:  # bench/scale's stand-in work runs no sandbox
+            return
         try:
             removed = reap_abandoned(self.ctx.docker, self.ctx.deployment, self.ctx.lease_holder)
         except Exception as exc:  # the engine or the table briefly away: the next beat retries
@@ -165,7 +189,7 @@ class RunnerProcess:
         except Exception as exc:  # a redelivery is harmless: the next claim is refused
             log.warning("%s: ack failed: %s", received.envelope.task, exc)
 
-    def _work(self, worker: TaskWorker) -> str:
+    def _work(self, worker: Work) -> str:
         try:
             result = worker.run()
         except BaseException:

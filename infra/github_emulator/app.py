@@ -26,6 +26,7 @@ from infra.github_emulator import (
 )
 from infra.github_emulator.contract import Exchange
 from infra.github_emulator.errors import DOCS
+from infra.github_emulator.faults import Faults
 from infra.github_emulator.ratelimit import RateLimiter
 from infra.github_emulator.rest import json_response
 from infra.github_emulator.seed import build_world, load_seed
@@ -42,19 +43,27 @@ class GitHubEmulator:
     which is how the tests hold every reply to GitHub's OpenAPI description.
     """
 
-    def __init__(self, world: World, *, recorder: Recorder | None = None) -> None:
+    def __init__(
+        self, world: World, *, recorder: Recorder | None = None, webhook_senders: int = 1
+    ) -> None:
         self.world = world
-        self.webhooks = Webhooks(world.webhook)
+        # One sender keeps deliveries in order; more deliver in parallel, as GitHub does.
+        self.webhooks = Webhooks(world.webhook, senders=webhook_senders)
         self.limiter = RateLimiter()
+        self.faults = Faults()
         self.recorder = recorder
         self.app = self._build_app()
 
     @classmethod
     def from_seed(
-        cls, seed: str | Path | dict[str, Any], *, recorder: Recorder | None = None
+        cls,
+        seed: str | Path | dict[str, Any],
+        *,
+        recorder: Recorder | None = None,
+        webhook_senders: int = 1,
     ) -> GitHubEmulator:
         data = load_seed(seed)
-        emulator = cls(_world_from(data), recorder=recorder)
+        emulator = cls(_world_from(data), recorder=recorder, webhook_senders=webhook_senders)
         budget = data.get("rate_limit") or {}
         emulator.limiter.configure(
             limit=budget.get("limit"),

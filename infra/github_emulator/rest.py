@@ -133,6 +133,9 @@ def endpoint(handler: Handler, *, free: bool = False) -> Callable[[Request], Any
         client = request.client.host if request.client else "anonymous"
         key = f"ip:{client}"
         is_get = request.method in ("GET", "HEAD")
+        fault = emulator.faults.match(request.method, request.url.path)
+        if fault is not None:  # an injected 5xx or secondary limit (faults.py)
+            return json_response(*fault.reply())
         try:
             with emulator.world.lock:
                 identity = identify(emulator.world, request.headers.get("authorization"))

@@ -54,6 +54,19 @@ async def rate_limit(request: Request) -> Response:
     return JSONResponse({"limit": limiter.limit, "status": limiter.status})
 
 
+async def faults(request: Request) -> Response:
+    """Answer 5xx or a secondary rate limit for a while (faults.py); DELETE ends them all."""
+    injected = _emulator(request).faults
+    if request.method == "PUT":
+        try:
+            injected.add(await request.json())
+        except EmulatorError as exc:
+            return JSONResponse({"message": str(exc)}, 422)
+    elif request.method == "DELETE":
+        injected.clear()
+    return JSONResponse(injected.summary())
+
+
 async def webhook(request: Request) -> Response:
     body = await request.json()
     world = _emulator(request).world
@@ -163,6 +176,7 @@ ROUTES = [
     Route(f"{P}/state", state, methods=["GET"]),
     Route(f"{P}/seed", reseed, methods=["POST"]),
     Route(f"{P}/rate-limit", rate_limit, methods=["PUT"]),
+    Route(f"{P}/faults", faults, methods=["GET", "PUT", "DELETE"]),
     Route(f"{P}/webhook", webhook, methods=["PUT"]),
     Route(f"{P}/deliveries", deliveries, methods=["GET"]),
     Route(f"{P}/deliveries/{{delivery_id:int}}/redeliver", redeliver, methods=["POST"]),

@@ -1,7 +1,9 @@
 """Webhook delivery as GitHub does it: signed JSON POSTs, a record of deliveries, redelivery.
 
-Deliveries leave from one background thread, in order, so a receiver that calls
-back into the stand-in never deadlocks the request that caused the event.
+Deliveries leave from background threads, so a receiver that calls back into
+the stand-in never deadlocks the request that caused the event: one thread by
+default (in order), `senders` of them for load (GitHub itself does not promise
+order).
 """
 
 from __future__ import annotations
@@ -61,12 +63,13 @@ class Delivery:
 class Webhooks:
     """Records every event; POSTs it when a URL is configured."""
 
-    def __init__(self, config: WebhookConfig) -> None:
+    def __init__(self, config: WebhookConfig, *, senders: int = 1) -> None:
         self.config = config
         self.deliveries: list[Delivery] = []
         self._lock = threading.Lock()
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
+        self._senders = max(1, senders)
+        self._workers: list[threading.Thread] = []
 
     def emit(self, event: str, payload: dict[str, Any]) -> Delivery:
         body = json.dumps(payload).encode()
@@ -109,15 +112,19 @@ class Webhooks:
         return all(d.done.wait(timeout) for d in pending)
 
     def close(self) -> None:
-        if self._worker is not None:
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for _ in workers:
             self._queue.put(None)
-            self._worker.join(timeout=15)
-            self._worker = None
+        for worker in workers:
+            worker.join(timeout=15)
 
     def _enqueue(self, delivery: Delivery) -> None:
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._run, name="webhooks", daemon=True)
-            self._worker.start()
+        with self._lock:
+            while len(self._workers) < self._senders:
+                worker = threading.Thread(target=self._run, name="webhooks", daemon=True)
+                worker.start()
+                self._workers.append(worker)
         self._queue.put(delivery)
 
     def _run(self) -> None:
