@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from infra.container_engine.errors import EngineNotFoundError, EngineStartError
+from infra.local_backend.lifetime import die_with_parent
 
 PODMAN_CONF = Path(__file__).with_name("containers.conf")
 _START_TIMEOUT = 30.0
@@ -68,6 +69,9 @@ class PodmanService:
                 cwd=socket_path.parent,
                 # Own session: a Ctrl-C in the terminal reaches us, and we stop it in order.
                 start_new_session=True,
+                # And it dies with us when we are killed outright (no atexit, no finally):
+                # a test run cut off by a timeout left Podman's service running.
+                preexec_fn=die_with_parent(),
             )
         service = cls(socket_path, process, log)
         service._wait_until_ready()

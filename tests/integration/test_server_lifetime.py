@@ -93,6 +93,39 @@ def test_a_local_backends_servers_die_when_the_bench_or_test_using_it_is_killed(
             parent.wait()
 
 
+_PODMAN_PARENT = """
+import sys, time
+from pathlib import Path
+from infra.container_engine.podman import PodmanService
+service = PodmanService.start(Path(sys.argv[1]) / "podman.sock")
+print(service.process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_podmans_service_dies_when_the_process_that_started_it_is_killed():
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bzzz-pdeath-"))  # short: a socket path < 108
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PODMAN_PARENT, str(folder)], cwd=REPO, stdout=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert parent.stdout is not None
+        line = parent.stdout.readline()
+        assert line.strip(), "the parent did not start Podman's service"
+        service = int(line)
+        assert not gone(service)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        wait_until(lambda: gone(service), f"Podman's service (pid {service}) to exit", timeout=30)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
 # A "server" with a child of its own, which a plain terminate of the server would leave.
 _SERVER_WITH_CHILD = """
 import subprocess, sys
