@@ -75,7 +75,6 @@ def _up(args: argparse.Namespace) -> int:
         stack_name=args.stack,
         dynamodb=args.dynamodb,
         log_dir=state_file().parent,  # server logs next to the record, not in /tmp
-        tied=not args.detach,  # a detached stack outlives this command; else it dies with it
     )
     try:
         env = backend.start()

@@ -54,13 +54,8 @@ class LocalBackend:
         region: str | None = None,
         parameters: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
-        tied: bool = True,
     ) -> None:
-        """`tied`: the servers die with this process even when it is killed outright (a
-        bench or test cut off by a timeout must not leave moto running); `bzzz local up
-        --detach` starts them untied, to outlive it."""
         self.template: dict[str, Any] = load_template(template)
-        self.tied = tied
         self.stack_name = stack_name
         self.dynamodb = dynamodb_choice(dynamodb)
         self.region = region or os.environ.get("AWS_REGION") or DEFAULT_REGION
@@ -88,11 +83,11 @@ class LocalBackend:
                 credentials = caller_credentials(os.environ)
                 dynamodb_url = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "").strip() or None
             else:
-                moto = start_moto(self.log_dir, tied=self.tied)
+                moto = start_moto(self.log_dir)
                 self.servers.append(moto)
                 endpoint, credentials, dynamodb_url = moto.url, dict(DUMMY_CREDENTIALS), None
                 if self.dynamodb == "dynamodb-local":
-                    dynamodb = start_dynamodb_local(self.log_dir, tied=self.tied)
+                    dynamodb = start_dynamodb_local(self.log_dir)
                     self.servers.append(dynamodb)
                     dynamodb_url = dynamodb.url
         except BaseException:

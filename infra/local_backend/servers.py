@@ -146,8 +146,8 @@ def start_server(
     return server
 
 
-def start_moto(log_dir: Path | None = None, *, tied: bool = False) -> ServerProcess:
-    """moto server (every service) on a free loopback port; `tied`: dies with this process."""
+def start_moto(log_dir: Path | None = None) -> ServerProcess:
+    """moto server (every service) on a free loopback port."""
     port = free_port()
     # Our launcher: moto with DynamoDB requests serialized (see moto_server.py).
     command = [
@@ -159,7 +159,7 @@ def start_moto(log_dir: Path | None = None, *, tied: bool = False) -> ServerProc
         "-p",
         str(port),
     ]
-    return start_server("moto", command, port, log_dir, tied=tied)
+    return start_server("moto", command, port, log_dir)
 
 
 def dynamodb_local_jar() -> Path:

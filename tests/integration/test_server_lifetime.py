@@ -62,37 +62,6 @@ def test_a_tied_server_dies_when_its_parent_is_killed(tmp_path: Path):
             parent.wait()
 
 
-_BACKEND_PARENT = """
-import time
-from infra.local_backend import LocalBackend
-backend = LocalBackend(dynamodb="dynamodb-local")
-backend.start_servers()
-print(" ".join(str(server.pid) for server in backend.servers), flush=True)
-time.sleep(600)
-"""
-
-
-def test_a_local_backends_servers_die_when_the_bench_or_test_using_it_is_killed():
-    """A bench cut off by a timeout (SIGKILL: no atexit, no finally) left moto servers
-    running for an hour: LocalBackend ties its servers to the process that started them."""
-    parent = subprocess.Popen(
-        [sys.executable, "-c", _BACKEND_PARENT], cwd=REPO, stdout=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        assert parent.stdout is not None
-        servers = [int(pid) for pid in parent.stdout.readline().split()]
-        assert len(servers) == 2 and not any(gone(pid) for pid in servers)  # moto, DDB Local
-        os.kill(parent.pid, signal.SIGKILL)
-        parent.wait(10)
-        for pid in servers:
-            wait_until(lambda pid=pid: gone(pid), f"server pid {pid} to exit", timeout=30)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
-
-
 _PODMAN_PARENT = """
 import sys, time
 from pathlib import Path
