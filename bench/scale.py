@@ -151,6 +151,10 @@ class Stack:
             stack_name="bzzz-scale", dynamodb=cfg.dynamodb, parameters={"MaxReceiveCount": "3"},
             log_dir=self.work,
         )  # fmt: skip
+        # Everything below goes into os.environ for the in-process parts: give it back on
+        # close, or a test after this one (tests/e2e/test_scale.py) inherits its settings.
+        saved = dict(os.environ)
+        self._exit.callback(lambda: (os.environ.clear(), os.environ.update(saved)))
         env = backend.start()
         self._exit.callback(backend.stop)
         os.environ.update(env)

@@ -110,7 +110,7 @@ class CommentEvents:
             asked_at = ctx.happened_at("comment", "created_at")
             again, created = self._lifecycle.create(
                 ctx.repo(), ctx.issue_number(), str(issue.get("title") or ""),
-                approved=approved, event_at=asked_at,
+                approved=approved, event_at=asked_at, delivery=ctx.event.id,
             )  # fmt: skip
             if created:
                 return Outcome.done("task created again", key, created=True)

@@ -81,7 +81,12 @@ class IssueEvents:
         # redelivery of it, so one from before a finished task cannot redo that task.
         labelled_at = ctx.happened_at("issue", "updated_at")
         task, created = self._lifecycle.create(
-            repo, number, str(issue.get("title") or ""), approved=approved, event_at=labelled_at
+            repo,
+            number,
+            str(issue.get("title") or ""),
+            approved=approved,
+            event_at=labelled_at,
+            delivery=ctx.event.id,
         )
         if created:
             return Outcome.done("task created", key, created=True)

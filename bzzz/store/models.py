@@ -68,6 +68,7 @@ class Task(Model):
     # When the event that made it happened, by GitHub's clock (the labelling, the
     # `/bzzz retry`); None when the poll or a command made it. Guard.EVENT_NEWER.
     summoned_at = NumberAttribute(null=True)
+    summoned_by = UnicodeAttribute(null=True)  # the delivery id of that event
     updated_at = NumberAttribute()
     pr_url = UnicodeAttribute(null=True)
     branch = UnicodeAttribute(null=True)

@@ -91,6 +91,7 @@ class Lifecycle:
         stale_before: float = 0.0,
         event_at: float | None = None,
         quiet_before: float = 0.0,
+        delivery: str = "",
     ) -> Task:
         """Apply rule `name` to task `key` as `actor` in one conditional write."""
         rule = RULES[name]
@@ -100,7 +101,7 @@ class Lifecycle:
         now = round(self._clock(), 3)
         call = Call(actor.name, now, self._settings.lease_seconds,
                     self._settings.max_attempts, stale_before, event_at,
-                    quiet_before, self._settings.max_review_rounds)  # fmt: skip
+                    quiet_before, self._settings.max_review_rounds, delivery)  # fmt: skip
         try:
             reply = self._db.update_item(
                 TableName=self._settings.tasks_table,
@@ -131,6 +132,7 @@ class Lifecycle:
         title: str = "",
         approved: tuple[str, str] | None = None,
         event_at: float | None = None,
+        delivery: str = "",
     ) -> tuple[Task, bool]:
         """Queue a task for an issue unless one is active; return (task, created).
 
@@ -147,10 +149,12 @@ class Lifecycle:
         if approved is not None:
             fields["approved_digest"], fields["approved_by"] = approved
         if event_at is not None:
-            fields["summoned_at"] = event_at
+            fields["summoned_at"], fields["summoned_by"] = event_at, delivery or None
         key = task_key(repo, number)
         try:
-            return self.apply("create", key, CONTROL_PLANE_ACTOR, fields, event_at=event_at), True
+            created = self.apply("create", key, CONTROL_PLANE_ACTOR, fields,
+                                 event_at=event_at, delivery=delivery)  # fmt: skip
+            return created, True
         except TransitionError as refused:
             existing = self.get(key)  # active (tasks are never deleted)
             if existing is None:

@@ -38,6 +38,7 @@ class Call:
     event_at: float | None = None  # when the event that asks for it happened (Guard.EVENT_NEWER)
     quiet_before: float = 0.0  # feedback last added before this is due (bzzz.review)
     max_rounds: int = 0
+    delivery: str = ""  # the event's delivery id (a redelivery has the same one)
 
 
 _GUARDS: dict[Guard, str] = {
@@ -48,7 +49,11 @@ _GUARDS: dict[Guard, str] = {
     Guard.STALE: "#updated_at < :stale_before",
     # Against the event that summoned the finished task (both times GitHub's, so no skew
     # between clocks); a task made without an event time (the poll) is judged by its birth.
-    Guard.EVENT_NEWER: "(attribute_exists(#summoned_at) AND #summoned_at < :event_at) OR "
+    # GitHub's times have whole seconds: an event of the same second is newer unless it
+    # is the very delivery that summoned the task (a redelivery has the same delivery id).
+    Guard.EVENT_NEWER: "(attribute_exists(#summoned_at) AND (#summoned_at < :event_at OR "
+    "(#summoned_at = :event_at AND attribute_exists(#summoned_by) AND "
+    "NOT #summoned_by = :delivery))) OR "
     "(attribute_not_exists(#summoned_at) AND #created_at < :event_at)",
     Guard.PR_OPEN: "attribute_exists(#pr_url) AND attribute_not_exists(#pr_closed)",
     Guard.FEEDBACK_DUE: "#feedback_last_at < :quiet_before",
@@ -113,6 +118,7 @@ def _guard_values(call: Call) -> dict[str, Value]:
         ":max_attempts": call.max_attempts,
         ":stale_before": call.stale_before,
         ":event_at": call.event_at or 0.0,
+        ":delivery": call.delivery,
         ":quiet_before": call.quiet_before,
         ":max_rounds": call.max_rounds,
     }
@@ -181,7 +187,7 @@ def _render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[
         if placeholder in condition:
             values[placeholder] = _encode(value)
     tokens = ("key", "state", "lease_owner", "lease_expires_at", "attempt", "updated_at",
-              "created_at", "summoned_at", "pr_url", "pr_closed", "feedback_last_at",
+              "created_at", "summoned_at", "summoned_by", "pr_url", "pr_closed", "feedback_last_at",
               "round")  # fmt: skip
     for token in tokens:
         if f"#{token}" in condition:
