@@ -21,6 +21,7 @@ from tests.fixtures.runner_scenario import (
     remote_branches,
     run_command,
     scenario,
+    wait_for_end,
     wait_until,
     write_file,
 )
@@ -216,9 +217,7 @@ def test_a_runner_killed_mid_task_loses_nothing_and_its_sandbox_is_reaped_by_the
     wait_until(lambda: lifecycle.get(KEY).lease_expires_at < time.time(), "the lease to expire")
     lifecycle.expire(KEY, 1, "lease expired")
     second = start_runner({**runner_env, "BZZZ_RUNNER_ID": f"runner-{uuid.uuid4().hex[:12]}"})
-    done = wait_until(
-        lambda: (t := lifecycle.get(KEY)).state in ("completed", "failed") and t, "the task to end"
-    )
+    done = wait_for_end(lifecycle, KEY)
     second.stop()
     assert (done.state, int(done.attempt)) == ("completed", 2), done.reason
     assert docker_client.containers.list(all=True, filters=ours) == []

@@ -26,6 +26,7 @@ from tests.fixtures.runner_scenario import (
     remote_branches,
     run_command,
     scenario,
+    wait_for_end,
     wait_until,
     write_file,
 )
@@ -271,11 +272,7 @@ def test_a_test_failing_before_any_change_does_not_block_the_fix(
     ]))  # fmt: skip
     runner = start_runner()
     create_task()
-    lifecycle = Lifecycle(aws_settings)
-    done = wait_until(
-        lambda: (t := lifecycle.get(f"{REPO}#1")) and t.state in ("completed", "failed") and t,
-        "the task to end",
-    )
+    done = wait_for_end(Lifecycle(aws_settings), f"{REPO}#1")
     runner.stop()
     assert done.state == "completed", done.reason
     known = "test_metadata.py::test_the_package_is_installed"
