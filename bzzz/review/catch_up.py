@@ -20,32 +20,17 @@ from bzzz.config import Settings
 from bzzz.errors import GitHubError, GitHubRateLimitError
 from bzzz.github import GitHubApi, is_ours, is_writer, strip_hidden_html
 from bzzz.review.feedback import Feedback
+from bzzz.review.rounds import finished_tasks
 from bzzz.review.triggers import is_feedback
 from bzzz.store.models import Task
-from bzzz.tasks.states import State
 
 log = logging.getLogger(__name__)
 
 
 def open_pulls(settings: Settings, dynamodb: Any) -> list[Task]:
     """Finished tasks with a pull request that is neither merged nor closed."""
-    found = []
-    for state in (State.COMPLETED, State.FAILED):
-        query: dict[str, Any] = {
-            "TableName": settings.tasks_table,
-            "IndexName": "by-state",
-            "KeyConditionExpression": "#state = :state",
-            "FilterExpression": "attribute_exists(pr_url) AND attribute_not_exists(pr_closed)",
-            "ExpressionAttributeNames": {"#state": "state"},
-            "ExpressionAttributeValues": {":state": {"S": state.value}},
-        }
-        while True:
-            reply = dynamodb.query(**query)
-            found += [Task.from_raw_data(item) for item in reply.get("Items", [])]
-            if "LastEvaluatedKey" not in reply:
-                break
-            query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
-    return found
+    condition = "attribute_exists(pr_url) AND attribute_not_exists(pr_closed)"
+    return finished_tasks(settings, dynamodb, condition, {}, {})
 
 
 def missed(api: GitHubApi, task: Task, allowed: frozenset[str]) -> list[str]:

@@ -37,20 +37,23 @@ class RoundsSummary:
     exhausted: int = 0  # no rounds left: the feedback was dropped
 
 
-def due(settings: Settings, dynamodb: Any, quiet_before: float) -> list[Task]:
-    """Finished tasks with feedback older than `quiet_before` (by-state index, filtered)."""
+def finished_tasks(
+    settings: Settings,
+    dynamodb: Any,
+    condition: str,
+    names: dict[str, str],
+    values: dict[str, Any],
+) -> list[Task]:
+    """Completed and failed tasks matching `condition` (by-state index, every page)."""
     found = []
     for state in (State.COMPLETED, State.FAILED):
         query: dict[str, Any] = {
             "TableName": settings.tasks_table,
             "IndexName": "by-state",
             "KeyConditionExpression": "#state = :state",
-            "FilterExpression": "#last < :quiet_before",
-            "ExpressionAttributeNames": {"#state": "state", "#last": "feedback_last_at"},
-            "ExpressionAttributeValues": {
-                ":state": {"S": state.value},
-                ":quiet_before": {"N": str(quiet_before)},
-            },
+            "FilterExpression": condition,
+            "ExpressionAttributeNames": {"#state": "state", **names},
+            "ExpressionAttributeValues": {":state": {"S": state.value}, **values},
         }
         while True:
             reply = dynamodb.query(**query)
@@ -59,6 +62,14 @@ def due(settings: Settings, dynamodb: Any, quiet_before: float) -> list[Task]:
                 break
             query["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
     return found
+
+
+def due(settings: Settings, dynamodb: Any, quiet_before: float) -> list[Task]:
+    """Finished tasks with feedback older than `quiet_before` (by-state index, filtered)."""
+    return finished_tasks(
+        settings, dynamodb, "#last < :quiet_before", {"#last": "feedback_last_at"},
+        {":quiet_before": {"N": str(quiet_before)}},
+    )  # fmt: skip
 
 
 def fire_due(
