@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from infra.container_engine.errors import EngineNotFoundError, EngineStartError
-from infra.container_engine.podman import socket_answers
+from infra.container_engine.podman import socket_ready
 from infra.local_backend.lifetime import die_with_parent
 
 _START_TIMEOUT = 60.0
@@ -117,13 +117,8 @@ class DockerdService:
         return service
 
     def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if socket_answers(self.socket_path):
-                return
-            time.sleep(0.1)
+        if socket_ready(self.process, self.socket_path, _START_TIMEOUT):
+            return
         code = self.process.poll()
         tail = self.log.read_text(errors="replace")[-2000:]
         self.stop()

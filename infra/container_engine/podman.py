@@ -36,6 +36,17 @@ def socket_answers(socket_path: Path) -> bool:
         return False
 
 
+def socket_ready(process: subprocess.Popen[bytes], socket_path: Path, timeout: float) -> bool:
+    """Wait (bounded) until an engine we started answers on `socket_path`; False if it exited
+    or did not answer in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if socket_answers(socket_path):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 class PodmanService:
     """A `podman system service` process we started; `stop()` ends it."""
 
@@ -78,13 +89,8 @@ class PodmanService:
         return service
 
     def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if socket_answers(self.socket_path):
-                return
-            time.sleep(0.1)
+        if socket_ready(self.process, self.socket_path, _START_TIMEOUT):
+            return
         self.stop()
         tail = self.log.read_text(errors="replace")[-2000:]
         raise EngineStartError(
