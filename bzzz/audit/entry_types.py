@@ -14,7 +14,7 @@ import hashlib
 # type -> the data fields its writers record (others may be added).
 ENTRY_TYPES: dict[str, tuple[str, ...]] = {
     # State transitions, appended by the lifecycle listener (bzzz.audit.listener):
-    # task.<rule> for every audited rule of bzzz.tasks.rules (create, claim,
+    # task.<rule> for every audited rule of bzzz.tasks.rules (create, create_missed, claim,
     # take_over, start, complete, fail, escalate, release, expire, give_up,
     # resume, republish, cancel).
     "task.<transition>": (

@@ -29,7 +29,14 @@ from bzzz.audit.store import Entry
 
 CONTROL_PLANE = "control-plane"
 CONTROL_PLANE_TYPES = frozenset(
-    {"task.create", "task.requeue", "task.cancel", "escalation.sent", "human.input"}
+    {
+        "task.create",
+        "task.create_missed",
+        "task.requeue",
+        "task.cancel",
+        "escalation.sent",
+        "human.input",
+    }
 )
 
 
