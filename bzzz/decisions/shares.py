@@ -12,12 +12,14 @@ holds in memory for as long as one command runs (cli/decisions.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from bzzz.decisions.crypto import identity_from_secret, identity_secret, recipient_of
 from bzzz.decisions.errors import SharesError
 
 MAX_SHARES = 16  # SLIP-39's limit per group
+_LABEL = re.compile(r"^share \d+/\d+:\s*", re.IGNORECASE)
 
 
 def split_identity(identity: str, threshold: int, count: int, passphrase: str = "") -> list[str]:
@@ -45,10 +47,13 @@ def recover_identity(
     """
     import shamir_mnemonic
 
-    # A share typed twice counts once: the threshold is of distinct shares.
-    shares = list(dict.fromkeys(" ".join(m.split()) for m in mnemonics if m.strip()))
+    # A share typed twice counts once: the threshold is of distinct shares. The label
+    # `split` prints before each share ("share 2/5: ") may come along when pasted.
+    words = (_LABEL.sub("", " ".join(m.split())) for m in mnemonics if m.strip())
+    shares = list(dict.fromkeys(w.lower() for w in words if w))
     if not shares:
         raise SharesError("shares", "no share given")
+    shares = _threshold_many(shares)
     try:
         secret = shamir_mnemonic.combine_mnemonics(shares, passphrase.encode("utf-8"))
     except shamir_mnemonic.MnemonicError as exc:
@@ -62,6 +67,27 @@ def recover_identity(
             "(a wrong passphrase, or shares of an earlier split)",
         )
     return identity
+
+
+def _threshold_many(shares: list[str]) -> list[str]:
+    """Exactly the threshold's number of shares (SLIP-39 refuses more), all of one split."""
+    import shamir_mnemonic
+
+    parsed = []
+    for number, share in enumerate(shares, 1):
+        try:
+            parsed.append(shamir_mnemonic.Share.from_mnemonic(share))
+        except shamir_mnemonic.MnemonicError as exc:
+            raise SharesError(f"shares[{number}]", _reason(str(exc), len(shares))) from None
+    if len({(p.identifier, p.group_index, p.member_threshold) for p in parsed}) > 1:
+        raise SharesError("shares", "the shares are not all from the same split")
+    if len({p.index for p in parsed}) < len(parsed):
+        raise SharesError("shares", "two different shares claim the same index (altered?)")
+    threshold = parsed[0].member_threshold
+    if len(parsed) < threshold:
+        raise SharesError("shares", f"{len(parsed)} distinct share(s) given, fewer than the "
+                          f"threshold ({threshold}): nothing is recovered")  # fmt: skip
+    return shares[:threshold]
 
 
 def _reason(text: str, given: int) -> str:

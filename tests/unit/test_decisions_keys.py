@@ -65,6 +65,14 @@ def test_any_k_of_n_shares_recover_the_admin_identity(keys: dict[str, str]) -> N
     admin = recipient_of(keys["admin"])
     for chosen in itertools.combinations(shares, 3):
         assert recover_identity(chosen, expected_recipient=admin) == keys["admin"]
+    # More than K (every trustee came) is fine too.
+    assert recover_identity(shares, expected_recipient=admin) == keys["admin"]
+
+
+def test_shares_as_split_prints_them_are_accepted(keys: dict[str, str]) -> None:
+    shares = split_identity(keys["admin"], 2, 3)
+    pasted = [f"share 3/3: {shares[2].upper()}", f"  share 1/3:   {shares[0]}  "]
+    assert recover_identity(pasted) == keys["admin"]
 
 
 def test_k_minus_one_shares_recover_nothing(keys: dict[str, str]) -> None:
