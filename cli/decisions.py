@@ -76,6 +76,7 @@ def _guarded(command: _Command) -> _Command:
 def _split(args: argparse.Namespace) -> int:
     from bzzz.decisions import generate_identity, recipient_of, split_identity
 
+    _no_core_dump()
     identity = _identities([args.identity])[0] if args.identity else generate_identity()
     passphrase = _passphrase(args, confirm=True)
     shares = split_identity(identity, args.threshold, args.shares, passphrase)
@@ -100,6 +101,7 @@ def _recover(args: argparse.Namespace) -> int:
 def _recovered(args: argparse.Namespace) -> str:
     from bzzz.decisions import load_recipients, recover_identity
 
+    _no_core_dump()
     settings = _maybe_settings()
     expected = None
     if settings is not None and settings.decision_recipients:
@@ -110,6 +112,13 @@ def _recovered(args: argparse.Namespace) -> str:
     else:
         shares = sys.stdin.read().splitlines()
     return recover_identity(shares, _passphrase(args), expected_recipient=expected)
+
+
+def _no_core_dump() -> None:
+    """A crash while the admin key is in memory must not write it out as a core file."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def _passphrase(args: argparse.Namespace, *, confirm: bool = False) -> str:
