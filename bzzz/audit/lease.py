@@ -13,7 +13,7 @@ lease at every seq. The rules (`LeaseReplay.refuse`):
 - every other entry by a runner is accepted only while that runner holds
   the lease; except the entries of AFTER_LEASE_TYPES (a decision record's
   digest, bzzz.decisions), which the runner that ended its own lease with
-  the task's last transition may write after it, until the next transition.
+  its last transition may write after it, until the task is claimed again.
 
 What the stream cannot prove is that a takeover's lease had in fact expired:
 heartbeats extend a lease in the tasks table without an audit entry (one per
@@ -75,7 +75,12 @@ class LeaseReplay:
             owner = entry.data.get("lease_owner")
             ended = self.holder is not None and entry.author == self.holder
             self.holder = owner if isinstance(owner, str) and owner else None
-            self.ended_by = entry.author if ended and self.holder is None else None
+            # Kept through the control plane's transitions (a merge's cancel may come
+            # between the runner's last transition and its record), until a new claim.
+            if self.holder is not None:
+                self.ended_by = None
+            elif ended:
+                self.ended_by = entry.author
             self.attempt = self._attempt_of(entry)
 
     @staticmethod

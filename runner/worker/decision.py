@@ -54,6 +54,7 @@ def write_decision(
     events: Sequence[dict[str, Any]],
     note: Callable[[str, dict[str, Any]], None],
     thread: Callable[[str], list[Entry]] | None = None,
+    pr_url: str | None = None,
 ) -> Published | None:
     """Write the record of an attempt that ended `result`; None when none is kept."""
     if result not in RECORDED_RESULTS or not settings.decisions_bucket:
@@ -65,7 +66,7 @@ def write_decision(
         messages = _thread(key, thread)
         record = build_record(
             key=key, attempt=attempt, round_number=round_number, runner=runner, result=result,
-            events=events, messages=messages, audit=audit_point(settings, key),
+            events=events, messages=messages, audit=audit_point(settings, key), pr_url=pr_url,
         )  # fmt: skip
         published = publish(settings, record, readers, note)
     except Exception as exc:  # the task has ended: a record lost is logged, not raised
@@ -86,6 +87,7 @@ def build_record(
     events: Sequence[dict[str, Any]],
     messages: Sequence[Entry],
     audit: Any,
+    pr_url: str | None = None,  # a review round's pull request (it opens none of its own)
 ) -> DecisionRecord:
     repo, _, number = key.partition("#")
     address = Address(repo, int(number), attempt, round_number)
@@ -102,7 +104,7 @@ def build_record(
         outcome=Outcome(
             result=result, kind=str(outcome.get("kind") or "setup"),
             reason=_text(ended.get("reason") or outcome.get("reason")),
-            question=_text(outcome.get("question")), pr_url=ended.get("url"),
+            question=_text(outcome.get("question")), pr_url=ended.get("url") or pr_url,
             branch=ended.get("branch") or (last.get("pushed") or {}).get("branch"),
             verification=_text(ended.get("verification"), 2000),
         ),

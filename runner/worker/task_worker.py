@@ -149,6 +149,7 @@ class TaskWorker:
             self.ctx.settings, key=self.key, attempt=int(self.task.attempt),
             round_number=int(self.task.round or 0), runner=self.agent_id, result=ended,
             events=self.trajectory.events(), note=self.note,
+            pr_url=str(self.task.pr_url) if self.task.round and self.task.pr_url else None,
         )  # fmt: skip
         return ended
 

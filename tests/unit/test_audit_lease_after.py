@@ -38,10 +38,14 @@ def test_nobody_else_and_nothing_else_after_the_lease() -> None:
     assert replay([*CLAIMED, done, entry("r1", "command.run")])[-1] is not None
 
 
-def test_not_once_the_task_has_moved_on() -> None:
+def test_through_the_control_planes_transitions_but_not_past_a_new_claim() -> None:
     done = entry("r1", "task.complete", state="completed", attempt=1)
+    cancel = entry("control-plane", "task.cancel", state="cancelled", attempt=1)
+    assert replay([*CLAIMED, done, cancel, entry("r1", "decision.recorded")])[-1] is None
     revise = entry("control-plane", "task.revise", state="queued", attempt=1)
-    assert replay([*CLAIMED, done, revise, entry("r1", "decision.recorded")])[-1] is not None
+    claim = entry("r2", "task.claim", state="claimed", attempt=1, lease_owner="r2")
+    late = entry("r1", "decision.recorded")
+    assert replay([*CLAIMED, done, revise, claim, late])[-1] is not None
     # A lease the control plane ended (expired) is not the runner's own ending.
     expired = entry("control-plane", "task.expire", state="queued", attempt=2)
     assert replay([*CLAIMED, expired, entry("r1", "decision.recorded")])[-1] is not None

@@ -58,7 +58,9 @@ def test_a_review_rounds_attempt_is_addressed_under_its_round() -> None:
     record = build_record(
         key="o/r#1", attempt=1, round_number=2, runner="r1", result="completed",
         events=events, messages=[], audit=AuditPoint("o/r#1", 3, "a" * 64),
+        pr_url="http://gh/o/r/pull/2",
     )  # fmt: skip
     assert record.address == "bzzz://o/r/1/round-2/1"
+    assert record.outcome.pr_url == "http://gh/o/r/pull/2"
     assert (record.outcome.branch, record.tokens, record.times.started_at) == ("bzzz/1-x", 9, 5.0)
     record.to_bytes()  # and it is a valid record
