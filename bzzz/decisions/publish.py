@@ -10,7 +10,6 @@ lifecycle rule.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -74,7 +73,3 @@ def reencrypt(
     # written-at stays the record's own time: metadata says when it was decided.
     version = store.put(address, ciphertext, readers.role_names, opened.record.written_at)
     return Published(address, tuple(readers.role_names), len(ciphertext), version)
-
-
-def now() -> float:
-    return round(time.time(), 3)
