@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.ollama_emulator",
     "cli.runner",
     "cli.audit",
+    "cli.decisions",
     "cli.agents",
     "cli.dlq",
     "cli.images",
