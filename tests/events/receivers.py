@@ -128,8 +128,10 @@ class FlakyProxy:
                     "before you try again."
                 )  # fmt: skip
                 return JSONResponse({"message": message}, self.status, headers=self.headers)
-            if self.meanwhile is not None and request.method == self.method and (
-                self.path_contains in path
+            if (
+                self.meanwhile is not None
+                and request.method == self.method
+                and (self.path_contains in path)
             ):
                 self.meanwhile(path)
             reply = await relay(request)
