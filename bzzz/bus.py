@@ -177,11 +177,15 @@ class Bus:
         *,
         max_batches: int = 100,
         retry_delay_seconds: int = 1,
+        wait_seconds: int = 0,
     ) -> DrainResult:
-        """Handle every available message of `queue` (the local stand-in for a Lambda trigger)."""
+        """Handle every available message of `queue` (the local stand-in for a Lambda trigger).
+
+        `wait_seconds`: how long the first receive waits for a message (a long poll)."""
         result = DrainResult()
-        for _ in range(max_batches):
-            batch, rejected = self._receive(queue, 10, 0)
+        for batch_number in range(max_batches):
+            wait = wait_seconds if batch_number == 0 else 0
+            batch, rejected = self._receive(queue, 10, wait)
             result.rejected.extend(rejected)
             if not batch and not rejected:
                 break

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,11 @@ async def serve(
 
 class _CutOff(Exception):
     """Raised inside a streamed body: the server aborts the connection mid-answer."""
+
+
+def quiet_cut_offs(record: logging.LogRecord) -> bool:
+    """A logging filter for uvicorn's error log: a cut-off is the fault asked for, not a bug."""
+    return not (record.exc_info and isinstance(record.exc_info[1], _CutOff))
 
 
 def _cut_off() -> Response:
