@@ -127,7 +127,7 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-SERVICES = ("dynamodb", "sns", "sqs", "secretsmanager", "ssm", "scheduler")
+SERVICES = ("dynamodb", "sns", "sqs", "secretsmanager", "ssm", "scheduler", "sts")
 
 
 def _endpoint(env: Mapping[str, str], service: str) -> str | None:
