@@ -60,12 +60,14 @@ class ActionJob:
     def run(self, event: Summons | Dispatched) -> int:
         """Work the event's task; the exit code of the step (2: this runner cannot work)."""
         from bzzz.config import load_settings
+        from runner.config import load_runner_settings
         from runner.errors import RunnerStartError
 
         self.report.key = event.key
         self._fit_environment()
         try:
             settings = load_settings(self.env)
+            runner = load_runner_settings(self.env)
             identity = JobIdentity.assume(self.action, settings, self.env)
         except BzzzError as exc:
             return self._cannot_start(str(exc))
@@ -75,12 +77,16 @@ class ActionJob:
         try:
             from runner.config_checks import start_parts
 
-            parts = start_parts(self.env, settings=settings, credentials=credentials)
+            # HMMM starts once the claim is won: a job that loses it reviews no one's plan.
+            parts = start_parts(
+                self.env, settings=settings, runner=runner.with_overrides(hmmm=False),
+                credentials=credentials,
+            )  # fmt: skip
         except RunnerStartError as exc:
             identity.close()
             return self._cannot_start(str(exc))
         try:
-            return self._take(parts, settings, credentials, event)
+            return self._take(parts, settings, credentials, event, hmmm=runner.hmmm)
         finally:
             if parts.context.participant is not None:
                 parts.context.participant.stop()
@@ -129,6 +135,8 @@ class ActionJob:
         settings: Settings,
         credentials: JobCredentials,
         event: Summons | Dispatched,
+        *,
+        hmmm: bool,
     ) -> int:
         from runner.worker.task_worker import TaskWorker
 
@@ -146,6 +154,8 @@ class ActionJob:
                 reason=lost.reason,
             )  # fmt: skip
         log.info("%s: claimed by this job (attempt %s)", task.key, task.attempt)
+        if hmmm:
+            self._join_hmmm(parts, settings)
         worker = TaskWorker(parts.context, task)
         worker.push_on_shutdown = True
         self._worker = worker
@@ -162,6 +172,21 @@ class ActionJob:
         else:
             headline = f"task {result}"
         return self._finish(headline, result, EXIT_CODES.get(result, 1))
+
+    def _join_hmmm(self, parts: StartedParts, settings: Settings) -> None:
+        """The job's peer queue, as `bzzz runner` makes it at start (runner.config_checks)."""
+        from runner.hmmm import start_participant
+
+        context = parts.context
+        try:
+            context.participant = start_participant(
+                settings, self.action.runner_id, parts.bus, context.model,
+                wait_seconds=context.runner.hmmm_wait_seconds,
+            )  # fmt: skip
+        except Exception as exc:  # the plan goes unreviewed; the task itself can still be done
+            log.warning(
+                "%s: no HMMM peer queue, the plan is not reviewed: %s", self.report.key, exc
+            )
 
     def _run_worker(self, worker: TaskWorker) -> str:
         """The worker in a thread; the main thread keeps the signals (Python runs them there)."""
