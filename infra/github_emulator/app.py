@@ -19,6 +19,7 @@ from infra.github_emulator import (
     routes_admin,
     routes_apps,
     routes_comments,
+    routes_dispatches,
     routes_issues,
     routes_oidc,
     routes_pulls,
@@ -97,6 +98,7 @@ class GitHubEmulator:
             *routes_comments.ROUTES,
             *routes_pulls.ROUTES,
             *routes_reviews.ROUTES,
+            *routes_dispatches.ROUTES,
             *git_http.ROUTES,
             *routes_oidc.ROUTES,
         ]

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bzzz.actions_dispatch import DISPATCH_EVENT_TYPE
 from bzzz.errors import InputError
 from bzzz.tasks.keys import parse_task_key, task_key
 
-DISPATCH_TYPE = "bzzz-task"
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub's payload cap
 
 
@@ -70,7 +70,7 @@ def job_event(event_name: str, payload: dict[str, Any], repository: str) -> JobE
             raise InputError("issue.number", f"must be a positive integer, got {number!r}")
         return Summons(payload, task_key(repository, number))
     if event_name == "repository_dispatch":
-        if payload.get("action") != DISPATCH_TYPE:
+        if payload.get("action") != DISPATCH_EVENT_TYPE:
             return Ignored(f"repository_dispatch of type {payload.get('action')!r}, not bzzz-task")
         client = payload.get("client_payload")
         key = client.get("task") if isinstance(client, dict) else None

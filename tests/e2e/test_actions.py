@@ -240,3 +240,40 @@ def test_a_label_by_a_reader_creates_no_task(
     assert Lifecycle(aws_settings).get(KEY) is None
     assert job.outputs()["result"] == "ignored"
     assert "mallory has role 'read', not write: no task" in job.summary.read_text()
+
+
+@pytest.mark.github_seed(SEED)
+def test_the_control_planes_dispatch_starts_the_job_that_works_the_task(
+    github, ollama_emulator, aws_env, aws_settings, job_extra, tmp_path
+):
+    """Webhook mode with an installation set to Actions: the webhook created the task, status
+    sync sends `repository_dispatch`, and the job it starts claims and works the task."""
+    from bzzz.github import GitHubApi
+    from bzzz.messages import Envelope, MessageType
+    from bzzz.status.sync import StatusSync
+    from bzzz.tasks.lifecycle import Lifecycle
+    from bzzz.tasks.writes import snapshot
+
+    ollama_emulator.set_scenario(scenario(FIX))
+    lifecycle = Lifecycle(aws_settings)
+    task, created = lifecycle.create(REPO, 1, "sum_to(n) leaves out n")
+    assert created
+    app = GitHubApi(github.base_url, token=github.installation_token(77, 4242))
+    available = Envelope(type=MessageType.TASK_AVAILABLE, sender="control-plane", task=KEY,
+                         data=snapshot(task))  # fmt: skip
+    daemons_only = StatusSync(aws_settings, github=lambda repo: app)
+    assert daemons_only.handle(available).dispatched is False
+    settings = aws_settings.with_overrides(actions_dispatch=frozenset({"acme"}))
+    again = Envelope(type=MessageType.TASK_AVAILABLE, sender="control-plane", task=KEY,
+                     data=snapshot(task))  # fmt: skip
+    assert StatusSync(settings, github=lambda repo: app).handle(again).dispatched is True
+    github.emulator.webhooks.wait_idle()
+    [sent] = [d for d in github.emulator.webhooks.deliveries if d.event == "repository_dispatch"]
+    assert sent.payload["action"] == "bzzz-task"
+    assert sent.payload["client_payload"] == {"task": KEY, "attempt": 1}
+    job = Job(github, aws_env, tmp_path / "job", sent.payload, job_extra,
+              event_name="repository_dispatch")  # fmt: skip
+    code, err = _finish(job.start())
+    assert code == 0, err
+    assert lifecycle.get(KEY).state == "completed"
+    assert job.outputs()["result"] == "completed"

@@ -117,3 +117,14 @@ def test_the_summary_keeps_hostile_text_inside_code_spans(tmp_path):
     lines = output.read_text().splitlines()
     assert lines[0].startswith("task<<bzzz_") and lines[1] == "acme/calc#1"
     assert lines[2] == lines[0].partition("<<")[2]
+
+
+def test_the_dispatch_setting_names_owners_or_repositories():
+    from bzzz.config import load_settings
+    from tests.unit.test_config import BASE
+
+    settings = load_settings({**BASE, "BZZZ_ACTIONS_DISPATCH": " Acme, bob/GPU-repo ,"})
+    assert settings.dispatches_to_actions("acme/calc") and settings.dispatches_to_actions("ACME/x")
+    assert settings.dispatches_to_actions("bob/gpu-repo")
+    assert not settings.dispatches_to_actions("bob/other")
+    assert not load_settings(BASE).dispatches_to_actions("acme/calc")
