@@ -116,6 +116,7 @@ def _trust_statement(owner: str, repositories: str) -> dict[str, Any]:
     parameters = {
         "GitHubOwner": owner, "Repositories": repositories, "ControlPlaneStackName": "bzzz",
         "MaxSessionSeconds": "3600", "ExistingOidcProviderArn": "arn:aws:iam::1:oidc-provider/x",
+        "RunnerPolicyArn": "arn:aws:iam::123456789012:policy/bzzz-RunnerPolicy",
     }  # fmt: skip
     stack = Stack(name="bzzz-actions", region="us-east-1", parameters=parameters)
     stack.conditions = evaluate_conditions(template, stack)

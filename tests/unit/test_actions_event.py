@@ -121,10 +121,15 @@ def test_the_summary_keeps_hostile_text_inside_code_spans(tmp_path):
 
 def test_the_dispatch_setting_names_owners_or_repositories():
     from bzzz.config import load_settings
-    from tests.unit.test_config import BASE
 
-    settings = load_settings({**BASE, "BZZZ_ACTIONS_DISPATCH": " Acme, bob/GPU-repo ,"})
+    base = {
+        "BZZZ_TASKS_TABLE": "t", "BZZZ_AGENTS_TABLE": "a", "BZZZ_DELIVERIES_TABLE": "d",
+        "BZZZ_REPOS_TABLE": "r", "BZZZ_THREADS_TABLE": "th", "BZZZ_AUDIT_TABLE": "au",
+        "BZZZ_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:bzzz-bus.fifo",
+        "AWS_REGION": "us-east-1",
+    }  # fmt: skip
+    settings = load_settings({**base, "BZZZ_ACTIONS_DISPATCH": " Acme, bob/GPU-repo ,"})
     assert settings.dispatches_to_actions("acme/calc") and settings.dispatches_to_actions("ACME/x")
     assert settings.dispatches_to_actions("bob/gpu-repo")
     assert not settings.dispatches_to_actions("bob/other")
-    assert not load_settings(BASE).dispatches_to_actions("acme/calc")
+    assert not load_settings(base).dispatches_to_actions("acme/calc")
