@@ -4,9 +4,9 @@
 
 Order: the settings, AWS credentials from OIDC (runner.actions.identity), the
 runner's start checks with the job's token as the repository's credentials
-(runner.config_checks: engine, sandbox, model, agents row, audit key, HMMM), then
-for a summons the intake's own `issues.labeled` path (bzzz.intake: the summon
-label, the labeller's permission, the create rule's conditional put), then the claim
+(runner.config_checks: engine, sandbox, model, agents row, audit key), then for a
+summons the intake's own `issues.labeled` path (bzzz.intake: the summon label, the
+labeller's permission, the create rule's conditional put), then the claim
 (the one conditional write: of two jobs for one issue exactly one wins; the other
 ends here, exit 0), then TaskWorker - the daemon's worker, unchanged - in a thread.
 
@@ -114,10 +114,11 @@ class ActionJob:
         from bzzz.webhooks import WebhookEvent
 
         api = credentials.api(credentials.token_for(event.key))
-        intake = Intake(
-            settings, publisher=parts.bus, github_factory=lambda _installation: api,
-            lifecycle=parts.context.lifecycle,
-        )  # fmt: skip
+        # The intake's own lifecycle, audited as the control plane's (when this host has the
+        # control plane's signing key, which it should not): only the control plane may
+        # write `task.create` to a task's audit stream, so a job's key must not. Without it
+        # the stream starts at the job's claim (docs/actions.md).
+        intake = Intake(settings, publisher=parts.bus, github_factory=lambda _installation: api)
         outcome = intake.handle(
             WebhookEvent(self.action.delivery_id, "issues", "labeled", event.payload)
         )

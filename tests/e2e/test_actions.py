@@ -169,6 +169,15 @@ def test_a_label_runs_the_action_to_a_draft_pull_request(
     assert task.pr_url in summary and "assumed-role/bzzz-actions-job/" in summary
     assert "| 0 |" in summary  # the commands table: the agent's test run, exit 0
     assert job.outputs() == {"task": KEY, "result": "completed", "pr-url": task.pr_url}
+    # The job's audit entries, signed with its own key, verify; the stream starts at its
+    # claim: only the control plane may write `task.create` (docs/actions.md).
+    from bzzz.audit import verify_stream
+    from bzzz.audit.store import AuditStore
+
+    report = verify_stream(aws_settings, KEY)
+    assert report.ok, report
+    entries, _ = AuditStore(aws_settings).read(KEY)
+    assert entries[0].type == "task.claim" and "pr.opened" in [e.type for e in entries]
 
 
 @pytest.mark.github_seed(SEED)
