@@ -121,6 +121,8 @@ def _trust_statement(owner: str, repositories: str) -> dict[str, Any]:
     stack = Stack(name="bzzz-actions", region="us-east-1", parameters=parameters)
     stack.conditions = evaluate_conditions(template, stack)
     document = resolve(template["Resources"]["JobRole"]["Properties"], stack)
+    # What the job may do is the runner hosts' policy, not a copy of it.
+    assert document["ManagedPolicyArns"] == [parameters["RunnerPolicyArn"]]
     [statement] = document["AssumeRolePolicyDocument"]["Statement"]
     return dict(statement)
 

@@ -133,3 +133,20 @@ def test_the_dispatch_setting_names_owners_or_repositories():
     assert settings.dispatches_to_actions("bob/gpu-repo")
     assert not settings.dispatches_to_actions("bob/other")
     assert not load_settings(base).dispatches_to_actions("acme/calc")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "configured", "expected"),
+    [("60", None, "2520"), ("600", None, "7200"), ("60", "600", "600"), (None, None, None)],
+)
+def test_the_agents_wall_clock_fits_inside_the_jobs_timeout(
+    tmp_path, minutes, configured, expected
+):
+    from runner.actions.job import ActionJob
+
+    env = _env(tmp_path, BZZZ_JOB_TIMEOUT_MINUTES=minutes, BZZZ_MAX_WALL_CLOCK_SECONDS=configured)
+    job = ActionJob(read_environment(env), env)
+    job._fit_environment()
+    assert env.get("BZZZ_MAX_WALL_CLOCK_SECONDS") == expected
+    assert env["BZZZ_RUNNER_ID"] == "actions-acme-calc-77-1"
+    assert env["BZZZ_STATE_DIR"] == str(tmp_path / "bzzz")
