@@ -68,6 +68,12 @@ def job_event(event_name: str, payload: dict[str, Any], repository: str) -> JobE
         number = issue.get("number") if isinstance(issue, dict) else None
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
             raise InputError("issue.number", f"must be a positive integer, got {number!r}")
+        repository_field = payload.get("repository")
+        named = repository_field.get("full_name") if isinstance(repository_field, dict) else None
+        if not isinstance(named, str) or named.lower() != repository.lower():
+            raise InputError(
+                "repository.full_name", f"{named!r} is not this workflow's repository {repository}"
+            )
         return Summons(payload, task_key(repository, number))
     if event_name == "repository_dispatch":
         if payload.get("action") != DISPATCH_EVENT_TYPE:

@@ -143,7 +143,12 @@ class ActionJob:
 
         lifecycle = parts.context.lifecycle
         if isinstance(event, Summons):
-            refused = self._summon(parts, settings, credentials, event)
+            try:
+                refused = self._summon(parts, settings, credentials, event)
+            except BzzzError as exc:  # the payload's shape, or GitHub failing the role check
+                log.error("bzzz action: %s", exc)
+                return self._finish("the summons could not be decided", "refused", 2,
+                                    reason=str(exc))  # fmt: skip
             if refused is not None:
                 return self._finish("no task", "ignored", 0, reason=refused)
         try:

@@ -49,13 +49,20 @@ def test_a_bad_environment_names_the_variable(tmp_path, change, variable):
     assert caught.value.variable == variable
 
 
-def _labeled(number=1, action="labeled"):
-    return {"action": action, "issue": {"number": number}, "label": {"name": "bzzz-task"}}
+def _labeled(number=1, action="labeled", repo=REPO):
+    return {"action": action, "issue": {"number": number}, "label": {"name": "bzzz-task"},
+            "repository": {"full_name": repo}}  # fmt: skip
 
 
 def test_a_labelling_is_a_summons_for_the_issue():
     event = job_event("issues", _labeled(5), REPO)
     assert isinstance(event, Summons) and event.key == "acme/calc#5"
+
+
+def test_a_labelling_of_another_repository_is_refused():
+    with pytest.raises(InputError) as caught:
+        job_event("issues", _labeled(repo="evil/calc"), REPO)
+    assert caught.value.field == "repository.full_name"
 
 
 def test_a_dispatch_names_a_task_of_this_repository_only():
@@ -85,7 +92,7 @@ def test_other_events_are_ignored_with_the_reason(name, payload, why):
 @pytest.mark.parametrize("number", [None, "1", True, 0])
 def test_a_labelling_without_a_proper_issue_number_is_refused(number):
     with pytest.raises(InputError) as caught:
-        job_event("issues", {"action": "labeled", "issue": {"number": number}}, REPO)
+        job_event("issues", {**_labeled(), "issue": {"number": number}}, REPO)
     assert caught.value.field == "issue.number"
 
 
