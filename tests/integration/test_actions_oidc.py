@@ -208,6 +208,12 @@ def test_the_job_assumes_its_role_through_sts_at_aws_endpoint_url(github, aws_en
             method = boto3.session.Session().get_credentials().method
         assert method == "assume-role-with-web-identity"
         assert caller.startswith("arn:aws:sts::123456789012:assumed-role/bzzz-actions-job/")
+        # A renewal replaces the file whole with a fresh token (what botocore reads next).
+        first = token_file.read_text()
+        identity._refresh_token()
+        renewed = token_file.read_text()
+        assert renewed != first and _verified_claims(github, renewed)["jti"]
+        assert not token_file.with_suffix(".new").exists()
     finally:
         identity.close()
 
@@ -221,6 +227,9 @@ def test_a_stored_aws_key_in_the_job_is_refused(github, aws_env, tmp_path):
     assert env["AWS_ACCESS_KEY_ID"]  # the local backend's dummy key, standing for a stored one
     with pytest.raises(ActionsIdentityError, match="AWS_ACCESS_KEY_ID"):
         JobIdentity.assume(read_environment(env), load_settings(env), env)
+    no_role = {k: v for k, v in env.items() if k != "BZZZ_AWS_ROLE_ARN"}
+    with pytest.raises(ActionsIdentityError, match="role-to-assume"):
+        JobIdentity.assume(read_environment(no_role), load_settings(env), no_role)
     without_oidc = {k: v for k, v in env.items() if not k.startswith("ACTIONS_ID_TOKEN")}
     with pytest.raises(ActionsIdentityError, match="id-token: write"):
         JobIdentity.assume(read_environment(without_oidc), load_settings(env), without_oidc)
