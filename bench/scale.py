@@ -1,13 +1,14 @@
 """At scale, under faults: N tasks across R runners on the local stack, none lost or done twice.
 
     .venv/bin/python -m bench.scale [--tasks 10000] [--runners 100] [--dynamodb moto|dynamodb-local]
-        [--runner-processes 10] [--rate 300] [--faults kill,storm,github,dlq]
+        [--runner-processes 10] [--rate 300] [--faults kill,cp,storm,github,model,dlq]
 
 Everything real but the agent's work: the local AWS backend (moto, or DynamoDB Local
 for the tables), the GitHub stand-in (seeded with N unlabelled issues; it signs and
 delivers the `issues.labeled` webhooks from many threads), the control plane in a
-process of its own (HTTP app under uvicorn, reconcile poll, status sync), and R real
-runners (`RunnerProcess`: claim through Lifecycle, lease heartbeat, progress, complete
+process of its own (HTTP app under uvicorn, reconcile poll, status sync), the Ollama
+stand-in (each task's first model call goes through the runner's real Model client), and R
+real runners (`RunnerProcess`: claim through Lifecycle, lease heartbeat, progress, complete
 or fail, release) in --runner-processes processes; their work is bench.scale_work's
 stand-in (a delay, then a pull request or a failure). Issues are labelled through the
 stand-in at --rate a second; a --poll-only share is labelled without a webhook, so
@@ -15,8 +16,12 @@ only the reconcile poll can find them.
 
 Faults, on the schedule printed at the start (seconds after the first label):
 runner processes holding 10 % of the runners killed with SIGKILL mid-task and
-restarted; SQS redelivery storm (work and status queues at a 1 s visibility timeout);
-GitHub answering 502, then a secondary rate limit (429, Retry-After); GitHub failing
+restarted; the control plane's process killed with SIGKILL and restarted a few seconds
+later (webhooks sent meanwhile fail, as GitHub's do when the endpoint is down: only the
+reconcile poll finds those issues); SQS redelivery storm (work and status queues at a 1 s
+visibility timeout); GitHub answering 502, then a secondary rate limit (429, Retry-After);
+the model endpoint cutting its answers off mid-body for a while (runners release their
+tasks and take no work until the model answers again); GitHub failing
 every comment write, so the status consumer fails every message into its DLQ, then
 `bzzz dlq redrive status` brings them back.
 
@@ -55,11 +60,17 @@ import httpx
 
 from bench import scale_counting
 from bench.scale_cost import cost_lines
+from bench.scale_hosts import MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO, LABEL, TOKEN = "acme/scale", "bzzz-task", "ghp_scale_alice"
 TERMINAL = {"completed", "failed", "cancelled"}
 CLAIMS = {"task.claim", "task.take_over"}  # audit entry types of a won claim
+# Transitions after which nobody holds the lease (a take_over needs no end: it takes an
+# expired lease by rule).
+LEASE_ENDS = {"task.release", "task.expire", "task.complete", "task.fail", "task.escalate",
+              "task.give_up", "task.cancel", "task.create", "task.create_missed",
+              "task.revise", "task.resume"}  # fmt: skip
 
 
 @dataclass
@@ -79,8 +90,10 @@ class Config:
     reconcile_every: float = 5.0
     status_consumers: int = 4
     dynamodb: str = "moto"
-    faults: str = "kill,storm,github,dlq"  # which of the faults to inject ("" for none)
+    faults: str = "kill,cp,storm,github,model,dlq"  # which faults to inject ("" for none)
     kill_fraction: float = 0.1
+    cp_down_seconds: float = 5.0
+    model_drop_seconds: float = 8.0
     dlq_seconds: float = 120.0
     dlq_target: int = 20
     fault_span: float = 150.0
@@ -135,6 +148,8 @@ class Stack:
         self.hosts: dict[str, tuple[list[str], subprocess.Popen[bytes]]] = {}
         self._ready: dict[str, Path] = {}
         self.killed_holding: list[str] = []  # tasks the killed runners held
+        self.control_plane_kills = 0
+        self.model_dropped = 0  # model requests the drop fault cut off
         self.github_requests: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -182,6 +197,14 @@ class Stack:
             self.emulator.world.webhook.secret = secret
         endpoint = self.settings.endpoint_url("dynamodb")
         self.say(f"backend: dynamodb={identify(endpoint)} ({endpoint}), sqs/sns=moto")
+        from infra.ollama_emulator import start_in_thread as start_model
+
+        # Every request gets the one reply: what the model says does not matter here.
+        self.model = start_model({"models": [{
+            "name": MODEL, "capabilities": ["completion", "tools"], "script": [],
+            "fallback": "I will read the failing test first.",
+        }]})  # fmt: skip
+        self._exit.callback(self.model.stop)
         self.start_control_plane()
         per = -(-cfg.runners // cfg.runner_processes)
         ids = [f"scale-runner-{n:03d}" for n in range(cfg.runners)]
@@ -225,6 +248,7 @@ class Stack:
             "runners", "--ids", ",".join(ids), "--state-dir", str(self.work / "runners"),
             "--capacity", str(cfg.capacity), "--delay", str(cfg.delay),
             "--steps", str(cfg.steps), "--fail-fraction", str(cfg.fail_fraction),
+            "--model-url", self.model.base_url,
         ])  # fmt: skip
 
     def wait_ready(self, names: list[str], timeout: float = 300.0) -> None:
@@ -254,6 +278,23 @@ class Stack:
         self.hosts[name][1].wait()
         self.killed_holding.extend(held)
         return held
+
+    def kill_control_plane(self) -> None:
+        """SIGKILL the control plane's process: webhook, reconcile poll, status sync at once."""
+        process = self.hosts["control-plane"][1]
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        self.control_plane_kills += 1
+
+    def model_drop(self, on: bool) -> None:
+        """The model endpoint cutting its answers off mid-body (infra/ollama_emulator/faults)."""
+        url = f"{self.model.base_url}/_emulator/faults"
+        if on:
+            httpx.put(url, json={"drop": True, "seconds": 3600}).raise_for_status()
+        else:
+            reply = httpx.delete(url)
+            reply.raise_for_status()
+            self.model_dropped += int(reply.json()["dropped"])
 
     def restart(self, name: str) -> None:
         """Start it again; not waited for (it registers its runners as it comes up)."""
@@ -345,13 +386,19 @@ def _schedule(cfg: Config, stack: Stack, expected: float) -> list[Fault]:
     hosts = sorted(n for n in stack.hosts if n.startswith("host-"))
     victims = hosts[: max(1, round(len(hosts) * cfg.kill_fraction))]
     t = max(expected, cfg.fault_span)  # the faults spread over labelling, at least this long
-    kinds = ["kill", "kill", "storm", "storm", "github", "github", "dlq"]
+    kinds = ["kill", "kill", "cp", "cp", "storm", "storm", "github", "github", "model", "model",
+             "dlq"]  # fmt: skip
     faults = [
         Fault(0.15 * t, f"SIGKILL runner process(es) {', '.join(victims)} "
               f"({sum(len(stack.hosts[v][0][2].split(',')) for v in victims)} runners) mid-task",
               lambda: [stack.kill(v) for v in victims]),
         Fault(0.15 * t + cfg.lease_seconds + 2, "restart the killed runner process(es)",
               lambda: [stack.restart(v) for v in victims]),
+        Fault(0.22 * t, "SIGKILL the control plane (webhook, reconcile poll, status sync)",
+              stack.kill_control_plane),
+        Fault(0.22 * t + cfg.cp_down_seconds,
+              f"restart the control plane ({cfg.cp_down_seconds:g} s down)",
+              lambda: stack.restart("control-plane")),
         Fault(0.3 * t, "redelivery storm: work+status visibility timeout 1 s for 15 s",
               lambda: stack.visibility(1), 15),
         Fault(0.3 * t + 15, "visibility timeouts back to the template's",
@@ -360,6 +407,11 @@ def _schedule(cfg: Config, stack: Stack, expected: float) -> list[Fault]:
               lambda: stack.github_fault({"status": 502, "seconds": 4}), 4),
         Fault(0.5 * t + 6, "GitHub secondary rate limit (429, Retry-After 2) for 4 s",
               lambda: stack.github_fault({"status": 429, "seconds": 4, "retry_after": 2}), 4),
+        Fault(0.6 * t, f"the model endpoint cuts every answer off mid-body for "
+              f"{cfg.model_drop_seconds:g} s", lambda: stack.model_drop(True),
+              cfg.model_drop_seconds),
+        Fault(0.6 * t + cfg.model_drop_seconds, "the model endpoint answers again",
+              lambda: stack.model_drop(False)),
         Fault(0.7 * t, f"GitHub fails every comment write (502) until the status DLQ holds "
               f"{cfg.dlq_target} messages (at most {cfg.dlq_seconds:g} s): the status consumer "
               "fails its messages",
@@ -513,11 +565,25 @@ def _report(
                 rows[n]["state"] == "queued" and rows[n].get("reason")))]  # fmt: skip
     double_claims, claim_latency, claims = 0, [], 0
     expired = sum(1 for es in streams.values() if any(e["type"] == "task.expire" for e in es))
+    from runner.worker.task_worker import MODEL_DID_NOT_ANSWER
+
+    model_released = sum(
+        1 for es in streams.values()
+        if any(e["type"] == "task.release" and e["data"].get("reason") == MODEL_DID_NOT_ANSWER
+               for e in es)
+    )  # fmt: skip
     for number, entries in streams.items():
         won = [e for e in entries if e["type"] in CLAIMS]
-        per_attempt = Counter(int(e["data"].get("attempt", 0)) for e in won)
         claims += len(won)
-        double_claims += sum(c - 1 for c in per_attempt.values() if c > 1)
+        # A claim while the lease is still held (no release, expiry or end since the last
+        # claim) is a double claim; a claim after a release (same attempt) is not.
+        held = False
+        for entry in entries:
+            if entry["type"] in CLAIMS:
+                double_claims += held and entry["type"] == "task.claim"
+                held = True
+            elif entry["type"] in LEASE_ENDS:
+                held = False
         first = won[0] if won else None
         if first is not None and number in labelled_at:
             claim_latency.append(first["ts"] / 1000 - labelled_at[number])
@@ -556,6 +622,8 @@ def _report(
     return {
         "tasks": cfg.tasks, "states": dict(states), "lost": lost, "requeued_by_expiry": expired,
         "killed_holding": sorted(stack.killed_holding),
+        "control_plane_kills": stack.control_plane_kills,
+        "model_answers_cut_off": stack.model_dropped, "released_for_the_model": model_released,
         "killed_tasks_end": {k: rows[int(k.rsplit("#", 1)[1])]["state"]
                              for k in stack.killed_holding},
         "double_claims": double_claims, "double_prs": double_prs,
@@ -592,7 +660,7 @@ def show(report: dict[str, Any], say: Any = print) -> None:
         f"completed exactly once (state completed, one PR): {report['completed_exactly_once']}; "
         f"completed without exactly one PR: {len(report['completed_without_one_pr'])}"
     )
-    say(f"double claims (two claims of one attempt, audit): {report['double_claims']}")
+    say(f"double claims (a claim while the lease was held, audit): {report['double_claims']}")
     say(f"double pull requests (stand-in's pull list): {report['double_prs']}")
     say(f"lost (no row, or not terminal and not queued with a reason): {len(report['lost'])}")
     ends = dict(Counter(report["killed_tasks_end"].values()))
@@ -600,6 +668,15 @@ def show(report: dict[str, Any], say: Any = print) -> None:
     say(
         f"tasks whose lease expired and were requeued (audit task.expire): "
         f"{report['requeued_by_expiry']}"
+    )
+    say(
+        f"control plane killed and restarted: {report['control_plane_kills']} time(s); "
+        f"webhook deliveries by answer: {report['delivery_statuses']}"
+    )
+    say(
+        f"model answers cut off mid-body: {report['model_answers_cut_off']}; tasks released "
+        f"because the model did not answer (and finished by a runner later): "
+        f"{report['released_for_the_model']}"
     )
     say(f"DLQs after the faults: {report['dlq_after_faults']}")
     for queue, reasons in report["dlq_explained"].items():

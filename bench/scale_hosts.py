@@ -31,6 +31,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from bench import scale_counting
+from bzzz.bus import LONG_POLL_SECONDS
+
+MODEL = "stand-in:1b"  # the model the bench's Ollama stand-in serves (bench.scale)
 
 
 def _stop_on_sigterm(stop: threading.Event) -> None:
@@ -64,7 +67,7 @@ def runners(args: argparse.Namespace) -> None:
     made: list[RunnerProcess] = []
     for runner_id in args.ids.split(","):
         runner = RunnerSettings(
-            runner_id=runner_id, ollama_host="http://127.0.0.1:9", model="stand-in",
+            runner_id=runner_id, ollama_host=args.model_url or "http://127.0.0.1:9", model=MODEL,
             capacity=args.capacity, state_dir=state / runner_id, grace_seconds=1.0,
             progress_seconds=args.progress_seconds, hmmm=False,
         )  # fmt: skip
@@ -74,8 +77,12 @@ def runners(args: argparse.Namespace) -> None:
         audit = AuditLog(settings, signer)
         lifecycle = Lifecycle(settings, publisher=bus, listeners=[audit_listener(audit)])
         credentials = Credentials(settings.github_api_url, dev_token=os.environ["GITHUB_TOKEN"])
-        # No engine and no model: the stand-in work never asks for them.
+        # No engine; a model only with --model-url (the agent's first call, bench.scale_work).
         model: Any = SimpleNamespace(info=None)
+        if args.model_url:
+            from runner.agent.model import Model
+
+            model = Model(MODEL, host=args.model_url, timeout=30)
         context = WorkerContext(
             settings, runner, lifecycle, bus, credentials, None, model,  # type: ignore[arg-type]
             TerminalDisplay(enabled=False),
@@ -124,7 +131,10 @@ def control_plane(args: argparse.Namespace) -> None:
 def _drain_status(supervisor: Any) -> None:
     while not stop.wait(0.5):
         try:
-            supervisor.bus.drain("status", supervisor.status_sync.handle, retry_delay_seconds=1)
+            supervisor.bus.drain(
+                "status", supervisor.status_sync.handle, retry_delay_seconds=1,
+                wait_seconds=LONG_POLL_SECONDS,  # as Lambda's SQS trigger polls: long
+            )  # fmt: skip
         except Exception:
             logging.getLogger(__name__).exception("status drain round failed")
 
@@ -143,6 +153,7 @@ def main() -> None:
     r.add_argument("--steps", type=int, default=4)
     r.add_argument("--fail-fraction", type=float, default=0.1)
     r.add_argument("--progress-seconds", type=float, default=1.0)
+    r.add_argument("--model-url", default="", help="an Ollama endpoint for the first model call")
     c = sub.add_parser("control-plane")
     c.add_argument("--port", type=int, required=True)
     c.add_argument("--reconcile-every", type=float, default=5.0)

@@ -7,8 +7,11 @@ the lease keeper (heartbeats; a refused one stops the work), the token and the i
 (`task_brief`: the issue and its comments from GitHub), the `running` transition, progress
 messages (`ProgressReporter`, rate-limited as in production), the lease check before
 anything leaves the host, the draft pull request through `GitHubApi`, the audit notes, and
-the last transition (complete / fail / release). What is replaced: clone, .bzzz.yml,
-preparation, the sandbox, the agent and its model, the verification, and the push - by
+the last transition (complete / fail / release). With a model endpoint (bench/scale
+--model-url, the Ollama stand-in) the agent's first model call is real too, through the
+runner's Model client: a model host that goes away makes the task released, as TaskWorker
+does. What is replaced: clone, .bzzz.yml, preparation, the sandbox, the agent's loop, the
+verification, and the push - by
 `delay` seconds of `steps` fake commands, and a branch created through GitHub's refs API
 (what a push does to the repository as GitHub shows it). The outcome is fixed per task
 and attempt: a `fail_fraction` of them fail, the rest open a pull request and complete.
@@ -26,13 +29,14 @@ from typing import Any, ClassVar
 import httpx
 
 from bzzz.errors import TransitionError
+from runner.errors import ModelUnavailableError
 from runner.git.publish import UNVERIFIED_LABEL, branch_name
 from runner.git.workspace import repository_info
 from runner.worker.brief import task_brief
 from runner.worker.context import WorkerContext
 from runner.worker.lease import LeaseKeeper
 from runner.worker.progress import ProgressReporter
-from runner.worker.task_worker import UNEXPECTED_ERROR
+from runner.worker.task_worker import MODEL_DID_NOT_ANSWER, UNEXPECTED_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,15 @@ class StandInWork:
                 )  # fmt: skip
                 _, base = repository_info(ctx.settings.github_api_url, token)
                 ctx.lifecycle.start(key, agent)  # the sandbox would be up here
+                if hasattr(ctx.model, "chat"):  # --model-url: the agent's first model call
+                    try:
+                        ctx.model.chat([{"role": "user", "content": brief.title}])
+                    except ModelUnavailableError as exc:  # as TaskWorker: give it back
+                        keeper.stop()
+                        ctx.unhealthy.set()  # no claim until the model answers again
+                        log.warning("%s: released, the model did not answer: %s", key, exc)
+                        ctx.lifecycle.release(key, agent, MODEL_DID_NOT_ANSWER)
+                        return "released"
                 started = time.monotonic()
                 for step in range(1, self.steps + 1):
                     if self._stop.wait(self.delay / self.steps):

@@ -28,6 +28,7 @@ RESOURCE_VARIABLES: dict[str, str] = {
     "BZZZ_REPOS_TABLE": "ReposTableName",
     "BZZZ_THREADS_TABLE": "ThreadsTableName",
     "BZZZ_AUDIT_TABLE": "AuditTableName",
+    "BZZZ_DECISIONS_BUCKET": "DecisionsBucketName",
     "BZZZ_TOPIC_ARN": "BusTopicArn",
     "BZZZ_WORK_QUEUE_URL": "WorkQueueUrl",
     "BZZZ_STATUS_QUEUE_URL": "StatusQueueUrl",
@@ -103,6 +104,10 @@ class Settings:
     # The control plane's audit public key (`ed25519:...`), pinned at deploy so that
     # any verifier can check its entries; nothing in the tables can override it.
     audit_public_key: str | None = None
+    # Decision records (bzzz.decisions): the bucket, and the file of age recipients (public
+    # keys only) the runner encrypts to. Either unset: the runner writes no records.
+    decisions_bucket: str | None = None
+    decision_recipients: str | None = None
 
     def queue_url(self, name: str) -> str:
         """The URL of queue `name` ("work", "status", "escalation"), or a ConfigError."""
@@ -137,7 +142,7 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-SERVICES = ("dynamodb", "sns", "sqs", "secretsmanager", "ssm", "scheduler", "sts")
+SERVICES = ("dynamodb", "sns", "sqs", "s3", "secretsmanager", "ssm", "scheduler", "sts")
 
 
 def _endpoint(env: Mapping[str, str], service: str) -> str | None:
@@ -234,6 +239,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_review_rounds=_positive_int(env, "BZZZ_MAX_REVIEW_ROUNDS", 3),
         review_quiet_seconds=positive_number(env, "BZZZ_REVIEW_QUIET_SECONDS", 30.0),
         audit_public_key=_ed25519_key(env, "BZZZ_AUDIT_PUBLIC_KEY"),
+        decisions_bucket=env.get("BZZZ_DECISIONS_BUCKET", "").strip() or None,
+        decision_recipients=env.get("BZZZ_DECISION_RECIPIENTS", "").strip() or None,
     )
 
 

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.runner",
     "cli.action",
     "cli.audit",
+    "cli.decisions",
     "cli.agents",
     "cli.dlq",
     "cli.images",

@@ -115,6 +115,32 @@ def _credentials(
     return credentials, signer
 
 
+def _decision_readers(settings: Settings, env: Mapping[str, str]) -> None:
+    """Decision records: the recipients file must parse, and no age identity may be here.
+
+    The runner encrypts to public keys only (docs/decisions.md); an identity on its
+    host would open every record it wrote.
+    """
+    for variable, value in env.items():
+        if value.strip().upper().startswith("AGE-SECRET-KEY-"):
+            raise RunnerStartError(
+                f"{variable} holds an age identity (a secret key): a runner holds only the "
+                "recipients of decision records (BZZZ_DECISION_RECIPIENTS); remove it"
+            )
+    if settings.decision_recipients is None:
+        if settings.decisions_bucket:
+            log.warning("decision records off: BZZZ_DECISION_RECIPIENTS is not set")
+        return
+    from bzzz.decisions import RecipientsError, load_recipients
+
+    try:
+        load_recipients(settings.decision_recipients)
+    except RecipientsError as exc:
+        raise RunnerStartError(f"decision recipients: {exc}") from exc
+    if not settings.decisions_bucket:
+        log.warning("decision records off: BZZZ_DECISIONS_BUCKET is not set")
+
+
 def start_parts(
     environ: Mapping[str, str] | None = None,
     *,
@@ -130,6 +156,7 @@ def start_parts(
         runner = runner or load_runner_settings(env)
     except ConfigError as exc:
         raise RunnerStartError(f"configuration: {exc}") from exc
+    _decision_readers(settings, env)
     client = check_engine(runner, env)
     credentials, signer = _credentials(settings, runner, env, credentials)
     model = _model(runner)

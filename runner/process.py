@@ -31,11 +31,12 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Protocol
 
-from bzzz.bus import Bus, Received
+from bzzz.bus import LONG_POLL_SECONDS, Bus, Received
 from bzzz.errors import TransitionError
 from bzzz.messages import MessageType
 from bzzz.tasks.lifecycle import Lifecycle
 from runner.config_checks import StartedParts, start_parts
+from runner.long_poll import poll_unless_stopped
 from runner.sandbox.probe import prove_sandbox_starts
 from runner.sandbox.reaper import reap_abandoned
 from runner.worker.task_worker import TaskWorker
@@ -124,8 +125,11 @@ class RunnerProcess:
                 if free <= 0:
                     self._stopping.wait(0.2)
                     continue
+                # A long poll (SQS's at most 20 s) costs one request however long the queue
+                # stays empty; it ends by the next beat, so the beat keeps its time.
+                wait = max(1, min(LONG_POLL_SECONDS, int(next_beat - time.monotonic())))
                 try:
-                    messages = self.bus.receive("work", max_messages=min(free, 10), wait_seconds=1)
+                    messages = self._receive_work(min(free, 10), wait)
                 except Exception as exc:  # the bus briefly away: wait, do not die
                     log.warning("receiving work failed: %s", exc)
                     self._stopping.wait(2)
@@ -138,6 +142,21 @@ class RunnerProcess:
             if self.ctx.participant is not None:
                 self.ctx.participant.stop()
             registration.deregister()
+
+    def _receive_work(self, most: int, wait: int) -> list[Received]:
+        """One long poll of the work queue that a stop does not wait for (runner.long_poll)."""
+        return poll_unless_stopped(
+            lambda: self.bus.receive("work", max_messages=most, wait_seconds=wait),
+            self._stopping,
+            self._give_back,
+        )
+
+    def _give_back(self, messages: list[Received]) -> None:
+        for received in messages:
+            try:
+                self.bus.retry_later("work", received, 0)
+            except Exception as exc:  # it comes back after the visibility timeout anyway
+                log.warning("%s: giving the message back failed: %s", received.envelope.task, exc)
 
     # ----- one message --------------------------------------------------------
 
@@ -215,13 +234,14 @@ class RunnerProcess:
             return False
         try:
             self.ctx.model.check()
-            self.ctx.docker.ping()
-            # A sandbox that could not start released its task: a ping does not prove
-            # the engine can start one now, a probe sandbox does.
-            prove_sandbox_starts(
-                self.ctx.docker, self.ctx.runner.sandbox_image,
-                runner_id=self.runner_id, scratch=self.ctx.runner.state_dir,
-            )  # fmt: skip
+            if self.ctx.docker is not None:  # bench/scale's stand-in work runs no sandbox
+                self.ctx.docker.ping()
+                # A sandbox that could not start released its task: a ping does not prove
+                # the engine can start one now, a probe sandbox does.
+                prove_sandbox_starts(
+                    self.ctx.docker, self.ctx.runner.sandbox_image,
+                    runner_id=self.runner_id, scratch=self.ctx.runner.state_dir,
+                )  # fmt: skip
         except Exception as exc:
             log.debug("still unavailable: %s", exc)
             return False

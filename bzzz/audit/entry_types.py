@@ -14,7 +14,7 @@ import hashlib
 # type -> the data fields its writers record (others may be added).
 ENTRY_TYPES: dict[str, tuple[str, ...]] = {
     # State transitions, appended by the lifecycle listener (bzzz.audit.listener):
-    # task.<rule> for every audited rule of bzzz.tasks.rules (create, claim,
+    # task.<rule> for every audited rule of bzzz.tasks.rules (create, create_missed, claim,
     # take_over, start, complete, fail, escalate, release, expire, give_up,
     # resume, republish, cancel).
     "task.<transition>": (
@@ -30,6 +30,9 @@ ENTRY_TYPES: dict[str, tuple[str, ...]] = {
     # Whether the change is a verified fix (runner.worker.verify), before its PR opens.
     "fix.verified": ("reason",),
     "fix.unverified": ("reason",),
+    # A decision record written (bzzz.decisions): its address, the SHA-256 of its
+    # plaintext, and the seq of the entry the record itself binds to.
+    "decision.recorded": ("address", "record_sha256", "bound_seq"),
     # Control plane.
     "escalation.sent": ("reason", "webhook_status", "comment_url"),
     "human.input": ("login", "comment_url", "body_sha256"),

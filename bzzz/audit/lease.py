@@ -11,7 +11,9 @@ lease at every seq. The rules (`LeaseReplay.refuse`):
   is accepted while no one holds the lease, or as a takeover of an expired
   lease, which starts a new attempt (its `attempt` is above the holder's);
 - every other entry by a runner is accepted only while that runner holds
-  the lease.
+  the lease; except the entries of AFTER_LEASE_TYPES (a decision record's
+  digest, bzzz.decisions), which the runner that ended its own lease with
+  its last transition may write after it, until the task is claimed again.
 
 What the stream cannot prove is that a takeover's lease had in fact expired:
 heartbeats extend a lease in the tasks table without an audit entry (one per
@@ -29,8 +31,18 @@ from bzzz.audit.store import Entry
 
 CONTROL_PLANE = "control-plane"
 CONTROL_PLANE_TYPES = frozenset(
-    {"task.create", "task.requeue", "task.cancel", "escalation.sent", "human.input"}
+    {
+        "task.create",
+        "task.create_missed",
+        "task.requeue",
+        "task.cancel",
+        "escalation.sent",
+        "human.input",
+    }
 )
+
+# Written by the runner once its attempt has made its last transition (the record binds it).
+AFTER_LEASE_TYPES = frozenset({"decision.recorded"})
 
 
 @dataclass
@@ -39,6 +51,7 @@ class LeaseReplay:
 
     holder: str | None = None
     attempt: int = 0
+    ended_by: str | None = None  # the runner whose own transition ended the lease last
 
     def refuse(self, entry: Entry) -> str | None:
         """Why `entry`'s author may not write it at this point, or None."""
@@ -56,6 +69,8 @@ class LeaseReplay:
                 f"{entry.author!r} claimed a lease {self.holder!r} holds "
                 f"(attempt {self._attempt_of(entry)}, not a new one)"
             )
+        if entry.type in AFTER_LEASE_TYPES and entry.author == self.ended_by:
+            return None
         if entry.author != self.holder:
             held = f"{self.holder!r} held it" if self.holder else "no one held it"
             return f"{entry.author!r} did not hold the lease at this seq ({held})"
@@ -65,7 +80,14 @@ class LeaseReplay:
         """Record the lease as `entry` (already accepted) leaves it."""
         if entry.type.startswith("task."):
             owner = entry.data.get("lease_owner")
+            ended = self.holder is not None and entry.author == self.holder
             self.holder = owner if isinstance(owner, str) and owner else None
+            # Kept through the control plane's transitions (a merge's cancel may come
+            # between the runner's last transition and its record), until a new claim.
+            if self.holder is not None:
+                self.ended_by = None
+            elif ended:
+                self.ended_by = entry.author
             self.attempt = self._attempt_of(entry)
 
     @staticmethod

@@ -268,6 +268,33 @@ class AuditStore:
         except BotoCoreError as exc:
             raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
 
+    def move_head_and_counter(self, head: Head) -> bool:
+        """After an entry written at a seq the counter did not hand out (an append that
+        follows the writer's own last entry): move the head and the counter to it in one
+        update. False, and nothing changed, if the counter is past it already (others took
+        seqs meanwhile): then only the head may move (`move_head`)."""
+        names = {"#h": "head_seq", "#a": "author", "#g": "signature", "#x": "head_hash",
+                 "#n": "next_seq"}  # fmt: skip
+        values = {f":{name}": value for name, value in head_attributes(head).items()}
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key=self._head_key(head.stream),
+                UpdateExpression="SET #h = :head_seq, #x = :head_hash, #a = :author, "
+                "#g = :signature, #n = :head_seq",
+                ConditionExpression="(attribute_not_exists(#h) OR #h < :head_seq) AND "
+                "(attribute_not_exists(#n) OR #n <= :head_seq)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
+        return True
+
     @staticmethod
     def _head_key(stream: str) -> dict[str, Any]:
         return {"stream": {"S": stream}, "seq": {"N": str(HEAD_SEQ)}}

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bzzz import agents, threads
+from bzzz.bus import LONG_POLL_SECONDS
 from bzzz.config import Settings
 from bzzz.hmmm.feedback import Feedback
 from bzzz.hmmm.peer_queues import PeerQueue, PeerQueues
@@ -90,9 +91,10 @@ class Participant:
         return self.queue
 
     def stop(self) -> None:
+        # The inbox may be in a long poll (up to LONG_POLL_SECONDS): it is not waited for.
+        # It sees the stop when the poll returns and leaves whatever came; the queue is
+        # deleted with its messages anyway.
         self._stopping.set()
-        if self._inbox is not None:
-            self._inbox.join(timeout=30)
         self._pool.shutdown(wait=True, cancel_futures=True)
         if self.queue is not None:
             self._queues.delete(self.queue)
@@ -140,11 +142,15 @@ class Participant:
             if queue is None:
                 return
             try:
-                batch = self._queues.receive(queue, wait_seconds=1)
+                batch = self._queues.receive(queue, wait_seconds=LONG_POLL_SECONDS)
             except Exception as exc:  # the bus briefly away: wait, do not die
+                if self._stopping.is_set():
+                    return  # stop() deleted the queue under the poll
                 log.warning("%s: reading the peer queue failed: %s", self.agent_id, exc)
                 self._stopping.wait(2)
                 continue
+            if self._stopping.is_set():
+                return
             for envelope, receipt in batch:
                 try:
                     self._dispatch(envelope)

@@ -56,24 +56,24 @@ class CommentEvents:
         self._db = dynamodb
 
     def register(self, router: Router) -> None:
-        router.on("issue_comment.created")(self.created)
-        router.on("issue_comment")(self.other)
+        router.on("issue_comment.created", screen=self._screen)(self.created)
+        router.ignore("issue_comment", why=lambda ctx: f"{ctx.event.key}: only new comments count")
 
-    def other(self, ctx: Context) -> Outcome:
-        return Outcome.ignored(f"issue_comment.{ctx.event.action}: only new comments count")
-
-    def created(self, ctx: Context) -> Outcome:
+    def _screen(self, ctx: Context) -> str | None:
         if ctx.sender_is_bot():
-            return Outcome.ignored("comment by a bot")
+            return "comment by a bot"
         if "pull_request" in (ctx.payload.get("issue") or {}):
             # On a pull request: feedback for a review round (bzzz.intake.reviews).
-            if self._on_pull is None:
-                return Outcome.ignored("comment on a pull request: Bzzz takes issues only")
+            return None if self._on_pull else "comment on a pull request: Bzzz takes issues only"
+        comment = ctx.payload.get("comment")
+        comment = comment if isinstance(comment, dict) else {}
+        return "Bzzz's own comment" if is_ours(comment.get("body")) else None
+
+    def created(self, ctx: Context) -> Outcome:
+        if "pull_request" in (ctx.payload.get("issue") or {}) and self._on_pull is not None:
             return self._on_pull(ctx)
         comment = ctx.payload.get("comment")
         comment = comment if isinstance(comment, dict) else {}
-        if is_ours(comment.get("body")):
-            return Outcome.ignored("Bzzz's own comment")
         text = strip_hidden_html(str(comment.get("body") or ""))
         repo, number, sender = ctx.repo(), ctx.issue_number(), ctx.sender()
         key = task_key(repo, number)

@@ -95,14 +95,23 @@ class Intake:
         """Handle one verified delivery exactly once; `handler_seconds`: this call's deadline."""
         if event.name == "ping":
             return Outcome.done("pong")
-        handler = self.router.find(event)
-        if handler is None:
+        found = self.router.find(event)
+        if found is None:
             return Outcome.ignored(f"Bzzz does not act on {event.key} events")
         owner = owner_of(event.payload)
         if owner is not None and not self._settings.serves(owner):
             # Anyone can install a public App: only the operator's accounts are served.
             log.warning("delivery %s from %s, not an allowed owner: ignored", event.id, owner)
             return Outcome.ignored(f"{owner} is not an account this Bzzz serves")
+        context = Context(event, self._github_factory)
+        try:
+            screened = self.router.screened(context)
+        except _SHAPE_ERRORS as exc:
+            log.exception("delivery %s (%s): payload not understood", event.id, event.key)
+            raise InputError("payload", f"not understood ({type(exc).__name__}: {exc})") from exc
+        if screened is not None:  # it changes nothing: no claim needed to do it only once
+            return screened
+        handler = found[0]
         begun = self.deliveries.begin(event.id, event.key, handler_seconds)
         if begun.claim is Claim.HANDLED:
             return Outcome.done("replay of a delivery already handled: nothing changed")
@@ -114,7 +123,7 @@ class Intake:
                 retry_after=wait,
             )
         try:
-            outcome = handler(Context(event, self._github_factory))
+            outcome = handler(context)
         except _SHAPE_ERRORS as exc:
             # A payload shape no handler expected: the sender's problem (400), never
             # a 5xx; logged with its traceback, since it may also be our bug.

@@ -48,26 +48,30 @@ class IssueEvents:
         self._db = dynamodb
 
     def register(self, router: Router) -> None:
-        router.on("issues.labeled")(self.labeled)
-        router.on("issues.unlabeled")(self.unlabeled)
+        router.on("issues.labeled", screen=self._screen_labeled)(self.labeled)
+        router.on("issues.unlabeled", screen=self._screen_summon)(self.unlabeled)
         router.on("issues.closed")(self.closed)
         router.on("issues.edited")(self.edited)
-        router.on("issues")(self.other)
+        router.ignore("issues")
 
-    def _is_summon(self, ctx: Context) -> bool:
+    def _screen_summon(self, ctx: Context) -> str | None:
         label = ctx.payload.get("label")
         name = label.get("name") if isinstance(label, dict) else None
-        return isinstance(name, str) and name.lower() == self._settings.summon_label.lower()
+        summon = isinstance(name, str) and name.lower() == self._settings.summon_label.lower()
+        return None if summon else "not the summon label"
+
+    def _screen_labeled(self, ctx: Context) -> str | None:
+        issue = ctx.payload.get("issue")
+        issue = issue if isinstance(issue, dict) else {}
+        if "pull_request" in issue:
+            return "label on a pull request: Bzzz takes issues only"
+        if issue.get("state") == "closed":
+            return "the issue is closed"
+        return self._screen_summon(ctx)
 
     def labeled(self, ctx: Context) -> Outcome:
-        if not self._is_summon(ctx):
-            return Outcome.ignored("not the summon label")
         issue: dict[str, Any] = ctx.payload.get("issue") or {}
         repo, number, sender = ctx.repo(), ctx.issue_number(), ctx.sender()
-        if "pull_request" in issue:
-            return Outcome.ignored("label on a pull request: Bzzz takes issues only")
-        if issue.get("state") == "closed":
-            return Outcome.ignored("the issue is closed")
         try:
             role = role_of(ctx, repo, sender)
         except GitHubError as exc:
@@ -126,15 +130,10 @@ class IssueEvents:
         return Outcome.done(f"edit by {sender} approved", key)
 
     def unlabeled(self, ctx: Context) -> Outcome:
-        if not self._is_summon(ctx):
-            return Outcome.ignored("not the summon label")
         return self._cancel(ctx, f"summon label removed by {ctx.sender()}")
 
     def closed(self, ctx: Context) -> Outcome:
         return self._cancel(ctx, f"issue closed by {ctx.sender()}")
-
-    def other(self, ctx: Context) -> Outcome:
-        return Outcome.ignored(f"issues.{ctx.event.action} needs nothing from Bzzz")
 
     def _cancel(self, ctx: Context, reason: str) -> Outcome:
         key = task_key(ctx.repo(), ctx.issue_number())

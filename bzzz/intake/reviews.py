@@ -44,14 +44,9 @@ class ReviewEvents:
 
     def register(self, router: Router) -> None:
         router.on("pull_request_review.submitted")(self.review)
-        router.on("pull_request_review")(self.other)
         router.on("pull_request_review_comment.created")(self.line_comment)
-        router.on("pull_request_review_comment")(self.other)
         router.on("pull_request.closed")(self.closed)
-        router.on("pull_request")(self.other)
-
-    def other(self, ctx: Context) -> Outcome:
-        return Outcome.ignored(f"{ctx.event.key} needs nothing from Bzzz")
+        router.ignore("pull_request_review", "pull_request_review_comment", "pull_request")
 
     def review(self, ctx: Context) -> Outcome:
         review = _section(ctx, "review")

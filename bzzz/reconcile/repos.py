@@ -71,7 +71,9 @@ class RepoPoll:
                 outcome.refused += 1
                 continue
             approved = (issue_digest(issue.title, issue.body), f"github:{approver}")
-            _, created = self._lifecycle.create(repo, number, issue.title, approved=approved)
+            _, created = self._lifecycle.create(
+                repo, number, issue.title, approved=approved, missed=True
+            )
             if created:
                 log.info("created the missed task %s#%d", repo, number)
                 outcome.created += 1

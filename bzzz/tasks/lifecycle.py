@@ -133,8 +133,13 @@ class Lifecycle:
         approved: tuple[str, str] | None = None,
         event_at: float | None = None,
         delivery: str = "",
+        *,
+        missed: bool = False,
     ) -> tuple[Task, bool]:
         """Queue a task for an issue unless one is active; return (task, created).
+
+        `missed`: the reconcile poll's summons (rule create_missed), which knows of no event
+        and so makes a task only where none exists, never over a finished one.
 
         `approved` is (digest, approver): the issue text a writer approved
         (bzzz.intake.approval); the runner briefs an agent on that text only.
@@ -152,7 +157,8 @@ class Lifecycle:
             fields["summoned_at"], fields["summoned_by"] = event_at, delivery or None
         key = task_key(repo, number)
         try:
-            created = self.apply("create", key, CONTROL_PLANE_ACTOR, fields,
+            rule = "create_missed" if missed else "create"
+            created = self.apply(rule, key, CONTROL_PLANE_ACTOR, fields,
                                  event_at=event_at, delivery=delivery)  # fmt: skip
             return created, True
         except TransitionError as refused:

@@ -108,6 +108,11 @@ RULES: dict[str, Rule] = {
     for rule in (
         Rule("create", TERMINAL, State.QUEUED, _CONTROL_PLANE, (Guard.EVENT_NEWER,), Lease.END,
              Attempt.FIRST, MessageType.TASK_AVAILABLE, from_absent=True),
+        # The reconcile poll's: it knows no event of the summons, only that the label is
+        # there and it saw no task, a listing that may be older than a task a webhook made
+        # (and finished) meanwhile. So it makes a task only where none exists.
+        Rule("create_missed", frozenset(), State.QUEUED, _CONTROL_PLANE, (), Lease.END,
+             Attempt.FIRST, MessageType.TASK_AVAILABLE, from_absent=True),
         Rule("claim", frozenset({State.QUEUED}), State.CLAIMED, _RUNNER, (), Lease.TAKE,
              Attempt.KEEP, MessageType.TASK_CLAIMED),
         Rule("take_over", LEASED, State.CLAIMED, _RUNNER,

@@ -174,6 +174,8 @@ def _render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[
     in_state = (
         f"#state = {sources[0]}" if len(sources) == 1 else f"#state IN ({', '.join(sources)})"
     )
+    if not sources:  # from no state: only where no task exists (from_absent)
+        in_state = "attribute_not_exists(#key)"
     conditions = [in_state]
     # Without an event time (the poll, the CLI, tests) there is nothing to be older than.
     guards = [g for g in rule.guards if g is not Guard.EVENT_NEWER or call.event_at is not None]
@@ -181,7 +183,7 @@ def _render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[
     guard_values = _guard_values(call)
     # DynamoDB refuses redundant parentheses: wrap only when there is something to join.
     condition = " AND ".join(f"({c})" for c in conditions) if len(conditions) > 1 else in_state
-    if rule.from_absent:  # the guards judge an existing item; an absent one is simply made
+    if rule.from_absent and sources:  # the guards judge an existing item; an absent one is made
         condition = f"attribute_not_exists(#key) OR ({condition})"
     for placeholder, value in guard_values.items():
         if placeholder in condition:

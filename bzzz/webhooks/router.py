@@ -36,33 +36,62 @@ class Outcome:
 
 
 Handler = Callable[[Context], Outcome]
+# Decides from the payload alone, with no read or write, that a delivery needs nothing:
+# the reason it is ignored, else None. Most deliveries are of this kind (Bzzz's own label
+# changes and comments come back as webhooks), and a screened one costs no delivery claim.
+Screen = Callable[[Context], str | None]
+
+
+def ignore_all(context: Context) -> str:
+    return f"{context.event.key} needs nothing from Bzzz"
 
 
 class Router:
     def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[str, tuple[Handler, Screen | None]] = {}
 
-    def on(self, *keys: str) -> Callable[[Handler], Handler]:
-        """Register a handler for `name.action`, `name` or `*` (one handler per key)."""
+    def on(self, *keys: str, screen: Screen | None = None) -> Callable[[Handler], Handler]:
+        """Register a handler for `name.action`, `name` or `*` (one handler per key).
+
+        `screen`, if given, runs first: a reason from it answers the delivery as ignored
+        and the handler is not called."""
 
         def register(handler: Handler) -> Handler:
             for key in keys:
                 if key in self._handlers:
                     raise ValueError(f"a handler for {key!r} is already registered")
-                self._handlers[key] = handler
+                self._handlers[key] = (handler, screen)
             return handler
 
         return register
 
-    def find(self, event: WebhookEvent) -> Handler | None:
+    def ignore(self, *keys: str, why: Screen = ignore_all) -> None:
+        """Deliveries of these keys need nothing: answered as ignored, with `why`'s reason."""
+
+        def ignored(context: Context) -> Outcome:
+            return Outcome.ignored(why(context) or ignore_all(context))
+
+        self.on(*keys, screen=why)(ignored)
+
+    def find(self, event: WebhookEvent) -> tuple[Handler, Screen | None] | None:
         for key in (event.key, event.name, WILDCARD):
-            handler = self._handlers.get(key)
-            if handler is not None:
-                return handler
+            found = self._handlers.get(key)
+            if found is not None:
+                return found
         return None
 
-    def dispatch(self, context: Context) -> Outcome:
-        handler = self.find(context.event)
-        if handler is None:
+    def screened(self, context: Context) -> Outcome | None:
+        """The delivery's outcome if it can be told without any read or write, else None."""
+        found = self.find(context.event)
+        if found is None:
             return Outcome.ignored(f"no handler for {context.event.key}")
-        return handler(context)
+        screen = found[1]
+        reason = screen(context) if screen is not None else None
+        return Outcome.ignored(reason) if reason is not None else None
+
+    def dispatch(self, context: Context) -> Outcome:
+        found = self.find(context.event)
+        screened = self.screened(context)
+        if screened is not None or found is None:
+            return screened or Outcome.ignored(f"no handler for {context.event.key}")
+        return found[0](context)

@@ -105,5 +105,9 @@ class Clients:
         return self.client("sqs")
 
     @cached_property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @cached_property
     def sts(self) -> Any:
         return self.client("sts")

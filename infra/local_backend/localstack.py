@@ -34,7 +34,7 @@ from infra.local_backend.servers import (
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HOOKS = REPOSITORY / "localstack" / "init" / "ready.d"
-SERVICES = ("sns", "sqs", "sts", "events", "scheduler")
+SERVICES = ("sns", "sqs", "sts", "events", "scheduler", "s3")  # s3: decision records
 # A cold start imports every provider and runs the init hook; a busy machine is slow.
 START_TIMEOUT_SECONDS = 180.0
 _READY_STATES = {"available", "running"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from infra.local_backend import messaging, tables
+from infra.local_backend import buckets, messaging, tables
 
 _Creator = Callable[[Any, str, dict[str, Any], str], tuple[str, dict[str, str]]]
 
@@ -16,6 +16,7 @@ PROVISIONED: dict[str, tuple[str, _Creator]] = {
     "AWS::SQS::Queue": ("sqs", messaging.create_queue),
     "AWS::SNS::Subscription": ("sns", messaging.create_subscription),
     "AWS::SQS::QueuePolicy": ("sqs", messaging.apply_queue_policy),
+    "AWS::S3::Bucket": ("s3", buckets.create_bucket),
 }
 
 # Declared in the template but run by the local supervisor (functions, schedules,
@@ -48,5 +49,6 @@ SUPERVISED: frozenset[str] = frozenset(
         "AWS::IAM::Policy",
         "AWS::IAM::ManagedPolicy",
         "AWS::KMS::Key",
+        "AWS::S3::BucketPolicy",
     }
 )

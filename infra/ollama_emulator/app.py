@@ -11,7 +11,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from infra.ollama_emulator import completion_routes, model_bodies, openai_routes
-from infra.ollama_emulator.errors import ScenarioError, bad_request, show_model_not_found
+from infra.ollama_emulator.errors import (
+    OllamaEmulatorError,
+    ScenarioError,
+    bad_request,
+    show_model_not_found,
+)
 from infra.ollama_emulator.exchange import Handler, Outcome, read_json, serve
 from infra.ollama_emulator.scenario import Scenario
 from infra.ollama_emulator.state import EmulatorState
@@ -88,10 +93,22 @@ def _admin_routes(state: EmulatorState) -> list[Route]:
         state.reset()
         return Response(status_code=204)
 
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse({"dropped": state.faults.clear()})
+        if request.method == "GET":
+            return JSONResponse(state.faults.summary())
+        try:
+            state.faults.set(await read_json(request))
+        except (ValueError, OllamaEmulatorError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(state.faults.summary())
+
     return [
         Route(f"{ADMIN_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
         Route(f"{ADMIN_PREFIX}/scenario", scenario, methods=["GET", "PUT"]),
         Route(f"{ADMIN_PREFIX}/reset", reset, methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}/faults", faults, methods=["GET", "PUT", "DELETE"]),
     ]
 
 

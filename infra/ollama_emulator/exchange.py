@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,11 @@ async def serve(
     state: EmulatorState, request: Request, handler: Handler, *, has_body: bool = True
 ) -> Response:
     body: Any = None
+    if state.faults.drops(request.url.path):
+        state.log.add(
+            {"method": request.method, "path": request.url.path, "status": 200, "dropped": True}
+        )
+        return _cut_off()
     try:
         if has_body:
             body = await read_json(request)
@@ -77,6 +83,27 @@ async def serve(
     if outcome.delay:
         await asyncio.sleep(outcome.delay)
     return to_response(outcome)
+
+
+class _CutOff(Exception):
+    """Raised inside a streamed body: the server aborts the connection mid-answer."""
+
+
+def quiet_cut_offs(record: logging.LogRecord) -> bool:
+    """A logging filter for uvicorn's error log: a cut-off is the fault asked for, not a bug."""
+    return not (record.exc_info and isinstance(record.exc_info[1], _CutOff))
+
+
+def _cut_off() -> Response:
+    async def partial() -> AsyncIterator[bytes]:
+        yield b'{"model":"'
+        raise _CutOff("the model host went away mid-answer (a fault switched on)")
+
+    # A declared length the body never reaches: the client sees the answer break off.
+    return StreamingResponse(
+        partial(), status_code=200, media_type="application/json",
+        headers={"content-length": "4096"},
+    )  # fmt: skip
 
 
 def to_response(outcome: Outcome) -> Response:

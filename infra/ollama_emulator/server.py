@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from infra.ollama_emulator.app import create_app
+from infra.ollama_emulator.exchange import quiet_cut_offs
 from infra.ollama_emulator.scenario import Scenario, load_scenario
 from infra.ollama_emulator.state import EmulatorState
 
@@ -76,6 +78,8 @@ def start_in_thread(
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
+    # After uvicorn configured its loggers; a filter is added once however often.
+    logging.getLogger("uvicorn.error").addFilter(quiet_cut_offs)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="ollama-emulator", daemon=True
     )

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from infra.ollama_emulator.completion_bodies import timestamp
+from infra.ollama_emulator.faults import ModelFaults
 from infra.ollama_emulator.loaded_models import LoadedModels
 from infra.ollama_emulator.reply_choice import ReplyChooser
 from infra.ollama_emulator.scenario import Scenario
@@ -46,6 +47,7 @@ class EmulatorState:
         self.chooser = ReplyChooser(scenario)
         self.loaded = LoadedModels()
         self.log = RequestLog()
+        self.faults = ModelFaults()
 
     @property
     def scenario(self) -> Scenario:

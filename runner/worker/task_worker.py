@@ -37,6 +37,7 @@ from runner.sandbox.config import DEPLOYMENT_LABEL
 from runner.sandbox.container import Sandbox, SandboxConfig
 from runner.worker.brief import discuss_plan, repo_config, task_brief
 from runner.worker.context import WorkerContext
+from runner.worker.decision import write_decision
 from runner.worker.lease import LeaseKeeper, TaskStopped
 from runner.worker.outcome import (
     DEFAULT_BRANCH_PREFIX,
@@ -141,7 +142,21 @@ class TaskWorker:
     # ----- the task -----------------------------------------------------------
 
     def run(self) -> str:
-        """Work the task; return what became of it (for logs and tests)."""
+        """Work the task; return what became of it (for logs and tests).
+
+        Then its decision record (runner.worker.decision), once the last transition is
+        made and the final diff kept: the record binds the audit stream as it ends.
+        """
+        ended = self._run()
+        write_decision(
+            self.ctx.settings, key=self.key, attempt=int(self.task.attempt),
+            round_number=int(self.task.round or 0), runner=self.agent_id, result=ended,
+            events=self.trajectory.events(), note=self.note,
+            pr_url=str(self.task.pr_url) if self.task.round and self.task.pr_url else None,
+        )  # fmt: skip
+        return ended
+
+    def _run(self) -> str:
         workspace: Workspace | None = None
         every = self.ctx.runner.heartbeat_every(self.ctx.settings.lease_seconds)
         keeper = LeaseKeeper(

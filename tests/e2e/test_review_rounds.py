@@ -109,10 +109,18 @@ def human_commit(github: Any, branch: str, tmp_path: Path) -> str:
 
 
 def test_review_rounds_push_on_the_same_branch_reply_and_stop_when_merged(
-    github, ollama_emulator, start_runner, create_task, aws_settings, control_plane, tmp_path
+    github,
+    ollama_emulator,
+    start_runner,
+    create_task,
+    aws_settings,
+    control_plane,
+    tmp_path,
+    runner_env,
 ):
     from bzzz.audit import verify_stream
     from bzzz.audit.store import AuditStore
+    from bzzz.decisions import generate_identity, recipient_of, records_of
     from bzzz.tasks.lifecycle import Lifecycle
 
     ollama_emulator.set_scenario(
@@ -129,7 +137,10 @@ def test_review_rounds_push_on_the_same_branch_reply_and_stop_when_merged(
     )
     settings = control_plane.settings
     lifecycle = Lifecycle(aws_settings)
-    runner = start_runner()
+    # Decision records on: one per attempt of the issue and of each round (docs/decisions.md).
+    recipients = tmp_path / "recipients.yml"
+    recipients.write_text(f"admin: {recipient_of(generate_identity())}\n", encoding="utf-8")
+    runner = start_runner({**runner_env, "BZZZ_DECISION_RECIPIENTS": str(recipients)})
     create_task()
     first = wait_for_end(lifecycle, KEY, "the first attempt")
     assert first.state == "completed", first.reason
@@ -214,6 +225,11 @@ def test_review_rounds_push_on_the_same_branch_reply_and_stop_when_merged(
     assert types.count("review.round") == 2 and types.count("pr.replied") == 2
     rounds = [e.data.get("round") for e in entries if e.type == "git.push"]
     assert rounds == [None, 1, 2]
+    # Each round's record is under its round; their digests sit in the stream, which verifies.
+    assert [str(r.address) for r in records_of(aws_settings, REPO, 1)] == [
+        f"bzzz://{REPO}/1/1", f"bzzz://{REPO}/1/round-1/1", f"bzzz://{REPO}/1/round-2/1",
+    ]  # fmt: skip
+    assert types.count("decision.recorded") == 3
     assert verify_stream(aws_settings, KEY).ok
     assert two.version > one.version
 

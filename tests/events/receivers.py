@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,9 @@ class FlakyProxy:
     status: int = 502  # what a failing answer is: a 5xx, or 403/429 with `headers`
     headers: dict[str, str] = field(default_factory=dict)  # e.g. {"retry-after": "1"}
     lose_answer: bool = False  # forward the request, then answer `status` (a lost reply)
+    # Called (with the path) before a matching request is forwarded, once it has no
+    # failures left to give: what happens in the world meanwhile (a race, made certain).
+    meanwhile: Callable[[str], object] | None = None
 
     def app(self) -> Starlette:
         client = httpx.AsyncClient(base_url=self.upstream, timeout=20)
@@ -124,6 +128,12 @@ class FlakyProxy:
                     "before you try again."
                 )  # fmt: skip
                 return JSONResponse({"message": message}, self.status, headers=self.headers)
+            if (
+                self.meanwhile is not None
+                and request.method == self.method
+                and (self.path_contains in path)
+            ):
+                self.meanwhile(path)
             reply = await relay(request)
             passed = {
                 k: v

@@ -217,3 +217,30 @@ def test_writers_taking_turns_still_form_one_plain_chain(aws_settings):
     entries = AuditStore(settings).stream(stream)
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
+
+
+def test_a_writer_following_its_own_entry_appends_in_two_requests(aws_settings):
+    """A runner through its task: after its first entry (the counter's seq, three round
+    trips) each append takes the next seq itself and moves the head and the counter in one
+    update: two round trips. Another writer's counter seq then comes after them."""
+    signer = Signer.generate("control-plane")
+    settings = aws_settings.with_overrides(audit_public_key=signer.public_key)
+    stream = "octo/sole#1"
+    db = aws.client("dynamodb", settings)
+    sent: list[str] = []
+    db.meta.events.register("before-send.dynamodb.*", lambda event_name, **_: sent.append(
+        event_name.rsplit(".", 1)[1]))  # fmt: skip
+    log = AuditLog(settings, signer, dynamodb=db)
+    per_append = []
+    for n in range(4):
+        before = len(sent)
+        log.append(stream, "command.run", {"n": n})
+        per_append.append(sent[before:])
+    assert per_append[0] == ["UpdateItem", "PutItem", "UpdateItem"]
+    assert per_append[1:] == [["PutItem", "UpdateItem"]] * 3
+    head = _head_item(settings, stream)
+    assert (head["head_seq"], head["next_seq"]) == ({"N": "4"}, {"N": "4"})
+    other = AuditLog(settings, signer).append(stream, "command.run", {"n": "other"})
+    assert other.seq == 5 and other.prev_hash == AuditStore(settings).stream(stream)[3].hash
+    report = verify_stream(settings, stream)
+    assert report.ok and report.entries == 5, report.finding

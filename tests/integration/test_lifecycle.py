@@ -176,6 +176,7 @@ DONE, FAILED, ESC, CANC = State.COMPLETED, State.FAILED, State.ESCALATED, State.
 
 LEGAL = {
     ("create", ABSENT, NOW): (Q, None),
+    ("create_missed", ABSENT, NOW): (Q, None),
     ("create", DONE, NOW): (Q, None),
     ("create", FAILED, NOW): (Q, None),
     ("create", CANC, NOW): (Q, None),
@@ -221,6 +222,7 @@ LEGAL = {
 # owner), a claim by agent-b, the rest by the control plane or a human.
 ACTORS = {
     "create": CONTROL_PLANE_ACTOR,
+    "create_missed": CONTROL_PLANE_ACTOR,
     "claim": Actor(ActorKind.RUNNER, "agent-b"),
     "take_over": Actor(ActorKind.RUNNER, "agent-b"),
     "heartbeat": Actor(ActorKind.OWNER, "agent-a"),
@@ -281,10 +283,10 @@ def drive_to(lifecycle: Lifecycle, clock, settings, state, situation: str, numbe
 def apply(lifecycle: Lifecycle, rule: str, key: str, clock):
     if rule == "revise":  # a writer's review, quiet since (only a task with a PR takes it)
         Feedback(lifecycle._settings, lifecycle._db).add(key, "review:1", clock.now - 1)
+    new = {"repo": "octo/repo", "number": int(key.rsplit("#")[1]), "title": "t",
+           "created_at": clock.now}  # fmt: skip
     fields = {
-        "create": {"repo": "octo/repo", "number": int(key.rsplit("#")[1]), "title": "t",
-                   "created_at": clock.now},
-        "complete": {"pr_url": "http://github.test/o/r/pull/2"},
+        "create": new, "create_missed": new, "complete": {"pr_url": "http://github.test/o/r/pull/2"},
     }.get(rule, {"reason": f"{rule} in the table test"})  # fmt: skip
     return lifecycle.apply(rule, key, ACTORS[rule], fields, stale_before=clock.now - 60,
                            quiet_before=clock.now)  # fmt: skip

@@ -235,3 +235,26 @@ def test_an_error_mid_stream_ends_the_stream_with_an_error_line(ollama_emulator)
     assert "".join(received) == "Partial answer"
     (record,) = ollama_emulator.requests("/api/chat")
     assert (record["status"], record["chunks"][-1]) == (200, {"error": broken["error"]})
+
+
+def test_a_drop_fault_cuts_the_answer_off_mid_body_and_the_runner_sees_the_host_gone(
+    ollama_emulator,
+):
+    """The model host going away mid-answer (PUT /_emulator/faults): a 200 whose body breaks
+    off. The runner's Model reads that as the host unavailable (the runner then releases
+    its task for another runner), never as a bad answer of the model."""
+    from runner.agent.model import Model
+    from runner.errors import ModelUnavailableError
+
+    ollama_emulator.set_scenario(scenario(script=[], fallback="still here"))
+    admin = httpx.Client(base_url=ollama_emulator.base_url, timeout=10)
+    assert admin.put("/_emulator/faults", json={"drop": True, "seconds": 60}).status_code == 200
+    model = Model("coder:7b", host=ollama_emulator.base_url)
+    with pytest.raises(ModelUnavailableError, match="unreachable"):
+        model.chat([user("go")])
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(f"{ollama_emulator.base_url}/api/chat", json={"model": "coder:7b"}, timeout=10)
+    assert admin.get("/_emulator/faults").json()["dropped"] == 2
+    assert admin.delete("/_emulator/faults").json() == {"dropped": 2}
+    assert model.chat([user("go")]).content == "still here"
+    assert admin.put("/_emulator/faults", json={"drop": "yes"}).status_code == 400

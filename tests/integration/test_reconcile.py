@@ -93,6 +93,43 @@ def test_a_finished_task_is_not_summoned_again_by_the_poll(settings, github):
     assert _task(f"{REPO}#1").state == "completed"
 
 
+def test_a_task_made_and_finished_while_the_poll_runs_is_not_made_again(
+    aws_environ, github, monkeypatch
+):
+    """The poll lists the tasks, then asks GitHub who labelled each issue it saw no task for;
+    meanwhile a webhook made the task and a runner finished it. The poll's summons knows of
+    no event, so it makes a task only where none exists (rule create_missed): the finished
+    row, its pull request and branch stay (a scale run saw them overwritten and redone)."""
+    from tests.events.receivers import FlakyProxy
+
+    key = f"{REPO}#1"
+    lifecycle = Lifecycle(get_settings())
+
+    def meanwhile(path: str) -> None:
+        if lifecycle.get(key) is None:
+            lifecycle.create(REPO, 1, event_at=time.time() - 1, delivery="d-1")
+            lifecycle.claim(key, "runner-1")
+            lifecycle.start(key, "runner-1")
+            lifecycle.complete(key, "runner-1", "https://github.com/acme/calc/pull/2", "bzzz/1-x")
+
+    proxy = FlakyProxy(
+        upstream=github.base_url, method="GET", path_contains="/events", failures=0,
+        meanwhile=meanwhile,
+    )  # fmt: skip
+    served = serve(proxy)
+    try:
+        _configure(monkeypatch, github, GITHUB_API_URL=proxy.url)
+        _register(REPO)
+        github.act("alice", REPO, 1, "label", label="bzzz-task")
+        assert _run()["created"] == 0
+    finally:
+        served.stop()
+    task = _task(key)
+    assert (task.state, task.pr_url, task.branch) == (
+        "completed", "https://github.com/acme/calc/pull/2", "bzzz/1-x",
+    )  # fmt: skip
+
+
 def test_requeues_an_expired_lease_with_a_new_attempt(settings, github):
     github.act("alice", REPO, 1, "label", label="bzzz-task")
     past = Lifecycle(settings, clock=lambda: time.time() - 3 * settings.lease_seconds)

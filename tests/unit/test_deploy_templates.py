@@ -66,3 +66,25 @@ def test_functions_run_on_arm64_with_snapstart_on_published_versions():
     assert layer["Metadata"]["BuildArchitecture"] == "arm64"
     makefile = (root / "infra" / "lambda_build" / "Makefile").read_text()
     assert "PLATFORM ?= aarch64-manylinux2014" in makefile
+
+
+def test_runners_may_only_put_decision_records_and_the_bucket_is_private():
+    """docs/decisions.md: a runner writes records under records/ and reads none back."""
+    from infra.local_backend.template import load_template
+
+    resources = load_template(DEPLOY.parents[1] / "template.yaml")["Resources"]
+    statements = resources["RunnerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    s3 = [s for s in statements if any(str(a).startswith("s3:") for a in _actions(s))]
+    assert [(_actions(s), s["Resource"]) for s in s3] == [
+        (["s3:PutObject"], {"Fn::Sub": "${DecisionsBucket.Arn}/records/*"})
+    ]
+    bucket = resources["DecisionsBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["NoncurrentVersionExpiration"]
+
+
+def _actions(statement):
+    actions = statement["Action"]
+    return actions if isinstance(actions, list) else [actions]
