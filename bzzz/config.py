@@ -84,6 +84,10 @@ class Settings:
     # reconcile poll checks besides the registry's. With token auth nothing fills the
     # registry (installation events do, with an App): a missed label is found only here.
     repositories: frozenset[str] = frozenset()
+    # Owners (or owner/name) whose tasks are worked by GitHub Actions jobs (docs/actions.md):
+    # the control plane sends each queued task a `repository_dispatch` instead of leaving it
+    # to runner daemons alone (lower case).
+    actions_dispatch: frozenset[str] = frozenset()
     hive_url: str | None = None
     escalation_webhook_url: str | None = None
     # A help request unanswered this long goes to humans; more rounds than this
@@ -123,6 +127,12 @@ class Settings:
     def endpoint_url(self, service: str) -> str | None:
         return self.endpoint_urls.get(service)
 
+    def dispatches_to_actions(self, repo: str) -> bool:
+        """True when `owner/name`'s installation works its tasks as Actions jobs."""
+        lowered = repo.strip().lower()
+        owner = lowered.partition("/")[0]
+        return owner in self.actions_dispatch or lowered in self.actions_dispatch
+
     def serves(self, repo_or_owner: str) -> bool:
         """True when BZZZ_ALLOWED_OWNERS is unset or names the owner of `owner[/repo]`."""
         owner = repo_or_owner.partition("/")[0].strip().lower()
@@ -132,7 +142,7 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-SERVICES = ("dynamodb", "sns", "sqs", "s3", "secretsmanager", "ssm", "scheduler")
+SERVICES = ("dynamodb", "sns", "sqs", "s3", "secretsmanager", "ssm", "scheduler", "sts")
 
 
 def _endpoint(env: Mapping[str, str], service: str) -> str | None:
@@ -216,6 +226,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             if owner.strip()
         ),
         repositories=_repositories(env.get("BZZZ_REPOSITORIES", "")),
+        actions_dispatch=frozenset(
+            entry.strip().lower()
+            for entry in env.get("BZZZ_ACTIONS_DISPATCH", "").split(",")
+            if entry.strip()
+        ),
         hive_url=_url(env, "HIVE_URL"),
         escalation_webhook_url=_url(env, "ESCALATION_WEBHOOK_URL"),
         secrets_id=env.get("BZZZ_SECRETS_ID", "").strip() or None,

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.github_emulator",
     "cli.ollama_emulator",
     "cli.runner",
+    "cli.action",
     "cli.audit",
     "cli.decisions",
     "cli.agents",

@@ -77,7 +77,10 @@ def _model(runner: RunnerSettings) -> Model:
 
 
 def _credentials(
-    settings: Settings, runner: RunnerSettings, env: Mapping[str, str]
+    settings: Settings,
+    runner: RunnerSettings,
+    env: Mapping[str, str],
+    given: Credentials | None = None,
 ) -> tuple[Credentials, Signer]:
     """The runner's key (audit entries, token requests) and where its GitHub tokens come from."""
     for variable in FORBIDDEN_VARIABLES:
@@ -92,14 +95,19 @@ def _credentials(
         signer = load_or_create_key(runner.state_dir / "audit-key.pem", runner.runner_id)
     except AuditError as exc:
         raise RunnerStartError(f"audit key: {exc}") from exc
-    # A development token is read only when there is no control plane to ask.
-    dev_token = None if runner.control_plane_url else SecretStore(settings, env).get("github_token")
-    credentials = Credentials(
-        settings.github_api_url,
-        control_plane_url=runner.control_plane_url,
-        signer=signer,
-        dev_token=dev_token,
-    )
+    if given is not None:  # Actions mode: the job's own GITHUB_TOKEN (runner.actions)
+        credentials = given
+    else:
+        # A development token is read only when there is no control plane to ask.
+        dev_token = (
+            None if runner.control_plane_url else SecretStore(settings, env).get("github_token")
+        )
+        credentials = Credentials(
+            settings.github_api_url,
+            control_plane_url=runner.control_plane_url,
+            signer=signer,
+            dev_token=dev_token,
+        )
     try:
         credentials.check()
     except ConfigError as exc:
@@ -138,6 +146,7 @@ def start_parts(
     *,
     settings: Settings | None = None,
     runner: RunnerSettings | None = None,
+    credentials: Credentials | None = None,
 ) -> StartedParts:
     """Check everything the runner needs and build its parts; RunnerStartError on the first gap."""
     env = os.environ if environ is None else environ
@@ -149,7 +158,7 @@ def start_parts(
         raise RunnerStartError(f"configuration: {exc}") from exc
     _decision_readers(settings, env)
     client = check_engine(runner, env)
-    credentials, signer = _credentials(settings, runner, env)
+    credentials, signer = _credentials(settings, runner, env, credentials)
     model = _model(runner)
     bind(settings)
     bus = Bus(settings)

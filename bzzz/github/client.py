@@ -352,6 +352,17 @@ class GitHubApi:
             lambda: self._gh.rest.reactions.create_for_issue(owner, name, number, content=content),
         )
 
+    def dispatch(self, repo: str, event_type: str, client_payload: dict[str, Any]) -> None:
+        """Send `repository_dispatch` (starts the repository's workflows on that event type)."""
+        owner, name = _split(repo)
+        path = f"/repos/{quote(owner)}/{quote(name)}/dispatches"
+        body = {"event_type": event_type, "client_payload": client_payload}
+        self._call(
+            f"dispatching {event_type} to {repo}",
+            lambda: self._gh.request("POST", path, json=body),
+            creates=True,  # a second dispatch after a 5xx could start a second job
+        )
+
     def add_labels(self, repo: str, number: int, labels: list[str]) -> None:
         owner, name = _split(repo)
         self._call(

@@ -1,6 +1,7 @@
 """Status sync: mirror every `task.*` message onto the issue, and onto Hive.
 
-For each message: react 👀 on the first `task.available`; keep ONE status
+For each message: react 👀 on the first `task.available` (and, for an installation in
+Actions mode, send the queued task a `repository_dispatch`: bzzz.actions_dispatch); keep ONE status
 comment per task, posted once and then edited in place; keep exactly the
 status label of the task's state (bzzz.status.render.STATUS_LABELS); report
 claims and status to Hive when `HIVE_URL` is set, always with `task_number`.
@@ -55,6 +56,7 @@ class SyncOutcome:
     posted: bool = False
     edited: bool = False
     reacted: bool = False
+    dispatched: bool = False  # a repository_dispatch started the Actions job (Actions mode)
     labels: list[str] = field(default_factory=list)
     hive: list[str] = field(default_factory=list)  # "claim", "status", "claim-failed", ...
 
@@ -98,6 +100,15 @@ class StatusSync:
         if envelope.type is MessageType.TASK_AVAILABLE and not shown.get("reacted"):
             github.react(task.repo, number, "eyes")
             new["reacted"] = outcome.reacted = True
+        if (
+            envelope.type is MessageType.TASK_AVAILABLE
+            and task.state == "queued"
+            and self._settings.dispatches_to_actions(str(task.repo))
+        ):
+            from bzzz.actions_dispatch import dispatch_task
+
+            dispatch_task(github, task)
+            outcome.dispatched = True
         body = render(self._view(row), new["progress"])
         thread = render_thread(task.key)  # the plan review and help, collapsed (HMMM)
         if thread:

@@ -19,7 +19,9 @@ from infra.github_emulator import (
     routes_admin,
     routes_apps,
     routes_comments,
+    routes_dispatches,
     routes_issues,
+    routes_oidc,
     routes_pulls,
     routes_repos,
     routes_reviews,
@@ -27,6 +29,7 @@ from infra.github_emulator import (
 from infra.github_emulator.contract import Exchange
 from infra.github_emulator.errors import DOCS
 from infra.github_emulator.faults import Faults
+from infra.github_emulator.oidc import Issuer
 from infra.github_emulator.ratelimit import RateLimiter
 from infra.github_emulator.rest import json_response
 from infra.github_emulator.seed import build_world, load_seed
@@ -51,6 +54,7 @@ class GitHubEmulator:
         self.webhooks = Webhooks(world.webhook, senders=webhook_senders)
         self.limiter = RateLimiter()
         self.faults = Faults()
+        self.oidc = Issuer()  # Actions' OIDC issuer (routes_oidc)
         self.recorder = recorder
         self.app = self._build_app()
 
@@ -94,7 +98,9 @@ class GitHubEmulator:
             *routes_comments.ROUTES,
             *routes_pulls.ROUTES,
             *routes_reviews.ROUTES,
+            *routes_dispatches.ROUTES,
             *git_http.ROUTES,
+            *routes_oidc.ROUTES,
         ]
         app = Starlette(
             routes=routes,
@@ -167,4 +173,4 @@ class _Recording:
 
 
 def _not_rest(path: str) -> bool:
-    return path.startswith("/_emulator/") or ".git/" in path
+    return path.startswith(("/_emulator/", *routes_oidc.NOT_REST)) or ".git/" in path

@@ -114,3 +114,14 @@ def installation_created(world: World, inst: Installation, sender: str) -> dict[
         ],
         "sender": shapes_repo.user(world, sender),
     }
+
+
+def repository_dispatch(
+    world: World, repo: Repo, event_type: str, client_payload: dict[str, Any], sender: str
+) -> dict[str, Any]:
+    payload = {
+        "action": event_type,
+        "branch": repo.default_branch,
+        "client_payload": client_payload,
+    }
+    return {**payload, **_common(world, repo, sender)}

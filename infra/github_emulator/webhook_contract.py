@@ -39,6 +39,8 @@ class WebhookContract:
 
     def check(self, event: str, payload: dict[str, Any]) -> list[str]:
         name = f"{event}${payload['action']}" if "action" in payload else f"{event}_event"
+        if event == "repository_dispatch":  # its action is the sender's free event type
+            name = "repository_dispatch$event"
         if name not in self._doc["definitions"]:
             return [f"{name}: no such webhook schema"]
         validator = self._validators.get(name)

@@ -4,6 +4,7 @@ finished  -> commit, push, draft PR, Lifecycle.complete(pr_url, branch)
 help      -> partial branch pushed if any diff, hmmm.help, Lifecycle.escalate
 budget    -> partial branch pushed if any diff, Lifecycle.fail(reason, branch)
 error     -> the same as budget
+released  -> (a cancelled Actions job) partial branch pushed if any diff, Lifecycle.release
 
 `Finisher` sees the worker only through `TaskEnd` (the task's identity, the
 lifecycle, the bus, the trajectory, the audit stream, the lease check) and the
@@ -150,6 +151,26 @@ class Finisher:
         end.lifecycle.escalate(end.key, end.agent_id, reason[:1000])
         log.info("%s: escalated (%s)", end.key, trigger)
         return "escalated"
+
+    def release(self, reason: str) -> str:
+        """Give the task back with its partial work pushed (a cancelled Actions job)."""
+        end, branch = self.end, None
+        try:
+            message = f"WIP: partial work on #{end.number} (released)\n\n{neutralise(reason)}"
+            branch = self._push(message)
+        except TaskStopped:  # the lease went first: nothing of ours to push or release
+            end.record("abandoned", reason=reason)
+            return "abandoned"
+        except Exception as exc:  # the release must still happen
+            log.warning("%s: pushing the partial branch failed: %s", end.key, exc)
+        end.record("released", reason=reason, branch=branch)
+        public = reason + (f" (partial work on {branch})" if branch else "")
+        try:
+            end.lifecycle.release(end.key, end.agent_id, public[:500])
+        except Exception as exc:
+            log.warning("%s: release refused: %s", end.key, exc)
+        log.warning("%s: released (%s)", end.key, public)
+        return "released"
 
     def fail(self, reason: str, *, push: bool = True) -> str:
         end, branch = self.end, None

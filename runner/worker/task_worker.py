@@ -82,6 +82,9 @@ class TaskWorker:
         self.stopped: str | None = None  # why the task must stop, once it must
         self.shutdown = False  # stopped by the runner (release), not by a lost lease
         self.sandbox_did_not_start = False  # released for it: the runner leaves it to others
+        # Actions mode: a cancelled job pushes its partial work before it releases the task.
+        self.push_on_shutdown = False
+        self._finisher: Finisher | None = None
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
         self.baseline = Baseline(None)  # measured in the sandbox before the agent starts
@@ -199,6 +202,7 @@ class TaskWorker:
                     if review is None
                     else RoundFinisher(self.ending(), checkout, review)
                 )
+                self._finisher = finisher
                 prepared = self._prepare(api, workspace, brief, config)
                 outcome = self._work(workspace, brief, prepared)
                 if self.stopped:
@@ -415,6 +419,8 @@ class TaskWorker:
 
     def abandon(self) -> str:
         if self.shutdown:
+            if self.push_on_shutdown and self._finisher is not None:
+                return self._finisher.release(self.stopped or "runner shutting down")
             return self._release(self.stopped or "runner shutting down")
         self.trajectory.record("abandoned", reason=self.stopped)
         log.warning("%s: work discarded, nothing pushed (%s)", self.key, self.stopped)

@@ -108,7 +108,9 @@ def test_the_lambda_requirements_come_from_uv_lock():
     assert not {"docker", "ollama", "pytest", "moto"} & pinned
 
 
-@pytest.mark.parametrize("template", ["template.yaml", "infra/deploy/oidc-role.yaml"])
+@pytest.mark.parametrize(
+    "template", ["template.yaml", "infra/deploy/oidc-role.yaml", "infra/deploy/actions-role.yaml"]
+)
 def test_templates_pass_cfn_lint(template):
     result = subprocess.run(
         [str(BIN / "cfn-lint"), template], cwd=ROOT, capture_output=True, text=True, timeout=300
