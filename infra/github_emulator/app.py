@@ -20,6 +20,7 @@ from infra.github_emulator import (
     routes_apps,
     routes_comments,
     routes_issues,
+    routes_oauth,
     routes_pulls,
     routes_repos,
     routes_reviews,
@@ -27,6 +28,7 @@ from infra.github_emulator import (
 from infra.github_emulator.contract import Exchange
 from infra.github_emulator.errors import DOCS
 from infra.github_emulator.faults import Faults
+from infra.github_emulator.oauth import OAuth
 from infra.github_emulator.ratelimit import RateLimiter
 from infra.github_emulator.rest import json_response
 from infra.github_emulator.seed import build_world, load_seed
@@ -52,6 +54,7 @@ class GitHubEmulator:
         self.limiter = RateLimiter()
         self.faults = Faults()
         self.recorder = recorder
+        self.oauth = OAuth()  # the web flow's clients and codes (oauth.py)
         self.app = self._build_app()
 
     @classmethod
@@ -64,6 +67,7 @@ class GitHubEmulator:
     ) -> GitHubEmulator:
         data = load_seed(seed)
         emulator = cls(_world_from(data), recorder=recorder, webhook_senders=webhook_senders)
+        emulator.oauth.load(data)
         budget = data.get("rate_limit") or {}
         emulator.limiter.configure(
             limit=budget.get("limit"),
@@ -75,6 +79,7 @@ class GitHubEmulator:
     def reseed(self, seed: str | Path | dict[str, Any], *, allow_import: bool = True) -> None:
         """Replace the world; the base URL, webhook record and rate limit are kept."""
         world = _world_from(seed, allow_import=allow_import)
+        self.oauth.load(load_seed(seed))
         with self.world.lock:
             old_root, world.base_url = self.world.root, self.world.base_url
             self.world = world
@@ -94,6 +99,7 @@ class GitHubEmulator:
             *routes_comments.ROUTES,
             *routes_pulls.ROUTES,
             *routes_reviews.ROUTES,
+            *routes_oauth.ROUTES,
             *git_http.ROUTES,
         ]
         app = Starlette(
@@ -167,4 +173,5 @@ class _Recording:
 
 
 def _not_rest(path: str) -> bool:
-    return path.startswith("/_emulator/") or ".git/" in path
+    # /login/oauth/ is github.com's web flow, not REST (routes_oauth.py).
+    return path.startswith(("/_emulator/", "/login/oauth/")) or ".git/" in path
