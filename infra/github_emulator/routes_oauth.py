@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 _MAX_FORM = 16 * 1024
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>Authorize {app} · GitHub</title></head><body><main>
 <h1>Sign in to GitHub to continue to {app}</h1>{problem}
 <form method="post" action="/login/oauth/authorize">
