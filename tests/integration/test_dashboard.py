@@ -120,3 +120,89 @@ def test_agents_and_queues_page(dashboard):
     alice = dashboard.sign_in("alice")
     page = dashboard.get("/dashboard/agents", alice).text
     assert "runner-a" in page and "qwen2.5-coder" in page and "1 / 2" in page
+
+
+def test_the_audit_verdict_turns_red_at_the_first_tampered_entry(dashboard):
+    from bzzz import aws
+    from bzzz.audit import AuditLog, Signer, publish_public_key
+
+    _task(dashboard)
+    runner = Signer.generate("runner-a")
+    publish_public_key(dashboard.settings, runner)
+    log = AuditLog(dashboard.settings, runner)
+    lease = {"attempt": 1, "lease_owner": "runner-a"}
+    log.append(KEY, "task.claim", {"state": "claimed", "version": 2, **lease})
+    log.append(KEY, "command.run", {"command": "pytest -q", "exit_code": 1})
+    alice = dashboard.sign_in("alice")
+    page = dashboard.get(PAGE, alice).text
+    assert 'data-verdict="verified"' in page and "<code>pytest -q</code>" in page
+    mallory = dashboard.sign_in("mallory")
+    assert "pytest -q" not in dashboard.get(PAGE, mallory).text  # not even in the entries
+    db = aws.client("dynamodb", dashboard.settings)
+    stored = db.query(
+        TableName=dashboard.settings.audit_table,
+        KeyConditionExpression="stream = :s",
+        ExpressionAttributeValues={":s": {"S": KEY}},
+    )["Items"]
+    command = next(i for i in stored if i.get("type", {}).get("S") == "command.run")
+    data = command["data"]["S"].replace('"exit_code":1', '"exit_code":0')
+    db.put_item(TableName=dashboard.settings.audit_table, Item={**command, "data": {"S": data}})
+    red = dashboard.get(PAGE, alice).text
+    assert 'data-verdict="failed"' in red
+    assert f"at entry {command['seq']['N']}:" in red
+
+
+def test_retry_queues_an_escalated_task_again_and_refuses_others(dashboard):
+    lifecycle = dashboard.services.intake.lifecycle
+    _task(dashboard)
+    bob = dashboard.sign_in("bob")
+    token = dashboard.csrf(bob, PAGE)
+    early = dashboard.post(f"{PAGE}/retry", bob, {"csrf": token})
+    assert early.status_code == 400 and "only an escalated task" in early.text
+    lifecycle.claim(KEY, "runner-a")
+    lifecycle.start(KEY, "runner-a")
+    lifecycle.escalate(KEY, "runner-a", "stuck on the spec")
+    assert "Retry (queue again)" in dashboard.get(PAGE, bob).text
+    done = dashboard.post(f"{PAGE}/retry", bob, {"csrf": token})
+    assert done.status_code == 303 and "queued+again" in done.headers["location"]
+    assert lifecycle.get(KEY).state == "queued"
+
+
+def test_only_an_operator_redrives_a_queue(dashboard):
+    bob = dashboard.sign_in("bob")
+    _task(dashboard)
+    token = dashboard.csrf(bob, PAGE)
+    refused = dashboard.post("/dashboard/queues/status/redrive", bob, {"csrf": token})
+    assert refused.status_code == 403 and "operators" in refused.text
+    login = dashboard.post("/dashboard/sign-in/api-key", None, {"api_key": API_KEY})
+    operator = login.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+    page = dashboard.get("/dashboard/agents", operator).text
+    assert '<th scope="row">status</th>' in page
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0] if "csrf" in page else ""
+    token = token or dashboard.csrf(operator, PAGE)
+    unknown = dashboard.post("/dashboard/queues/nope/redrive", operator, {"csrf": token})
+    assert unknown.status_code == 400 and "unknown queue" in unknown.text
+    moved = dashboard.post("/dashboard/queues/status/redrive", operator, {"csrf": token})
+    assert moved.status_code == 303 and "status%3A+redriven" in moved.headers["location"]
+
+
+def test_the_sign_in_page_shows_only_its_own_words(dashboard):
+    planted = dashboard.get("/dashboard/sign-in?error=Call+support+at+555").text
+    assert "555" not in planted
+    assert "That API key is wrong" in dashboard.get("/dashboard/sign-in?error=wrong_key").text
+
+
+def test_a_stale_or_forged_state_signs_nobody_in(dashboard):
+    reply = dashboard.get("/dashboard/auth/callback?code=abc&state=forged")
+    assert reply.status_code == 400 and "stale" in reply.text
+    assert "set-cookie" not in reply.headers
+
+
+def test_a_notice_shows_only_when_the_dashboard_wrote_it(dashboard):
+    _task(dashboard)
+    bob = dashboard.sign_in("bob")
+    done = dashboard.post(f"{PAGE}/cancel", bob, {"csrf": dashboard.csrf(bob, PAGE)})
+    location = done.headers["location"].removeprefix(dashboard.url)
+    assert '<p class="notice" role="status">task cancelled</p>' in dashboard.get(location, bob).text
+    forged = dashboard.get(f"{PAGE}?notice=Your+session+expired,+call+555", bob).text
+    assert "555" not in forged

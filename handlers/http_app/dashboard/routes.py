@@ -86,8 +86,21 @@ def _context(request: Request, payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "viewer": session.access_of(payload),
         "csrf": payload.get("csrf", ""),
-        "notice": request.query_params.get("notice", "")[:300],
+        "notice": _notice(
+            payload, request.query_params.get("notice", ""), request.query_params.get("tag", "")
+        ),
     }
+
+
+def _tag(payload: dict[str, Any], notice: str) -> str:
+    # Keyed by the session's own CSRF token: only this server, for this session, minted
+    # it, so a link cannot put words on a page as if the dashboard said them.
+    key = str(payload.get("csrf", "")).encode()
+    return hmac.new(key, notice.encode(), "sha256").hexdigest()[:24]
+
+
+def _notice(payload: dict[str, Any], notice: str, tag: str) -> str:
+    return notice if notice and hmac.compare_digest(_tag(payload, notice), tag) else ""
 
 
 # ----- pages -----------------------------------------------------------------------------
@@ -157,7 +170,8 @@ def _checked(call: Callable[[Request, Services, dict[str, Any]], tuple[str, str]
         if not session.csrf_ok(payload, request.state.form.get("csrf")):
             return _problem(request, 403, "This form has expired; reload the page and retry.")
         path, notice = call(request, services, payload)
-        return RedirectResponse(f"{path}?{urlencode({'notice': notice})}", 303)
+        query = urlencode({"notice": notice[:300], "tag": _tag(payload, notice[:300])})
+        return RedirectResponse(f"{path}?{query}", 303)
 
     return run
 
@@ -190,14 +204,13 @@ def redrive(request: Request, services: Services, payload: dict[str, Any]) -> tu
 # ----- signing in and out ---------------------------------------------------------------------
 
 
+# What a failed sign-in says: by code, so that a link cannot put words on the page.
+SIGN_IN_ERRORS = {"cancelled": "GitHub sign-in was cancelled", "wrong_key": "That API key is wrong"}
+
+
 async def sign_in_page(request: Request) -> Response:
-    return render.page(
-        request,
-        "sign_in.html",
-        viewer=None,
-        csrf="",
-        error=request.query_params.get("error", "")[:200],
-    )
+    error = SIGN_IN_ERRORS.get(request.query_params.get("error", ""), "")
+    return render.page(request, "sign_in.html", viewer=None, csrf="", error=error)
 
 
 def _callback_url(request: Request) -> str:
@@ -232,7 +245,7 @@ async def github_callback(request: Request) -> Response:
         key = _key(services)
         q = request.query_params
         if q.get("error"):  # the person pressed Cancel on GitHub
-            return RedirectResponse("/dashboard/sign-in?error=GitHub+sign-in+was+cancelled", 303)
+            return RedirectResponse("/dashboard/sign-in?error=cancelled", 303)
         held = session.unsign(key, request.cookies.get(session.STATE_COOKIE)) or {}
         if not hmac.compare_digest(str(held.get("state", "")), q.get("state", "") or "-"):
             raise signin.SignInError("this sign-in link is stale; please sign in again")
@@ -272,7 +285,7 @@ async def api_key_sign_in(request: Request) -> Response:
         expected = services.secrets.require("api_key")
         given = form.get("api_key", "").strip()
         if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-            return RedirectResponse("/dashboard/sign-in?error=That+API+key+is+wrong", 303)
+            return RedirectResponse("/dashboard/sign-in?error=wrong_key", 303)
         return _signed_in(_key(services), Access.for_operator())
 
     try:
