@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from bzzz.hive.server import HiveApi
 
 STATES = [s.value for s in State]
+# The listing's clock (ages); a module attribute so that a test can hold it still.
+clock: Callable[[], float] = time.time
 ACTIVE = {"queued", "claimed", "running", "escalated"}
 
 
@@ -48,7 +51,7 @@ def task_list(
     now: float | None = None,
 ) -> TaskList:
     """The viewer's tasks, filtered; counts are per state before the state filter."""
-    at = time.time() if now is None else now
+    at = clock() if now is None else now
     mine = [t for t in hive.tasks()["tasks"] if access.reads(t["repo"])]
     counts = Counter(t["state"] for t in mine)
     rows = [
@@ -114,8 +117,14 @@ def _web(settings: Settings) -> str:
     return settings.github_web_url.rstrip("/")
 
 
-def fleet(settings: Settings, hive: HiveApi, access: Access) -> dict[str, Any]:
-    """Live runners (their current tasks only where the viewer reads them) and the queues."""
+def fleet(
+    settings: Settings, hive: HiveApi, access: Access, *, reasons: bool = True
+) -> dict[str, Any]:
+    """Live runners (their current tasks only where the viewer reads them) and the queues.
+
+    `reasons`: list why each dead letter is there (operators only). Listing receives the
+    messages and makes them visible again, so a page's polls leave it out.
+    """
     from bzzz.dead_letters import DeadLetters
 
     agents = []
@@ -126,7 +135,7 @@ def fleet(settings: Settings, hive: HiveApi, access: Access) -> dict[str, Any]:
     queues = []
     for queue in letters.queues():
         row: dict[str, Any] = {"name": queue, "depth": letters.source_depth(queue)}
-        dlq = letters.inspect(queue) if access.operator else None
+        dlq = letters.inspect(queue) if access.operator and reasons else None
         row["dead"] = dlq.depth if dlq else letters.depth(queue)
         # Reasons name tasks of every repository: operators only.
         row["reasons"] = [vars(m) for m in dlq.messages] if dlq else []

@@ -27,9 +27,10 @@ STATE_ICONS = {
 
 
 def _age(seconds: float) -> str:
+    # Whole minutes at best: a part whose ages tick every second would never answer 304.
     s = int(seconds)
-    if s < 90:
-        return f"{s}s"
+    if s < 60:
+        return "<1m"
     if s < 5400:
         return f"{s // 60}m"
     if s < 172800:

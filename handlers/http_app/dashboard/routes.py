@@ -141,7 +141,10 @@ def task(request: Request, services: Services, payload: dict[str, Any]) -> Respo
 def agents(request: Request, services: Services, payload: dict[str, Any]) -> Response:
     from bzzz.dashboard import fleet
 
-    content = fleet(services.settings, services.hive, session.access_of(payload))
+    polled = request.query_params.get("fragment") == "1"
+    content = fleet(
+        services.settings, services.hive, session.access_of(payload), reasons=not polled
+    )
     return render.page(request, "agents.html", **content, **_context(request, payload))
 
 
@@ -263,12 +266,14 @@ async def github_callback(request: Request) -> Response:
 
 def _signed_in(key: str, access: Any) -> Response:
     reply = RedirectResponse("/dashboard/", 303)
-    payload = session.new_session(access)
-    reply.set_cookie(
-        session.COOKIE,
-        session.sign(key, payload),
-        **session.cookie_options(session.LIFETIME_SECONDS),
-    )
+    value = session.sign(key, session.new_session(access))
+    if len(value) > session.MAX_COOKIE:
+        # Browsers drop a cookie past 4 KB: say so rather than sign in to nothing.
+        raise signin.SignInError(
+            f"you can read {len(access.readable)} repositories, more than a dashboard "
+            "session holds; an operator can sign in with the API key"
+        )
+    reply.set_cookie(session.COOKIE, value, **session.cookie_options(session.LIFETIME_SECONDS))
     reply.delete_cookie(session.STATE_COOKIE, path="/dashboard")
     return reply
 

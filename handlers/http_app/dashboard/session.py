@@ -22,6 +22,7 @@ COOKIE = "bzzz_session"
 STATE_COOKIE = "bzzz_oauth_state"  # the web flow's `state`, for the ten minutes it lasts
 LIFETIME_SECONDS = 8 * 3600  # a GitHub user access token's lifetime
 STATE_SECONDS = 600
+MAX_COOKIE = 3900  # bytes of the value: browsers keep cookies up to 4096 with name and flags
 
 
 def _b64(raw: bytes) -> str:
