@@ -45,7 +45,7 @@ integration: setup
 	$(VENV)/python -m pytest tests/integration tests/security
 
 e2e: setup
-	$(VENV)/python -m pytest tests/e2e
+	$(VENV)/python -m pytest tests/e2e tests/browser
 
 bench: setup
 	$(VENV)/python bench/claims.py

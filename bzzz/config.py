@@ -74,6 +74,10 @@ class Settings:
     summon_label: str = "bzzz-task"
     github_api_url: str = "https://api.github.com"
     github_app_id: int | None = None
+    # The dashboard's "Sign in with GitHub": the App's OAuth client id (its secret is in
+    # bzzz.secrets) and where github.com's web flow lives (the stand-in's URL locally).
+    github_app_client_id: str | None = None
+    github_web_url: str = "https://github.com"
     # (owner, login) pairs allowed to summon agents on that owner's repositories
     # besides collaborators with write access; owner "*" is every owner.
     allowed_users: frozenset[tuple[str, str]] = frozenset()
@@ -219,6 +223,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         summon_label=summon_label,
         github_api_url=_url(env, "GITHUB_API_URL") or "https://api.github.com",
         github_app_id=_positive_int(env, "GITHUB_APP_ID", 0) if app_id else None,
+        github_app_client_id=env.get("GITHUB_APP_CLIENT_ID", "").strip() or None,
+        github_web_url=_url(env, "GITHUB_WEB_URL") or "https://github.com",
         allowed_users=_allowed_users(env.get("BZZZ_ALLOWED_USERS", "")),
         allowed_owners=frozenset(
             owner.strip().lower()

@@ -103,6 +103,10 @@ class DeadLetters:
         """How many messages `queue`'s DLQ holds (SQS's approximate count)."""
         return self._depth(self._bus.dead_letter_queue_url(queue))
 
+    def source_depth(self, queue: str) -> int:
+        """How many messages `queue` itself holds, waiting or in flight (the dashboard's view)."""
+        return self._depth(self._settings.queue_url(queue))
+
     def inspect(self, queue: str) -> DeadLetterQueue:
         url = self._bus.dead_letter_queue_url(queue)
         depth = self._depth(url)

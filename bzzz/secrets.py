@@ -31,6 +31,10 @@ SECRETS: dict[str, str] = {
     "escalation_secret": "BZZZ_ESCALATION_SECRET",
     "audit_signing_key": "BZZZ_AUDIT_SIGNING_KEY",
     "hive_api_key": "HIVE_API_KEY",
+    # The dashboard: the App's OAuth client secret and the key its session cookies are
+    # signed with (any long random string; rotating it signs everyone out).
+    "github_app_client_secret": "GITHUB_APP_CLIENT_SECRET",
+    "dashboard_session_key": "BZZZ_DASHBOARD_SESSION_KEY",
 }
 
 _TTL_SECONDS = 300

@@ -55,6 +55,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--model", metavar="NAME", help="the model on the real Ollama at OLLAMA_HOST"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the stack and its dashboard up after the flow, until Ctrl-C",
+    )
     parser.set_defaults(func=_demo)
 
 
@@ -111,6 +116,8 @@ def _demo(args: argparse.Namespace) -> int:
             opened = show_result(stack, _say)
             waited = _waits(stack)
             _say(f"\n== outcome: {outcome(stack, state_reached, opened, waited)}")
+            if args.keep:
+                _keep(stack)
             return 0 if opened else 1
         except BzzzError as exc:
             _say(f"bzzz demo: {exc}")
@@ -122,6 +129,24 @@ def _demo(args: argparse.Namespace) -> int:
             _say("\n== stopping everything")
             stack.close()
             _say("all stopped")
+
+
+def _keep(stack: DemoStack) -> None:
+    """Stay up for a newcomer to click around; Ctrl-C or SIGTERM stops it all (finally)."""
+    import signal
+    import threading
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    _say(f"\n== --keep: the dashboard stays up at {stack.dashboard_url}; Ctrl-C stops everything")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _review_round(stack: DemoStack) -> str:

@@ -33,7 +33,14 @@ RUNNER_SETUP_SETTINGS = (
     "BZZZ_SETUP_NETWORK", "BZZZ_WHEELHOUSE", "BZZZ_MAX_SETUP_SECONDS", "BZZZ_PREP_KEEP",
 )  # fmt: skip
 CONTROL_PLANE_SECRETS = frozenset(
-    {"GITHUB_TOKEN", "BZZZ_WEBHOOK_SECRET", "BZZZ_API_KEY", "BZZZ_AUDIT_SIGNING_KEY"}
+    {
+        "GITHUB_TOKEN",
+        "BZZZ_WEBHOOK_SECRET",
+        "BZZZ_API_KEY",
+        "BZZZ_AUDIT_SIGNING_KEY",
+        "GITHUB_APP_CLIENT_SECRET",
+        "BZZZ_DASHBOARD_SESSION_KEY",
+    }
 )
 DEFAULT_MODEL = "qwen2.5-coder:7b"
 # What alice asks on the demo's pull request (cli/demo_scenario.yaml answers it).
@@ -103,6 +110,16 @@ def _app_key() -> str:
     ).decode("ascii")
 
 
+def _dashboard_env(seed: dict[str, Any], github_url: str) -> dict[str, str]:
+    app = next(a for a in seed["apps"] if int(a["id"]) == APP_ID)
+    return {
+        "GITHUB_WEB_URL": github_url,
+        "GITHUB_APP_CLIENT_ID": str(app["client_id"]),
+        "GITHUB_APP_CLIENT_SECRET": str(app["client_secret"]),
+        "BZZZ_DASHBOARD_SESSION_KEY": secrets.token_hex(32),
+    }
+
+
 def _restore_environ(saved: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(saved)
@@ -157,7 +174,8 @@ class DemoStack:
         bot_token = f"ghp_{secrets.token_hex(16)}"
         if self.world.source is not None:
             self.say(f"importing {self.world.source} (HEAD, last commits) as {self.world.repo}")
-        self.github = start_in_thread(GitHubEmulator.from_seed(self.world.seed(bot_token)))
+        seed = self.world.seed(bot_token)
+        self.github = start_in_thread(GitHubEmulator.from_seed(seed))
         self._exit.callback(self.github.stop)
         where = f"repo {self.world.repo}, issue #{self.world.issue}"
         self.say(f"GitHub stand-in: {self.github.base_url} ({where})")
@@ -174,6 +192,8 @@ class DemoStack:
             GITHUB_APP_ID=str(APP_ID),
             # The review round starts one quiet second after the review (the debounce).
             BZZZ_REVIEW_QUIET_SECONDS="1",
+            # The dashboard's "Sign in with GitHub": the seed's App is the OAuth client.
+            **_dashboard_env(seed, self.github.base_url),
         )
         # The control plane reads its configuration and secrets from the environment;
         # the App key is the control plane's alone, never in the runner's environment.
@@ -192,6 +212,10 @@ class DemoStack:
             },
         ).raise_for_status()
         self.say(f"control plane: {supervisor.url} (webhook, Hive API, reconcile, status sync)")
+        self.say(
+            f"dashboard: {self.dashboard_url} (Sign in with GitHub as alice, password "
+            f"alice-demo; or the API key {self.env['BZZZ_API_KEY']})"
+        )
         self._start_model()
         self._start_runner()
         return self
@@ -247,6 +271,10 @@ class DemoStack:
 
         self._exit.callback(stop_runner)
         self.say(f"runner: {self.runner_id}, capacity 1, repository tokens from the control plane")
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"{self.supervisor.url}/dashboard/"
 
     def label(self) -> None:
         """Alice, a maintainer, labels the issue: GitHub sends the webhook."""

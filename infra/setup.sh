@@ -2,8 +2,8 @@
 # Installs everything the demo and the test suite need, idempotently:
 #   Python 3.12 (found, never hard-coded), uv, the locked virtual environment
 #   (.venv), Debian packages (Java for DynamoDB Local, git, Podman and Docker Engine for
-#   the sandbox) and the npm tools
-#   (DynamoDB Local, GitHub's OpenAPI description and webhook schemas).
+#   the sandbox, Chromium for the dashboard's browser tests) and the npm tools
+#   (DynamoDB Local, GitHub's OpenAPI description and webhook schemas, axe-core).
 # Says clearly what is missing where it cannot install it itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +52,10 @@ need=()
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# The dashboard's browser tests (tests/browser) drive Debian's Chromium through Playwright;
+# Playwright's own browser download cannot run on CI's machine. A font, for its screenshots.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ "${BZZZ_SETUP_CONTAINERS:-1}" = "1" ]; then
   command -v podman >/dev/null 2>&1 || need+=(podman)
   command -v runc >/dev/null 2>&1 || need+=(runc)
@@ -87,7 +91,7 @@ say "syncing .venv from uv.lock"
 # ---- npm tools ------------------------------------------------------------------
 stamp=infra/node/node_modules/.bzzz-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s infra/node/package-lock.json "$stamp"; then
-  say "installing npm tools (DynamoDB Local, GitHub OpenAPI and webhook schemas)"
+  say "installing npm tools (DynamoDB Local, GitHub OpenAPI and webhook schemas, axe-core)"
   npm ci --prefix infra/node --no-audit --no-fund --loglevel=error >/dev/null
   cp infra/node/package-lock.json "$stamp"
 fi

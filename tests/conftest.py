@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.ollama",
     "tests.fixtures.agent_sandbox",
     "tests.fixtures.control_plane",
+    "tests.fixtures.dashboard",
     "tests.fixtures.intake_stack",
     "tests.fixtures.runner",
 ]

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from handlers.http_app import api
+from handlers.http_app.dashboard import ROUTES as DASHBOARD
 from handlers.http_app.errors import HttpError, error_response
 from handlers.http_app.openapi import document
 from handlers.http_app.services import LazyServices, Services
@@ -46,6 +47,7 @@ def create_app(services: Services | None = None) -> Starlette:
         Route("/api/agents", api.authorized(api.agents), methods=["GET"]),
         Route("/health", api.health, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        *DASHBOARD,  # /dashboard/…: server-rendered pages (handlers/http_app/dashboard)
     ]
     from starlette.exceptions import HTTPException
 

@@ -21,6 +21,7 @@ from infra.github_emulator import (
     routes_comments,
     routes_dispatches,
     routes_issues,
+    routes_oauth,
     routes_oidc,
     routes_pulls,
     routes_repos,
@@ -29,6 +30,7 @@ from infra.github_emulator import (
 from infra.github_emulator.contract import Exchange
 from infra.github_emulator.errors import DOCS
 from infra.github_emulator.faults import Faults
+from infra.github_emulator.oauth import OAuth
 from infra.github_emulator.oidc import Issuer
 from infra.github_emulator.ratelimit import RateLimiter
 from infra.github_emulator.rest import json_response
@@ -56,6 +58,7 @@ class GitHubEmulator:
         self.faults = Faults()
         self.oidc = Issuer()  # Actions' OIDC issuer (routes_oidc)
         self.recorder = recorder
+        self.oauth = OAuth()  # the web flow's clients and codes (oauth.py)
         self.app = self._build_app()
 
     @classmethod
@@ -68,6 +71,7 @@ class GitHubEmulator:
     ) -> GitHubEmulator:
         data = load_seed(seed)
         emulator = cls(_world_from(data), recorder=recorder, webhook_senders=webhook_senders)
+        emulator.oauth.load(data)
         budget = data.get("rate_limit") or {}
         emulator.limiter.configure(
             limit=budget.get("limit"),
@@ -79,6 +83,7 @@ class GitHubEmulator:
     def reseed(self, seed: str | Path | dict[str, Any], *, allow_import: bool = True) -> None:
         """Replace the world; the base URL, webhook record and rate limit are kept."""
         world = _world_from(seed, allow_import=allow_import)
+        self.oauth.load(load_seed(seed))
         with self.world.lock:
             old_root, world.base_url = self.world.root, self.world.base_url
             self.world = world
@@ -99,6 +104,7 @@ class GitHubEmulator:
             *routes_pulls.ROUTES,
             *routes_reviews.ROUTES,
             *routes_dispatches.ROUTES,
+            *routes_oauth.ROUTES,
             *git_http.ROUTES,
             *routes_oidc.ROUTES,
         ]
@@ -173,4 +179,7 @@ class _Recording:
 
 
 def _not_rest(path: str) -> bool:
-    return path.startswith(("/_emulator/", *routes_oidc.NOT_REST)) or ".git/" in path
+    # /login/oauth/ is github.com's web flow, not REST (routes_oauth.py).
+    return (
+        path.startswith(("/_emulator/", "/login/oauth/", *routes_oidc.NOT_REST)) or ".git/" in path
+    )

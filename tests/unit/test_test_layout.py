@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
-TIERS = ("unit", "integration", "security", "e2e", "localstack", "real_model")
+TIERS = ("unit", "integration", "security", "e2e", "browser", "localstack", "real_model")
 MODULES = sorted(TESTS.rglob("test_*.py"))
 
 
