@@ -8,6 +8,7 @@ audit stream and its verdict from `bzzz.audit.audit_view`, queues from
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +36,9 @@ class TaskList:
     repos: list[str]
     agents: list[str]
     filters: dict[str, str] = field(default_factory=dict)
+
+
+log = logging.getLogger(__name__)
 
 
 def _epoch(rfc3339: str) -> float:
@@ -110,7 +114,21 @@ def task_page(settings: Settings, hive: HiveApi, access: Access, key: str) -> di
         "commands": commands,
         "audit": {**audit, "entries": shown},
         "rounds": int(task.get("round") or 0),
+        "decisions": _decision_records(settings, task["repo"], int(task["number"])),
     }
+
+
+def _decision_records(settings: Settings, repo: str, number: int) -> dict[str, Any]:
+    """That the task's decision records exist and for which roles; never their content."""
+    from bzzz.decisions.summary import records_of
+
+    try:
+        records = records_of(settings, repo, number)
+    except Exception:  # the bucket away: the page still shows the rest
+        log.warning("decision records of %s#%d could not be listed", repo, number, exc_info=True)
+        return {"kept": bool(settings.decisions_bucket), "records": [], "unavailable": True}
+    return {"kept": bool(settings.decisions_bucket), "unavailable": False,
+            "records": [r.to_json() for r in records]}  # fmt: skip
 
 
 def _web(settings: Settings) -> str:

@@ -212,3 +212,23 @@ def test_a_notice_shows_only_when_the_dashboard_wrote_it(dashboard):
     assert '<p class="notice" role="status">task cancelled</p>' in dashboard.get(location, bob).text
     forged = dashboard.get(f"{PAGE}?notice=Your+session+expired,+call+555", bob).text
     assert "555" not in forged
+
+
+def test_the_task_page_says_which_decision_records_exist_and_for_whom_never_their_content(
+    dashboard,
+):
+    """A record's listing and metadata only (bzzz.decisions.summary): the dashboard holds no
+    identity, and the ciphertext never reaches a page."""
+    from bzzz.decisions.address import Address
+    from bzzz.decisions.store import DecisionStore
+
+    _task(dashboard)
+    session = dashboard.sign_in("mallory")  # a reader
+    assert "No decision record yet" in dashboard.get(PAGE, session).text
+    secret = b"age-encryption.org/v1 CIPHERTEXT-NEVER-SHOWN"
+    DecisionStore(dashboard.settings).put(
+        Address("acme/calc", 1, 1), secret, ["maintainers", "security"], 1_796_300_000.0
+    )
+    page = dashboard.get(PAGE, session).text
+    assert "<code>bzzz://acme/calc/1/1</code> — for maintainers, security" in page
+    assert "CIPHERTEXT" not in page and "age-encryption" not in page
