@@ -64,6 +64,7 @@ class ReconcileSummary:
     feedback_caught: int = 0  # review feedback whose webhook was missed
     errors: int = 0
     rate_limited: bool = False
+    unfinished: bool = False  # out of time making missed tasks: the next run resumes there
     hive_unavailable: bool = False
     resume_repo: str | None = None
 
@@ -82,6 +83,8 @@ class Reconciler:
         clock: Callable[[], float] = time.time,
         stuck_seconds: float | None = None,
         dynamodb: Any = None,
+        budget_seconds: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._github = github
@@ -98,6 +101,11 @@ class Reconciler:
         )
         # Twice the lease: long enough that a runner between receiving and claiming is not raced.
         self._stuck_seconds = stuck_seconds or 2.0 * settings.lease_seconds
+        # How long one run may spend making missed tasks (two GitHub requests and a write
+        # each). After an outage there may be hundreds: unbounded, one run took minutes
+        # and its sweep of expired leases waited for the next (bench/scale, 1,000 tasks).
+        self._budget = budget_seconds or min(120.0, max(5.0, settings.lease_seconds / 2))
+        self._monotonic = monotonic
 
     def run(self) -> ReconcileSummary:
         summary = ReconcileSummary()
@@ -154,10 +162,14 @@ class Reconciler:
         if cursor is not None and cursor.not_before > now:
             summary.rate_limited, summary.resume_repo = True, cursor.resume_repo
             return
-        poll = RepoPoll(self._settings, self._lifecycle, self._github)
+        poll = RepoPoll(self._settings, self._lifecycle, self._github, self._monotonic)
+        deadline = self._monotonic() + self._budget
         for repo in resume_order(list(repos), cursor):
+            if self._monotonic() >= deadline:
+                self._stop_at(summary, repo, now)
+                return
             try:
-                outcome = poll.poll(repo, repos[repo], now)
+                outcome = poll.poll(repo, repos[repo], now, deadline)
             except GitHubRateLimitError as exc:
                 retry_at = self._clock() + max(exc.retry_after, 1.0)
                 save(self._settings, self._db, Cursor(repo, retry_at), now)
@@ -175,8 +187,17 @@ class Reconciler:
                 summary.created += outcome.created
                 summary.refused += outcome.refused
                 summary.cancelled += outcome.cancelled
+                if outcome.unfinished:
+                    self._stop_at(summary, repo, now)
+                    return
         if cursor is not None:
             clear(self._settings, self._db)
+
+    def _stop_at(self, summary: ReconcileSummary, repo: str, now: float) -> None:
+        """Out of this run's time: the next run starts at `repo` (no wait: not a limit)."""
+        save(self._settings, self._db, Cursor(repo, now), now)
+        summary.unfinished, summary.resume_repo = True, repo
+        log.info("out of this run's time at %s; the next run resumes there", repo)
 
 
 def build_reconciler(settings: Settings, secrets: SecretStore | None = None) -> Reconciler:

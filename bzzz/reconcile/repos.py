@@ -10,6 +10,8 @@ task it creates approves the text the poll read (bzzz.intake.approval).
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist
@@ -34,6 +36,9 @@ class PollOutcome:
     created: int = 0
     cancelled: int = 0
     refused: int = 0
+    # The run's time ran out before every missed issue had its task: the ETag is not
+    # kept, so the next run lists the repository again and goes on (made ones are skipped).
+    unfinished: bool = False
 
 
 def known_repos(settings: Settings) -> list[str]:
@@ -46,13 +51,25 @@ def known_repos(settings: Settings) -> list[str]:
 
 
 class RepoPoll:
-    def __init__(self, settings: Settings, lifecycle: Lifecycle, github: GitHubFor) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        lifecycle: Lifecycle,
+        github: GitHubFor,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._settings = settings
         self._lifecycle = lifecycle
         self._github = github
+        self._monotonic = monotonic
 
-    def poll(self, repo: str, project_id: int | None, now: float) -> PollOutcome | None:
-        """Reconcile `repo`; None when GitHub says nothing changed since the kept ETag."""
+    def poll(
+        self, repo: str, project_id: int | None, now: float, deadline: float | None = None
+    ) -> PollOutcome | None:
+        """Reconcile `repo`; None when GitHub says nothing changed since the kept ETag.
+
+        `deadline` (monotonic clock): no missed task is made after it (PollOutcome.unfinished).
+        """
         row = _row(repo)
         etag = row.issues_etag if row is not None else None
         issues, new_etag = self._github(repo).labelled_issues(
@@ -66,6 +83,9 @@ class RepoPoll:
         for number, issue in sorted(labelled.items()):
             if number in tasks:
                 continue  # webhooks (or an earlier run) created it; a finished one stays so
+            if deadline is not None and self._monotonic() >= deadline:
+                outcome.unfinished = True
+                break
             approver = self._writer_who_labelled(repo, issue)
             if approver is None:
                 outcome.refused += 1
@@ -86,8 +106,10 @@ class RepoPoll:
                     log.info("not cancelling %s: %s", task.key, refused)
                     continue
                 outcome.cancelled += 1
-        # Only now: a failure above leaves the old ETag, so the next run looks again.
-        _save_etag(repo, row, project_id, new_etag, now)
+        # Only now: a failure above, or a run out of time, leaves the old ETag, so the next
+        # run looks again.
+        if not outcome.unfinished:
+            _save_etag(repo, row, project_id, new_etag, now)
         return outcome
 
     def _writer_who_labelled(self, repo: str, issue: IssueInfo) -> str | None:

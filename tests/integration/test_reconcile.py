@@ -261,6 +261,40 @@ def test_a_github_5xx_that_outlasts_the_retries_skips_the_repo_and_the_next_run_
         served.stop()
 
 
+@pytest.mark.github_seed(_three_repos())
+def test_a_run_out_of_time_stops_making_missed_tasks_and_the_next_resumes(settings, github):
+    """After an outage hundreds of issues may lack a task; one run makes them only for its
+    time budget (each costs GitHub requests and writes), so its sweep of expired leases
+    is never held up for minutes; the next run starts at the repository it stopped in."""
+    from bzzz.bus import Bus
+    from bzzz.reconcile.credentials import GitHubPicker
+    from bzzz.reconcile.poll import Reconciler
+    from bzzz.secrets import SecretStore
+
+    repos = (REPO, "acme/three", "acme/two")
+    _register(*repos[1:])
+    for repo in repos:
+        github.act("alice", repo, 1, "label", label="bzzz-task")
+    ticks = iter(range(1_000))  # a clock that moves one second each time it is read
+
+    def reconciler() -> Reconciler:
+        return Reconciler(
+            settings, github=GitHubPicker(settings, SecretStore(settings)),
+            publisher=Bus(settings), budget_seconds=2.5, monotonic=lambda: float(next(ticks)),
+        )  # fmt: skip
+
+    first = reconciler().run()
+    assert first.unfinished and 0 < first.created < 3, first
+    assert not first.rate_limited and first.resume_repo in repos
+    assert Repo.get(first.resume_repo).issues_etag is None  # listed again next run
+    runs = [first]
+    while sum(run.created for run in runs) < 3 and len(runs) < 5:
+        runs.append(reconciler().run())  # each goes on where the last stopped
+    assert [run.created for run in runs] == [1, 1, 1], runs
+    assert [run.resume_repo for run in runs[:2]] == ["acme/three", "acme/two"]
+    assert {t.key for t in Task.scan()} == {f"{r}#1" for r in repos}
+
+
 def test_with_token_auth_the_configured_repositories_are_polled(aws_environ, github, monkeypatch):
     """Token mode: no installation event ever fills the registry, so an issue labelled while
     the control plane was down is found only through BZZZ_REPOSITORIES."""
