@@ -142,12 +142,14 @@ class StandInWork:
         headers = {"Authorization": f"token {token}", "Accept": "application/vnd.github+json"}
         sha = self._base_sha.get(repo)
         if sha is None:
-            reply = httpx.get(f"{url}/repos/{repo}/git/ref/heads/{base}", headers=headers)
+            reply = httpx.get(
+                f"{url}/repos/{repo}/git/ref/heads/{base}", headers=headers, timeout=30
+            )
             reply.raise_for_status()
             sha = self._base_sha[repo] = str(reply.json()["object"]["sha"])
         reply = httpx.post(
             f"{url}/repos/{repo}/git/refs", headers=headers,
-            json={"ref": f"refs/heads/{branch}", "sha": sha},
+            json={"ref": f"refs/heads/{branch}", "sha": sha}, timeout=30,
         )  # fmt: skip
         if reply.status_code not in (201, 422):  # 422: there already (a force-push over it)
             reply.raise_for_status()

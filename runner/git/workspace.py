@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
-from bzzz.errors import GitHubError
+from bzzz.errors import GitHubError, GitHubRateLimitError
+from bzzz.github.client import DEFAULT_RETRIES, Retries
 from runner.git.host_git import BOT_EMAIL, GitError, HostGit
 from runner.git.tree import MB, TreeSize, seal
 
@@ -60,17 +62,42 @@ def workspace_name(task_key: str) -> str:
     return f"{slug}-{hashlib.sha256(task_key.encode()).hexdigest()[:10]}"
 
 
-def repository_info(api_url: str, token: RepoToken) -> tuple[str, str]:
-    """The repository's (clone_url, default_branch), as GitHub reports them."""
-    reply = httpx.get(
-        f"{api_url.rstrip('/')}/repos/{token.repo}",
-        headers={"Authorization": f"token {token.value}", "Accept": "application/vnd.github+json"},
-        timeout=10,
-    )
-    if reply.status_code != 200:
-        raise GitHubError(reply.status_code, f"repository {token.repo}: {reply.text[:200]}")
-    data = reply.json()
-    return str(data["clone_url"]), str(data.get("default_branch") or "main")
+def repository_info(
+    api_url: str, token: RepoToken, retries: Retries = DEFAULT_RETRIES
+) -> tuple[str, str]:
+    """The repository's (clone_url, default_branch), as GitHub reports them.
+
+    Retried as every GitHub call is (bzzz.github.client.Retries): a timeout or a 5xx here
+    once failed the whole task for good (1,000-task scale run: 103 tasks)."""
+    what = f"repository {token.repo}"
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            reply = httpx.get(
+                f"{api_url.rstrip('/')}/repos/{token.repo}",
+                headers={"Authorization": f"token {token.value}",
+                         "Accept": "application/vnd.github+json"},
+                timeout=10,
+            )  # fmt: skip
+        except httpx.TransportError as exc:
+            error: GitHubError = GitHubError(0, f"{what}: {type(exc).__name__}: {exc}")
+        else:
+            if reply.status_code == 200:
+                data = reply.json()
+                return str(data["clone_url"]), str(data.get("default_branch") or "main")
+            error = _refusal(what, reply)
+        wait = retries.wait(attempt, error, created=False)
+        if wait is None:
+            raise error
+        time.sleep(wait)  # backoff between tries (or GitHub's retry-after), not a wait for state
+
+
+def _refusal(what: str, reply: httpx.Response) -> GitHubError:
+    retry_after = reply.headers.get("retry-after", "")
+    if reply.status_code in (403, 429) and retry_after.isdigit():
+        return GitHubRateLimitError(reply.status_code, f"{what}: rate limited", float(retry_after))
+    return GitHubError(reply.status_code, f"{what}: {reply.text[:200]}")
 
 
 class Workspace:

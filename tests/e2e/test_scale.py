@@ -11,11 +11,15 @@ figures is not asserted here: only what must hold.
 
 from __future__ import annotations
 
+import pytest
+
 from bench.scale import Config, run, show
 
 EXPLAINED_PREFIXES = ("invalid: ", "its consumer failed it ")
 
 
+# The run has its own bound (Config.timeout); on a loaded host it outlasts the default 300 s.
+@pytest.mark.timeout(900)
 def test_forty_tasks_under_a_runner_kill_and_a_dlq_fill_end_exactly_once():
     cfg = Config(
         tasks=40, runners=4, runner_processes=2, delay=0.3, steps=1, rate=20.0,

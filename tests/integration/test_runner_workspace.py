@@ -242,3 +242,24 @@ def test_a_remote_that_refuses_for_good_is_not_tried_again(github, control_plane
     finally:
         served.stop()
     assert proxy.failed == 1
+
+
+def test_the_repository_lookup_is_retried_through_a_github_blip(github):
+    """A 5xx (or a timeout) on the lookup before the clone is retried like every GitHub
+    call; it once ended the task as failed for good."""
+    from bzzz.errors import GitHubError
+    from bzzz.github.client import Retries
+    from tests.events.receivers import FlakyProxy, serve
+
+    repo_token = Credentials(github.base_url, dev_token=github.tokens["alice"]).token_for(KEY)
+    proxy = FlakyProxy(upstream=github.base_url, method="GET", path_contains="/repos/", failures=2)
+    served = serve(proxy)
+    try:
+        fast = Retries(attempts=3, first_wait=0.01)
+        assert repository_info(proxy.url, repo_token, fast)[1] == "main"
+        assert proxy.failed == 2
+        proxy.failed, proxy.failures = 0, 3
+        with pytest.raises(GitHubError, match="repository acme/calc"):
+            repository_info(proxy.url, repo_token, fast)
+    finally:
+        served.stop()
