@@ -3,8 +3,9 @@
 Each binds a free loopback port, is waited for (bounded), and is stopped by
 terminate-then-kill of its whole process group; every server started here is
 also stopped at interpreter exit unless it was deliberately detached (`bzzz
-local up --detach`). A server started `tied` also dies when this process is
-killed outright (see lifetime.py).
+local up --detach`), and runs tethered (tether.py): it stops when this process is
+gone, even killed with SIGKILL, unless detached. A server started `tied` also gets
+the kernel's parent-death signal (lifetime.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from infra.local_backend import tether
 from infra.local_backend.errors import ServerError
 from infra.local_backend.lifetime import die_with_parent
 
@@ -46,6 +48,7 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     _log: IO[bytes] | None = field(default=None, repr=False)
+    _tether: int | None = field(default=None, repr=False)  # write end of its tether's pipe
 
     @property
     def pid(self) -> int:
@@ -65,13 +68,24 @@ class ServerProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+        self._untether()
         with contextlib.suppress(ValueError):
             _running.remove(self)
 
     def detach(self) -> None:
         """Leave the server running after this interpreter exits."""
+        if self._tether is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._tether, tether.DETACH)
+        self._untether()
         with contextlib.suppress(ValueError):
             _running.remove(self)
+
+    def _untether(self) -> None:
+        if self._tether is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._tether)
+            self._tether = None
 
 
 def _stop_all() -> None:
@@ -80,6 +94,17 @@ def _stop_all() -> None:
 
 
 atexit.register(_stop_all)
+
+
+def _with_our_path(env: Mapping[str, str] | None) -> dict[str, str] | None:
+    """The env for the tether: `-m infra.local_backend.tether` must import from this checkout
+    whatever the server's working directory (`cwd`)."""
+    root = str(Path(__file__).resolve().parents[2])
+    base = dict(os.environ if env is None else env)
+    path = base.get("PYTHONPATH", "")
+    if root not in path.split(os.pathsep):
+        base["PYTHONPATH"] = os.pathsep.join(p for p in (root, path) if p)
+    return base
 
 
 def free_port() -> int:
@@ -118,20 +143,29 @@ def start_server(
     directory.mkdir(parents=True, exist_ok=True)
     log_path = directory / f"bzzz-{name}-{port}.log"
     log = log_path.open("wb")
+    # Run through a tether (tether.py): the server stops when this process is gone, even
+    # killed with SIGKILL, unless detached. The pipe's ends are not inherited by other
+    # children (os.pipe is non-inheritable); the read end goes to the tether only.
+    watch, hold = os.pipe()
+    tethered = [sys.executable, "-m", "infra.local_backend.tether", str(watch), "--", *command]
     # A new session: Ctrl-C in the terminal reaches the CLI, which stops the
     # servers itself, and a detached server outlives its terminal.
-    process = subprocess.Popen(
-        command,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        env=None if env is None else dict(env),
-        cwd=cwd,
-        # The hook only calls prctl and getppid between fork and exec.
-        preexec_fn=die_with_parent() if tied else None,
-    )
-    server = ServerProcess(name, f"http://127.0.0.1:{port}", process, log_path, log)
+    try:
+        process = subprocess.Popen(
+            tethered,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=_with_our_path(env),
+            cwd=cwd,
+            pass_fds=(watch,),
+            # The hook only calls prctl and getppid between fork and exec.
+            preexec_fn=die_with_parent() if tied else None,
+        )
+    finally:
+        os.close(watch)
+    server = ServerProcess(name, f"http://127.0.0.1:{port}", process, log_path, log, hold)
     _running.append(server)
     deadline = time.monotonic() + timeout
     while not ready(server.url):

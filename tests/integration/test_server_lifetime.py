@@ -7,6 +7,7 @@ stopped server takes its whole process group with it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -149,3 +150,58 @@ def test_dynamodb_local_writes_its_metadata_beside_its_log_not_into_the_callers_
         server.stop()
     assert list(caller.iterdir()) == []
     assert list((tmp_path / "logs").glob("bzzz-dynamodb-local-*/dynamodb-local-metadata.json"))
+
+
+# Started from a thread that ends at once (PR_SET_PDEATHSIG would fire then), then the
+# starter lives on; or detached, then the starter exits.
+_STARTER = """
+import sys, threading, time
+from infra.local_backend.servers import start_moto
+found = []
+starter = threading.Thread(target=lambda: found.append(start_moto()))
+starter.start(); starter.join()
+server = found[0]
+if sys.argv[1] == "detach":
+    server.detach()
+print(server.pid, flush=True)
+if sys.argv[1] == "detach":
+    sys.exit(0)
+time.sleep(600)
+"""
+
+
+def _start_starter(mode: str) -> tuple[subprocess.Popen[str], int]:
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _STARTER, mode], cwd=REPO, stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    assert starter.stdout is not None
+    line = starter.stdout.readline()
+    assert line.strip(), "the starter did not start moto"
+    return starter, int(line)
+
+
+def test_a_server_outlives_the_thread_that_started_it_and_dies_with_its_process():
+    """Every server runs tethered (infra/local_backend/tether.py): killing the starting
+    process with SIGKILL (no atexit, no finally) stops it; the thread that started it
+    ending does not (that killed DynamoDB Local mid-run when PR_SET_PDEATHSIG tied it)."""
+    starter, server = _start_starter("keep")
+    try:
+        assert not gone(server)
+        os.kill(starter.pid, signal.SIGKILL)
+        starter.wait(10)
+        wait_until(lambda: gone(server), f"the moto server (pid {server}) to exit", timeout=30)
+    finally:
+        if not gone(server):
+            os.killpg(server, signal.SIGKILL)
+
+
+def test_a_detached_server_outlives_its_starter():
+    starter, server = _start_starter("detach")
+    try:
+        assert starter.wait(30) == 0
+        assert not gone(server)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server, signal.SIGKILL)
+        wait_until(lambda: gone(server), "the detached server to be killed", timeout=30)
