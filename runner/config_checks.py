@@ -128,9 +128,7 @@ def _decision_readers(settings: Settings, env: Mapping[str, str]) -> None:
                 "recipients of decision records (BZZZ_DECISION_RECIPIENTS); remove it"
             )
     if settings.decision_recipients is None:
-        if settings.decisions_bucket:
-            log.warning("decision records off: BZZZ_DECISION_RECIPIENTS is not set")
-        return
+        return  # optional: the runner's ready line says they are off (runner.process)
     from bzzz.decisions import RecipientsError, load_recipients
 
     try:

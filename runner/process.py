@@ -106,10 +106,14 @@ class RunnerProcess:
         registration = self.parts.registration
         info = self.ctx.model.info
         tools = "tools" if info is not None and info.supports_tools else "text protocol"
+        settings = self.ctx.settings
+        records = "on" if settings.decision_recipients and settings.decisions_bucket else (
+            "off (BZZZ_DECISION_RECIPIENTS not set)" if settings.decisions_bucket else "off"
+        )  # fmt: skip
         log.info(
-            "runner %s ready: model %s (%s) at %s, capacity %d",
+            "runner %s ready: model %s (%s) at %s, capacity %d; decision records %s",
             self.runner_id, self.ctx.runner.model, tools, self.ctx.runner.ollama_host,
-            self.capacity,
+            self.capacity, records,
         )  # fmt: skip
         beat_every = self.ctx.runner.heartbeat_every(self.ctx.settings.lease_seconds)
         next_beat = time.monotonic() + beat_every
