@@ -509,8 +509,10 @@ def run(cfg: Config, say: Any = print) -> dict[str, Any]:
             f.result()
         drained_at = time.time()
         rows = _tasks(stack.settings)
-        # The status queue empties after the last transition: mirrors on the issue.
-        status_empty = _wait_queue_empty(stack, "status", 120)
+        # The status queue empties after the last transition: mirrors on the issue. A
+        # message the killed control plane had received stays invisible (and, FIFO, holds
+        # its task's group) for the queue's visibility timeout: wait that long and more.
+        status_empty = _wait_queue_empty(stack, "status", _visibility(stack, "status") + 60)
         stack.stop_hosts()
         counts = scale_counting.merge(sorted(work.glob("counts-*.json")))
         with ThreadPoolExecutor(8) as readers:
@@ -526,6 +528,15 @@ def run(cfg: Config, say: Any = print) -> dict[str, Any]:
     finally:
         stack.close()
         say(f"logs: {work}")
+
+
+def _visibility(stack: Stack, queue: str) -> float:
+    from bzzz import aws
+
+    attrs = aws.client("sqs", stack.settings).get_queue_attributes(
+        QueueUrl=stack.settings.queue_url(queue), AttributeNames=["VisibilityTimeout"]
+    )["Attributes"]
+    return float(attrs["VisibilityTimeout"])
 
 
 def _wait_queue_empty(stack: Stack, queue: str, timeout: float) -> bool:
