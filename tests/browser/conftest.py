@@ -43,17 +43,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_tier(items, Path(__file__).parent, "browser", "e2e")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module, not per session: while Playwright's sync API is open its asyncio loop
+    is this thread's current loop, and the Lambda entry point's Mangum (tests of the HTTP
+    function, later in the session) would run its requests on it and fail."""
+    import asyncio
+
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "Debian's chromium is missing: run `make setup` (infra/setup.sh)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+            try:
+                yield launched
+            finally:
+                launched.close()
+    finally:
+        asyncio.set_event_loop(None)  # not Playwright's closed loop: the next user makes one
 
 
 @pytest.fixture
