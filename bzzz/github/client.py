@@ -208,6 +208,13 @@ class GitHubApi:
         data = _json(reply)
         return str(data.get("role_name") or data.get("permission") or "none")
 
+    def repository(self, repo: str) -> tuple[str, str]:
+        """The repository's (clone_url, default_branch), as GitHub reports them."""
+        owner, name = _split(repo)
+        path = f"/repos/{quote(owner)}/{quote(name)}"
+        data = _json(self._call(f"repository {repo}", lambda: self._gh.request("GET", path)))
+        return str(data["clone_url"]), str(data.get("default_branch") or "main")
+
     def collaborators(self, repo: str) -> list[tuple[str, str]]:
         """(login, role) of the repo's collaborators, first 100."""
         owner, name = _split(repo)

@@ -17,14 +17,10 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
-from bzzz.errors import GitHubError, GitHubRateLimitError
 from bzzz.github.client import DEFAULT_RETRIES, Retries
 from runner.git.host_git import BOT_EMAIL, GitError, HostGit
 from runner.git.tree import MB, TreeSize, seal
@@ -67,37 +63,11 @@ def repository_info(
 ) -> tuple[str, str]:
     """The repository's (clone_url, default_branch), as GitHub reports them.
 
-    Retried as every GitHub call is (bzzz.github.client.Retries): a timeout or a 5xx here
-    once failed the whole task for good (1,000-task scale run: 103 tasks)."""
-    what = f"repository {token.repo}"
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            reply = httpx.get(
-                f"{api_url.rstrip('/')}/repos/{token.repo}",
-                headers={"Authorization": f"token {token.value}",
-                         "Accept": "application/vnd.github+json"},
-                timeout=10,
-            )  # fmt: skip
-        except httpx.TransportError as exc:
-            error: GitHubError = GitHubError(0, f"{what}: {type(exc).__name__}: {exc}")
-        else:
-            if reply.status_code == 200:
-                data = reply.json()
-                return str(data["clone_url"]), str(data.get("default_branch") or "main")
-            error = _refusal(what, reply)
-        wait = retries.wait(attempt, error, created=False)
-        if wait is None:
-            raise error
-        time.sleep(wait)  # backoff between tries (or GitHub's retry-after), not a wait for state
+    Through GitHubApi, so retried as every GitHub call is (Retries): a timeout or a 5xx
+    here once failed the whole task for good (1,000-task scale run: 103 tasks)."""
+    from bzzz.github import GitHubApi
 
-
-def _refusal(what: str, reply: httpx.Response) -> GitHubError:
-    retry_after = reply.headers.get("retry-after", "")
-    if reply.status_code in (403, 429) and retry_after.isdigit():
-        return GitHubRateLimitError(reply.status_code, f"{what}: rate limited", float(retry_after))
-    return GitHubError(reply.status_code, f"{what}: {reply.text[:200]}")
+    return GitHubApi(api_url, token=token.value, timeout=10, retries=retries).repository(token.repo)
 
 
 class Workspace:
