@@ -20,7 +20,7 @@ entry's hash and signature) and the signed head, not from the links
 
 A writer that follows its own last entry in a stream (a runner through its task, the
 usual case) first tries without the counter: the next seq after that entry, linked to
-it, then the head and the counter moved together (`move_head_and_counter`): two round
+it, then the head and the counter moved together (`move_head(with_counter=True)`): two round
 trips, not three. If that seq is taken (another writer came between), the stream counts
 as contended for this log for CONTENDED_SECONDS and its appends take seqs from the
 counter, so twenty writers on one stream stay fair and no write is tried twice in vain.
@@ -95,7 +95,7 @@ class AuditLog:
             winner = self._store.put_new(entry)
             if winner is None:
                 signed = self._head(entry)
-                if not self._store.move_head_and_counter(signed):
+                if not self._store.move_head(signed, with_counter=True):
                     self._store.move_head(signed)  # others took seqs meanwhile: the head only
                 self._remember(entry)
                 return entry

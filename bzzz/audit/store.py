@@ -242,55 +242,41 @@ class AuditStore:
         except BotoCoreError as exc:
             raise AuditStoreError(f"cannot move the counter of {stream}: {exc}") from exc
 
-    def move_head(self, head: Head) -> None:
-        """Point the stream's head at `head.seq`, unless it already points further.
+    def move_head(self, head: Head, *, with_counter: bool = False) -> bool:
+        """Point the stream's head at `head.seq`, unless it already points further; True
+        if it moved.
 
         Called after the entry is written, never before: a head must not name an
         entry that is not there. A concurrent appender of a later seq may have
         moved it on already; the head only moves forward. An update, not a put:
         the counter in the same item must stay.
+
+        `with_counter`: the entry's seq was not handed out by the counter (an append
+        that follows the writer's own last entry): move the counter to it in the same
+        update, or, if the counter is past it already (others took seqs meanwhile),
+        change nothing and return False (then only the head may move).
         """
         names = {"#h": "head_seq", "#a": "author", "#g": "signature", "#x": "head_hash"}
         values = {f":{name}": value for name, value in head_attributes(head).items()}
+        update = "SET #h = :head_seq, #x = :head_hash, #a = :author, #g = :signature"
+        condition = "attribute_not_exists(#h) OR #h < :head_seq"
+        if with_counter:
+            names["#n"] = "next_seq"
+            update += ", #n = :head_seq"
+            condition = f"({condition}) AND (attribute_not_exists(#n) OR #n <= :head_seq)"
         try:
             self.db.update_item(
                 TableName=self.table,
                 Key=self._head_key(head.stream),
-                UpdateExpression="SET #h = :head_seq, #x = :head_hash, #a = :author, "
-                "#g = :signature",
-                ConditionExpression="attribute_not_exists(#h) OR #h < :head_seq",
+                UpdateExpression=update,
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if not condition_failed(exc):
                 raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
-
-    def move_head_and_counter(self, head: Head) -> bool:
-        """After an entry written at a seq the counter did not hand out (an append that
-        follows the writer's own last entry): move the head and the counter to it in one
-        update. False, and nothing changed, if the counter is past it already (others took
-        seqs meanwhile): then only the head may move (`move_head`)."""
-        names = {"#h": "head_seq", "#a": "author", "#g": "signature", "#x": "head_hash",
-                 "#n": "next_seq"}  # fmt: skip
-        values = {f":{name}": value for name, value in head_attributes(head).items()}
-        try:
-            self.db.update_item(
-                TableName=self.table,
-                Key=self._head_key(head.stream),
-                UpdateExpression="SET #h = :head_seq, #x = :head_hash, #a = :author, "
-                "#g = :signature, #n = :head_seq",
-                ConditionExpression="(attribute_not_exists(#h) OR #h < :head_seq) AND "
-                "(attribute_not_exists(#n) OR #n <= :head_seq)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if condition_failed(exc):
-                return False
-            raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
+            return False
         except BotoCoreError as exc:
             raise AuditStoreError(f"cannot move the head of {head.stream}: {exc}") from exc
         return True
