@@ -105,7 +105,7 @@ class Intake:
             return Outcome.ignored(f"{owner} is not an account this Bzzz serves")
         context = Context(event, self._github_factory)
         try:
-            screened = self.router.screened(context)
+            screened = self.router.screened(found, context)
         except _SHAPE_ERRORS as exc:
             log.exception("delivery %s (%s): payload not understood", event.id, event.key)
             raise InputError("payload", f"not understood ({type(exc).__name__}: {exc})") from exc

@@ -80,18 +80,16 @@ class Router:
                 return found
         return None
 
-    def screened(self, context: Context) -> Outcome | None:
-        """The delivery's outcome if it can be told without any read or write, else None."""
-        found = self.find(context.event)
-        if found is None:
-            return Outcome.ignored(f"no handler for {context.event.key}")
+    @staticmethod
+    def screened(found: tuple[Handler, Screen | None], context: Context) -> Outcome | None:
+        """The outcome of a delivery `find` found a handler for, if it can be told without
+        any read or write (its screen gives a reason), else None."""
         screen = found[1]
         reason = screen(context) if screen is not None else None
         return Outcome.ignored(reason) if reason is not None else None
 
     def dispatch(self, context: Context) -> Outcome:
         found = self.find(context.event)
-        screened = self.screened(context)
-        if screened is not None or found is None:
-            return screened or Outcome.ignored(f"no handler for {context.event.key}")
-        return found[0](context)
+        if found is None:
+            return Outcome.ignored(f"no handler for {context.event.key}")
+        return self.screened(found, context) or found[0](context)
