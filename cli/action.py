@@ -22,29 +22,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
-    import logging
     import os
-    import signal
     import sys
 
+    from cli.runner import prepare_runner_process
     from runner.actions import main
 
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("botocore", "urllib3", "httpx", "docker"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    if not os.environ.get("DOCKER_HOST"):
-        from infra.container_engine import find_engine
-
-        engine = find_engine()
-        if engine is not None:
-            os.environ.update(engine.env())
-    # Until the worker runs (it takes the signals then), SIGTERM interrupts like Ctrl-C,
-    # so what the start checks started is removed on the way out.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    prepare_runner_process(args.verbose)  # until the worker runs: it takes the signals then
     try:
         return main(os.environ)
     except KeyboardInterrupt:

@@ -21,17 +21,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=_run)
 
 
-def _run(args: argparse.Namespace) -> int:
+def prepare_runner_process(verbose: bool) -> None:
+    """What `bzzz runner` and `bzzz action` do before their start checks: logging to
+    stderr, the container engine found, SIGTERM as Ctrl-C while starting."""
     import logging
     import os
     import signal
     import sys
 
-    from runner.errors import RunnerStartError
-    from runner.process import RunnerProcess
-
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -48,6 +47,16 @@ def _run(args: argparse.Namespace) -> int:
     # While starting, SIGTERM interrupts like Ctrl-C, so what the checks started (the
     # start-up sandbox) is removed on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import signal
+    import sys
+
+    from runner.errors import RunnerStartError
+    from runner.process import RunnerProcess
+
+    prepare_runner_process(args.verbose)
     try:
         process = RunnerProcess.from_environment()
     except RunnerStartError as exc:
