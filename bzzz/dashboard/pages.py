@@ -76,8 +76,11 @@ def task_list(
     )
 
 
-def task_page(settings: Settings, hive: HiveApi, access: Access, key: str) -> dict[str, Any]:
-    """One task: its row, timeline, discussion, commands (writers only) and audit verdict."""
+def task_page(
+    settings: Settings, hive: HiveApi, access: Access, key: str, *, records: bool = True
+) -> dict[str, Any]:
+    """One task: its row, timeline, discussion, commands (writers only) and audit verdict;
+    with `records`, its decision records (S3 requests: a page load's, not every poll's)."""
     from bzzz.audit import audit_view
     from bzzz.threads import entries
 
@@ -114,7 +117,9 @@ def task_page(settings: Settings, hive: HiveApi, access: Access, key: str) -> di
         "commands": commands,
         "audit": {**audit, "entries": shown},
         "rounds": int(task.get("round") or 0),
-        "decisions": _decision_records(settings, task["repo"], int(task["number"])),
+        "decisions": (
+            _decision_records(settings, task["repo"], int(task["number"])) if records else None
+        ),
     }
 
 

@@ -127,7 +127,10 @@ def task(request: Request, services: Services, payload: dict[str, Any]) -> Respo
     from bzzz.dashboard import task_page
 
     key = unquote(request.path_params["key"])
-    content = task_page(services.settings, services.hive, session.access_of(payload), key)
+    polled = request.query_params.get("fragment") == "1"
+    content = task_page(
+        services.settings, services.hive, session.access_of(payload), key, records=not polled
+    )
     return render.page(
         request,
         "task.html",
