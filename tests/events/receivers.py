@@ -115,11 +115,8 @@ class FlakyProxy:
 
         async def forward(request: Request) -> Response:
             path = request.url.path
-            if (
-                self.failed < self.failures
-                and request.method == self.method
-                and self.path_contains in path
-            ):
+            matches = request.method == self.method and self.path_contains in path
+            if matches and self.failed < self.failures:
                 self.failed += 1
                 if self.lose_answer:  # GitHub did it; the answer never arrived
                     await relay(request)
@@ -128,11 +125,7 @@ class FlakyProxy:
                     "before you try again."
                 )  # fmt: skip
                 return JSONResponse({"message": message}, self.status, headers=self.headers)
-            if (
-                self.meanwhile is not None
-                and request.method == self.method
-                and (self.path_contains in path)
-            ):
+            if matches and self.meanwhile is not None:
                 self.meanwhile(path)
             reply = await relay(request)
             passed = {
