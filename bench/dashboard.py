@@ -16,11 +16,11 @@ the local backend itself; the figures name the DynamoDB server that answered.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import uuid
 from typing import Any
 
+from bench.claims import percentile
 from bzzz import aws
 from bzzz.config import Settings
 from bzzz.dashboard import Access, task_list
@@ -32,10 +32,6 @@ from infra.local_backend import LocalBackend
 from infra.local_backend.identify import identify
 
 REPOS = ("acme/calc", "acme/web", "beta/api", "gamma/cli")
-
-
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def fill(lifecycle: Lifecycle, tasks: int) -> None:
