@@ -57,9 +57,9 @@ def write_decision(
     pr_url: str | None = None,
 ) -> Published | None:
     """Write the record of an attempt that ended `result`; None when none is kept."""
-    if result not in RECORDED_RESULTS or not settings.decisions_bucket:
-        return None
-    if not settings.decision_recipients:
+    if result not in RECORDED_RESULTS or not (
+        settings.decisions_bucket and settings.decision_recipients
+    ):
         return None
     try:
         readers = load_recipients(settings.decision_recipients).readers(key.partition("#")[0])
