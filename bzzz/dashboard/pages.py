@@ -13,10 +13,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bzzz.dashboard.access import Access
+from bzzz.dashboard.charts import Charts, charts, epoch
 from bzzz.tasks.states import State
 
 if TYPE_CHECKING:
@@ -36,13 +36,10 @@ class TaskList:
     repos: list[str]
     agents: list[str]
     filters: dict[str, str] = field(default_factory=dict)
+    charts: Charts | None = None  # over the viewer's tasks, as the counts
 
 
 log = logging.getLogger(__name__)
-
-
-def _epoch(rfc3339: str) -> float:
-    return datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
 
 
 def task_list(
@@ -59,20 +56,21 @@ def task_list(
     mine = [t for t in hive.tasks()["tasks"] if access.reads(t["repo"])]
     counts = Counter(t["state"] for t in mine)
     rows = [
-        {**t, "age_seconds": max(0.0, at - _epoch(t["created_at"]))}
+        {**t, "age_seconds": max(0.0, at - epoch(t["created_at"]))}
         for t in mine
         if (not state or t["state"] == state)
         and (not repo or t["repo"].lower() == repo.lower())
         and (not agent or t.get("lease_owner") == agent)
     ]
     # Active work first, newest first within each group: what an operator looks for.
-    rows.sort(key=lambda t: (t["state"] not in ACTIVE, -_epoch(t["updated_at"])))
+    rows.sort(key=lambda t: (t["state"] not in ACTIVE, -epoch(t["updated_at"])))
     return TaskList(
         rows=rows,
         counts={s: counts.get(s, 0) for s in STATES},
         repos=sorted({t["repo"] for t in mine}),
         agents=sorted({str(t["lease_owner"]) for t in mine if t.get("lease_owner")}),
         filters={"state": state, "repo": repo, "agent": agent},
+        charts=charts(mine, at),
     )
 
 

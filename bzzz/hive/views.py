@@ -17,6 +17,11 @@ def rfc3339(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def rfc3339_ms(epoch: float) -> str:
+    """With milliseconds: a claim follows its labelling within the same second."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def repo_view(repo: Repo, github_token_required: bool) -> dict[str, Any]:
     """One entry of `active-repos`, in the field names the original agents read."""
     return {
@@ -34,13 +39,19 @@ def repo_view(repo: Repo, github_token_required: bool) -> dict[str, Any]:
 
 
 def task_view(task: Task) -> dict[str, Any]:
-    """A task as `/api/tasks` shows it: the message snapshot plus key and times."""
-    return {
+    """A task as `/api/tasks` shows it: the message snapshot plus key, times and history."""
+    view = {
         "key": task.key,
         **snapshot(task),
         "created_at": rfc3339(float(task.created_at)),
         "updated_at": rfc3339(float(task.updated_at)),
+        "history": [
+            {"state": str(state), "at": rfc3339_ms(float(at))} for at, state in task.history or ()
+        ],
     }
+    if task.summoned_at is not None:  # GitHub's time of the labelling (or `/bzzz retry`)
+        view["summoned_at"] = rfc3339(float(task.summoned_at))
+    return view
 
 
 def project_task_view(project_id: int, task: Task) -> dict[str, Any]:

@@ -16,6 +16,8 @@ process (a Lambda function's `build_*`, the runner's start checks, a CLI command
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
@@ -96,6 +98,10 @@ class Task(Model):
     # ETag of the pull request as that poll last saw it (unchanged: a free 304).
     feedback_seen = UnicodeSetAttribute(null=True)
     review_etag = UnicodeAttribute(null=True)
+    # Every state the task entered, `[epoch seconds, state]`, oldest first: appended by the
+    # very write that changes the state (bzzz.tasks.writes), reset when a finished task is
+    # made again. A few dozen entries at most (attempts and review rounds are bounded).
+    history: ListAttribute[list[Any]] = ListAttribute(null=True)
 
     by_state = _ByState()
     by_repo = _ByRepo()

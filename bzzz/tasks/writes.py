@@ -106,7 +106,7 @@ class _Shape:
     update: str
     condition: str
     names: dict[str, str]
-    values: dict[str, dict[str, str]]  # the sources and the ADD amounts: never change
+    values: dict[str, Any]  # the sources, the ADD amounts, the empty history: never change
     guards: tuple[str, ...]  # the guard placeholders the condition uses
 
 
@@ -134,7 +134,7 @@ def _shape(rule: Rule, fields: tuple[str, ...], with_event: bool) -> _Shape:
     request = _render(rule, call, dict.fromkeys(fields, ""))
     values = request["ExpressionAttributeValues"]
     condition = request["ConditionExpression"]
-    static = {k: v for k, v in values.items() if k.startswith((":src", ":add_"))}
+    static = {k: v for k, v in values.items() if k.startswith((":src", ":add_", ":no_history"))}
     guards = tuple(p for p in _GUARD_PLACEHOLDERS if p in values)
     return _Shape(request["UpdateExpression"], condition, request["ExpressionAttributeNames"],
                   static, guards)  # fmt: skip
@@ -151,6 +151,8 @@ def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[s
     sets, _, _ = _changes(rule, call, fields, removes=False)
     for attribute, value in sets.items():
         values[f":set_{attribute}"] = _encode(value)
+    if rule.target is not None:
+        values[":history"] = _history_entry(call.now, rule.target.value)
     return {
         "UpdateExpression": shape.update,
         "ConditionExpression": shape.condition,
@@ -161,7 +163,7 @@ def render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[s
 
 def _render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[str, Any]:
     names: dict[str, str] = {}
-    values: dict[str, dict[str, str]] = {}
+    values: dict[str, Any] = {}
 
     def name(attribute: str) -> str:
         names[f"#{attribute}"] = attribute
@@ -196,8 +198,20 @@ def _render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[
             name(token)
 
     sets, removes, adds = _changes(rule, call, fields)
-    clauses = ["SET " + ", ".join(f"{name(a)} = :set_{a}" for a in sets)]
+    assignments = [f"{name(a)} = :set_{a}" for a in sets]
     values.update({f":set_{a}": _encode(v) for a, v in sets.items()})
+    if rule.target is not None:
+        history = name("history")
+        if rule.from_absent:  # a fresh task's history starts with it (a finished one's goes)
+            assignments.append(f"{history} = :history")
+        else:
+            assignments.append(
+                f"{history} = list_append(if_not_exists({history}, :no_history), :history)"
+            )
+            values[":no_history"] = {"L": []}
+        values[":history"] = _history_entry(call.now, rule.target.value)
+        removes.discard("history")
+    clauses = ["SET " + ", ".join(assignments)]
     clauses.append("ADD " + ", ".join(f"{name(a)} :add_{a}" for a in adds))
     values.update({f":add_{a}": _encode(v) for a, v in adds.items()})
     if removes:
@@ -208,6 +222,11 @@ def _render(rule: Rule, call: Call, fields: Mapping[str, Value | None]) -> dict[
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
+
+
+def _history_entry(now: float, state: str) -> dict[str, Any]:
+    """The one-element list appended to `history`: `[when (epoch seconds), state]`."""
+    return {"L": [{"L": [{"N": str(round(now, 3))}, {"S": state}]}]}
 
 
 def explain(rule: Rule, call: Call, key: str, item: Mapping[str, Any]) -> TransitionError:

@@ -100,6 +100,20 @@ def test_filters_and_counts(dashboard):
     assert 'data-task="acme/calc#2"' in by_agent and 'data-task="acme/calc#1"' not in by_agent
 
 
+def test_the_charts_show_the_states_over_time_and_the_time_to_a_claim(dashboard):
+    _task(dashboard)
+    _task(dashboard, number=2, title="second")
+    dashboard.services.intake.lifecycle.claim("acme/calc#2", "runner-a")
+    page = dashboard.get("/dashboard/", dashboard.sign_in("alice")).text
+    assert "Last 15 minutes" in page
+    # Both were queued in the last interval and one is claimed now; none completed.
+    assert 'aria-label="queued: ' in page and 'aria-label="claimed: ' in page
+    queued = page.split('aria-label="queued: ', 1)[1].split(" tasks per interval", 1)[0]
+    claimed = page.split('aria-label="claimed: ', 1)[1].split(" tasks per interval", 1)[0]
+    assert queued.split(", ")[-1] == "2" and claimed.split(", ")[-1] == "1"
+    assert 'data-latency="claim">1<' in page and 'data-latency="pull_request">0<' in page
+
+
 def test_a_poll_gets_304_until_something_changes(dashboard, monkeypatch):
     import time
 

@@ -488,3 +488,31 @@ def test_a_new_holder_does_not_inherit_the_last_ones_reason(
     lifecycle.start(key, "agent-b")
     done = lifecycle.complete(key, "agent-b", "http://github.test/o/r/pull/3")
     assert (done.state, done.reason) == (State.COMPLETED, None)
+
+
+def test_each_state_change_is_kept_in_the_history_by_the_same_write(
+    lifecycle, clock, dynamodb_settings, numbers
+):
+    """The history the dashboard charts: one entry per state entered, none for a heartbeat,
+    and a finished task made again starts a new one."""
+    from bzzz.hive.views import task_view
+
+    task, _ = lifecycle.create("octo/repo", next(numbers), "t")
+    times = [clock.now]
+    for step in ("claim", "heartbeat", "start"):
+        clock.now += 7.25
+        times.append(clock.now)
+        getattr(lifecycle, step)(task.key, "agent-a")
+    clock.now += 1.5
+    times.append(clock.now)
+    done = lifecycle.complete(task.key, "agent-a", "http://github.test/octo/repo/pull/9", "b")
+    assert [(float(at), state) for at, state in done.history] == [
+        (times[0], "queued"), (times[1], "claimed"), (times[3], "running"),
+        (times[4], "completed"),
+    ]  # fmt: skip
+    view = task_view(lifecycle.get(task.key))
+    assert [h["state"] for h in view["history"]] == ["queued", "claimed", "running", "completed"]
+    assert view["history"][1]["at"].endswith(".250Z")  # milliseconds kept
+    clock.now += 60
+    renewed, created = lifecycle.create("octo/repo", int(task.number), "again")
+    assert created and [(float(a), s) for a, s in renewed.history] == [(clock.now, "queued")]

@@ -38,6 +38,20 @@ def _age(seconds: float) -> str:
     return f"{s // 86400}d"
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+
+
+def _window(seconds: int) -> str:
+    return f"{seconds // 60} minutes" if seconds < 3600 else f"{seconds // 3600} h"
+
+
 def _when(epoch_ms: float) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -54,7 +68,7 @@ def environment() -> Any:
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
-    env.filters.update(age=_age, when=_when, clock=_clock)
+    env.filters.update(age=_age, when=_when, clock=_clock, duration=_duration, window=_window)
     env.globals.update(state_icons=STATE_ICONS)
     return env
 
