@@ -131,8 +131,8 @@ def control_plane(args: argparse.Namespace) -> None:
 def _drain_status(supervisor: Any) -> None:
     while not stop.wait(0.5):
         try:
-            supervisor.bus.drain(
-                "status", supervisor.status_sync.handle, retry_delay_seconds=1,
+            supervisor.bus.drain_by_task(
+                "status", supervisor.status_sync.handle_task, retry_delay_seconds=1,
                 wait_seconds=LONG_POLL_SECONDS,  # as Lambda's SQS trigger polls: long
             )  # fmt: skip
         except Exception:

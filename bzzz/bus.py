@@ -182,6 +182,35 @@ class Bus:
         """Handle every available message of `queue` (the local stand-in for a Lambda trigger).
 
         `wait_seconds`: how long the first receive waits for a message (a long poll)."""
+
+        def each(envelopes: list[Envelope]) -> None:
+            handler(envelopes[0])
+
+        return self._drain(queue, each, max_batches, retry_delay_seconds, wait_seconds, False)
+
+    def drain_by_task(
+        self,
+        queue: str,
+        handler: Callable[[list[Envelope]], object],
+        *,
+        max_batches: int = 100,
+        retry_delay_seconds: int = 1,
+        wait_seconds: int = 0,
+    ) -> DrainResult:
+        """As `drain`, but each batch's messages of one task go to `handler` together, in
+        order (as handlers/sqs_batch.process_fifo_groups hands a Lambda batch); when it
+        raises, all of them are left for redelivery."""
+        return self._drain(queue, handler, max_batches, retry_delay_seconds, wait_seconds, True)
+
+    def _drain(
+        self,
+        queue: str,
+        handler: Callable[[list[Envelope]], object],
+        max_batches: int,
+        retry_delay_seconds: int,
+        wait_seconds: int,
+        by_task: bool,
+    ) -> DrainResult:
         result = DrainResult()
         for batch_number in range(max_batches):
             wait = wait_seconds if batch_number == 0 else 0
@@ -189,17 +218,25 @@ class Bus:
             result.rejected.extend(rejected)
             if not batch and not rejected:
                 break
+            groups: dict[str, list[Received]] = {}
+            for i, received in enumerate(batch):
+                groups.setdefault(received.envelope.task if by_task else str(i), []).append(
+                    received
+                )
             handled: list[Received] = []
-            for received in batch:
+            for group in groups.values():
                 try:
-                    handler(received.envelope)
+                    handler([received.envelope for received in group])
                 except Exception:
-                    log.exception("handler failed for %s; left for redelivery", received.message_id)
-                    result.failed += 1
-                    self.retry_later(queue, received, retry_delay_seconds * received.receive_count)
+                    log.exception("handler failed for %s; left for redelivery",
+                                  ", ".join(r.message_id for r in group))  # fmt: skip
+                    result.failed += len(group)
+                    for received in group:
+                        delay = retry_delay_seconds * received.receive_count
+                        self.retry_later(queue, received, delay)
                     continue
-                handled.append(received)
-                result.handled += 1
+                handled.extend(group)
+                result.handled += len(group)
             self.ack_all(queue, handled)
         return result
 

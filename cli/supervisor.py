@@ -5,7 +5,7 @@
 | API Gateway HTTP API → HttpFunction     | the same ASGI app under uvicorn              |
 | EventBridge Scheduler → ReconcileFunction | `Reconciler.run()` on a timer              |
 |   (its first step: due review rounds)   | `Reconciler.fire_rounds()` on a short timer  |
-| status queue → StatusSyncFunction       | `Bus.drain("status", StatusSync.handle)`     |
+| status queue → StatusSyncFunction       | `Bus.drain_by_task("status", StatusSync.handle_task)` |
 | escalation queue + schedule → EscalationFunction | `escalate_now()`: drain, sweep, orphans  |
 
 The app is made by `app_factory(settings)` (default: handlers.http_app's
@@ -101,7 +101,9 @@ class Supervisor:
 
     def drain_now(self) -> DrainResult:
         with self._drain_lock:
-            return self.bus.drain("status", self.status_sync.handle, retry_delay_seconds=1)
+            return self.bus.drain_by_task(
+                "status", self.status_sync.handle_task, retry_delay_seconds=1
+            )
 
     def escalate_now(self) -> DrainResult:
         """One round of the escalation function: its queue, then its schedule's sweep."""

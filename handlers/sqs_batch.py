@@ -7,6 +7,10 @@ records of the same task, which keeps each task's messages in order; other
 tasks go on. A record that is not a valid envelope can never succeed: it is
 moved to the dead-letter queue at once (as `Bus.receive` does locally) and
 reported as handled.
+
+`process_fifo_groups` hands a function each message group's records together (a
+task's messages, in order) for handlers that do one task's work once per batch
+(status sync); a group whose handling raises is listed whole.
 """
 
 from __future__ import annotations
@@ -94,4 +98,33 @@ def process_fifo_batch(
         return dict(reply)  # a TypedDict; Lambda's reply is the plain JSON object
     finally:
         obs.unbind("task", "envelope", "message")
+        obs.flush()
+
+
+def process_fifo_groups(
+    event: dict[str, Any], context: Any, group_handler: Callable[[list[SQSRecord]], None]
+) -> dict[str, Any]:
+    """Run `group_handler` once per message group of the batch, its records in order; the
+    partial-failure reply lists every record of a group that raised (so a task's later
+    messages never overtake an earlier one), and other groups go on."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    del context  # the reply does not depend on it; kept for the handlers' one signature
+    groups: dict[str, list[SQSRecord]] = {}
+    for raw in event.get("Records") or []:
+        record = SQSRecord(raw)
+        groups.setdefault(record.attributes.message_group_id or record.message_id, []).append(
+            record
+        )
+    failures: list[dict[str, str]] = []
+    try:
+        for records in groups.values():
+            try:
+                group_handler(records)
+            except Exception:
+                failures.extend({"itemIdentifier": r.message_id} for r in records)
+            finally:
+                obs.unbind("task", "envelope", "message")
+        return {"batchItemFailures": failures}
+    finally:
         obs.flush()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -78,55 +78,78 @@ class StatusSync:
         self._store = StatusStore(settings, dynamodb or aws.client("dynamodb", settings))
 
     def handle(self, envelope: Envelope) -> SyncOutcome:
-        if not str(envelope.type).startswith("task."):
-            return SyncOutcome("ignored")
-        row = self._store.read(envelope.task)
+        return self.handle_task([envelope])[0]
+
+    def handle_task(self, envelopes: Sequence[Envelope]) -> list[SyncOutcome]:
+        """One task's messages, in the order they were sent: each is judged as `handle`
+        would judge it alone (duplicate, stale, its reaction and dispatch, its Hive
+        report), but the row is read once and the comment, labels and record written
+        once, for the last of them. A FIFO batch often holds several messages of one task
+        (claimed, progress, progress…); mirroring each alone was a read, a render, an
+        edit and a save apiece. A failure raises for all of them: none is recorded as
+        handled, so the queue redelivers the lot and the replay changes nothing twice."""
+        outcomes = [SyncOutcome("ignored") for _ in envelopes]
+        mine = [i for i, e in enumerate(envelopes) if str(e.type).startswith("task.")]
+        if not mine:
+            return outcomes
+        keys = {envelopes[i].task for i in mine}
+        if len(keys) != 1:
+            raise ValueError(f"handle_task takes one task's messages, not {sorted(keys)}")
+        row = self._store.read(keys.pop())
         if row is None:
-            log.info("no task %s; nothing to mirror", envelope.task)
-            return SyncOutcome("ignored")
+            log.info("no task %s; nothing to mirror", envelopes[mine[0]].task)
+            return outcomes
         shown = row.shown
-        if envelope.id in shown.get("handled", []):
-            return SyncOutcome("duplicate")
-        version = envelope.data.get("version")
-        if isinstance(version, int) and version < int(shown.get("version", 0)):
-            return SyncOutcome("stale")
-        outcome = SyncOutcome("synced")
         new = dict(shown)
         task = row.task
-        new["version"] = max(int(task.version), int(shown.get("version", 0)))
-        new["progress"] = _progress(envelope, int(task.attempt), shown.get("progress"))
         github = self._github(task.repo)
-        number = int(task.number)
-        if envelope.type is MessageType.TASK_AVAILABLE and not shown.get("reacted"):
-            github.react(task.repo, number, "eyes")
-            new["reacted"] = outcome.reacted = True
-        if (
-            envelope.type is MessageType.TASK_AVAILABLE
-            and task.state == "queued"
-            and self._settings.dispatches_to_actions(str(task.repo))
-        ):
-            from bzzz.actions_dispatch import dispatch_task
+        synced: list[int] = []
+        for i in mine:
+            envelope = envelopes[i]
+            if envelope.id in new.get("handled", []):
+                outcomes[i] = SyncOutcome("duplicate")
+                continue
+            version = envelope.data.get("version")
+            if isinstance(version, int) and version < int(new.get("version", 0)):
+                outcomes[i] = SyncOutcome("stale")
+                continue
+            outcome = outcomes[i] = SyncOutcome("synced")
+            new["version"] = max(int(task.version), int(new.get("version", 0)))
+            new["progress"] = _progress(envelope, int(task.attempt), new.get("progress"))
+            if envelope.type is MessageType.TASK_AVAILABLE and not new.get("reacted"):
+                github.react(task.repo, int(task.number), "eyes")
+                new["reacted"] = outcome.reacted = True
+            if (
+                envelope.type is MessageType.TASK_AVAILABLE
+                and task.state == "queued"
+                and self._settings.dispatches_to_actions(str(task.repo))
+            ):
+                from bzzz.actions_dispatch import dispatch_task
 
-            dispatch_task(github, task)
-            outcome.dispatched = True
-        body = render(self._view(row), new["progress"])
+                dispatch_task(github, task)
+                outcome.dispatched = True
+            if self._hive is not None:
+                outcome.hive = report_to_hive(self._hive, envelope, task)
+            new["handled"] = [*new.get("handled", []), envelope.id][-_REMEMBERED_IDS:]
+            synced.append(i)
+        if not synced:
+            return outcomes
+        last = outcomes[synced[-1]]  # the comment and labels are written once, for the last
+        body = render(self._view(row), new.get("progress"))
         thread = render_thread(task.key)  # the plan review and help, collapsed (HMMM)
         if thread:
             body = f"{body}\n\n{thread}"
         digest = hashlib.sha256(body.encode()).hexdigest()
         if row.comment_id is None:
             new["comment_id"] = self._post(github, row, body)
-            outcome.posted = True
+            last.posted = True
         elif digest != shown.get("digest"):
             github.edit_comment(task.repo, row.comment_id, body)
-            outcome.edited = True
+            last.edited = True
         new["digest"] = digest
-        new["labels"] = outcome.labels = self._labels(github, row, shown.get("labels", []))
-        if self._hive is not None:
-            outcome.hive = report_to_hive(self._hive, envelope, task)
-        new["handled"] = [*shown.get("handled", []), envelope.id][-_REMEMBERED_IDS:]
+        new["labels"] = last.labels = self._labels(github, row, shown.get("labels", []))
         self._store.save_shown(task.key, new, row.shown_raw)
-        return outcome
+        return outcomes
 
     def _view(self, row: Row) -> StatusView:
         task = row.task

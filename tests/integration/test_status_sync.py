@@ -226,3 +226,58 @@ def test_a_github_5xx_is_retried_and_the_comment_posted_once(aws_environ, github
         assert len(status_comments(github)) == 1
     finally:
         served.stop()
+
+
+def test_a_tasks_messages_in_one_batch_are_mirrored_with_one_edit(settings, github):
+    """Claimed, running and a progress step in one FIFO batch: each is judged (none is
+    stale), but the comment is edited once, the labels set once, the row saved once."""
+    lifecycle = Lifecycle(settings, publisher=Bus(settings))
+    lifecycle.create(REPO, 1, "sum_to(n) leaves out n")
+    deliver(settings)
+    lifecycle.claim(KEY, "runner-1")
+    lifecycle.start(KEY, "runner-1")
+    progress = {"state": "running", "iteration": 2, "command": "pytest -q", "exit_code": 0,
+                "attempt": 1, "lease_owner": "runner-1"}  # fmt: skip
+    Bus(settings).publish(Envelope(MessageType.TASK_PROGRESS, "runner-1", KEY, progress))
+    before = writes(github)
+    version_before = int(Task.get(KEY, consistent_read=True).version)
+    event, result = deliver(settings, expect=3)
+    assert len(event["Records"]) == 3 and result == {"batchItemFailures": []}
+    changed = writes(github)[len(before) :]
+    edits = [w for w in changed if w[0] == "PATCH" and "/issues/comments/" in w[1]]
+    assert len(edits) == 1, changed
+    assert [w for w in changed if w[1].endswith("/labels")] == [
+        ("POST", f"/repos/{REPO}/issues/1/labels")
+    ]
+    [comment] = status_comments(github)
+    assert "step 2" in comment.body and "`pytest -q`" in comment.body
+    task = Task.get(KEY, consistent_read=True)
+    # claim and start moved it on by two; status sync's record, one write more.
+    assert int(task.version) == version_before
+    assert len(task.status_shown["handled"]) == 4  # the first delivery's and these three
+    # The whole batch again (a redelivery): nothing changes on GitHub.
+    settled = writes(github)
+    assert deliver(settings, event)[1] == {"batchItemFailures": []}
+    assert writes(github) == settled
+
+
+def test_a_failing_task_fails_all_of_its_records_and_no_other(aws_environ, github, monkeypatch):
+    # Every GitHub write about issue 999 fails: its two messages fail together.
+    proxy = FlakyProxy(upstream=github.base_url, method="POST", path_contains="/issues/999/")
+    proxy.failures = 10**6
+    served = serve(proxy)
+    try:
+        settings = _configure(monkeypatch, proxy.url, github.tokens["alice"])
+        lifecycle = Lifecycle(settings, publisher=Bus(settings))
+        lifecycle.create(REPO, 999)
+        lifecycle.claim(f"{REPO}#999", "runner-1")
+        lifecycle.create(REPO, 1)
+        event, result = deliver(settings, expect=3)
+        poison = {r["messageId"] for r in event["Records"] if f"{REPO}#999" in r["body"]}
+        assert len(poison) == 2
+        assert {f["itemIdentifier"] for f in result["batchItemFailures"]} == poison
+        # Neither of the failed pair is recorded as handled; the other task is mirrored.
+        assert Task.get(f"{REPO}#999", consistent_read=True).status_shown is None
+        assert len(status_comments(github)) == 1
+    finally:
+        served.stop()
