@@ -1,0 +1,46 @@
+"""`git diff --numstat -z` read record by record: paths verbatim, binaries as None, and
+anything unexpected refused rather than guessed at. No git (the integration test of the
+workspace runs the real command)."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.git.host_git import GitError
+from runner.git.workspace import parse_numstat
+
+
+def test_records_with_counts_binaries_and_hostile_paths():
+    raw = (
+        "3\t1\tcalc.py\0-\t-\tlogo.png\00\t12\tdir/with\ttab and\nnewline.txt\07\t0\t\x1b[31mred\0"
+    )
+    assert parse_numstat(raw) == [
+        ("calc.py", 3, 1),
+        ("logo.png", None, None),
+        ("dir/with\ttab and\nnewline.txt", 0, 12),
+        ("\x1b[31mred", 7, 0),
+    ]
+
+
+def test_no_change_is_no_row():
+    assert parse_numstat("") == []
+
+
+def test_a_rename_counts_as_its_new_path():
+    raw = "2\t2\t\0old/name.py\0new/name.py\01\t0\tother.py\0"
+    assert parse_numstat(raw) == [("new/name.py", 2, 2), ("other.py", 1, 0)]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "3\tcalc.py\0",  # a count missing
+        "x\t1\tcalc.py\0",  # not a number
+        "-1\t1\tcalc.py\0",
+        "\u0663\t1\tcalc.py\0",  # a digit, but not an ASCII one
+        "1\t1\t\0only-one-path\0",  # a rename cut short
+    ],
+)
+def test_anything_else_is_refused(raw):
+    with pytest.raises(GitError):
+        parse_numstat(raw)
