@@ -12,7 +12,8 @@ from runner.git.workspace import parse_numstat
 
 def test_records_with_counts_binaries_and_hostile_paths():
     raw = (
-        "3\t1\tcalc.py\0-\t-\tlogo.png\00\t12\tdir/with\ttab and\nnewline.txt\07\t0\t\x1b[31mred\0"
+        "3\t1\tcalc.py\x00-\t-\tlogo.png\x000\t12\tdir/with\ttab and\nnewline.txt\x00"
+        "7\t0\t\x1b[31mred\x00"
     )
     assert parse_numstat(raw) == [
         ("calc.py", 3, 1),
@@ -27,18 +28,18 @@ def test_no_change_is_no_row():
 
 
 def test_a_rename_counts_as_its_new_path():
-    raw = "2\t2\t\0old/name.py\0new/name.py\01\t0\tother.py\0"
+    raw = "2\t2\t\x00old/name.py\x00new/name.py\x001\t0\tother.py\x00"
     assert parse_numstat(raw) == [("new/name.py", 2, 2), ("other.py", 1, 0)]
 
 
 @pytest.mark.parametrize(
     "raw",
     [
-        "3\tcalc.py\0",  # a count missing
-        "x\t1\tcalc.py\0",  # not a number
-        "-1\t1\tcalc.py\0",
-        "\u0663\t1\tcalc.py\0",  # a digit, but not an ASCII one
-        "1\t1\t\0only-one-path\0",  # a rename cut short
+        "3\tcalc.py\x00",  # a count missing
+        "x\t1\tcalc.py\x00",  # not a number
+        "-1\t1\tcalc.py\x00",
+        "\u0663\t1\tcalc.py\x00",  # a digit, but not an ASCII one
+        "1\t1\t\x00only-one-path\x00",  # a rename cut short
     ],
 )
 def test_anything_else_is_refused(raw):
