@@ -135,23 +135,24 @@ def task_page(
 def _diff_summary(data: dict[str, Any]) -> dict[str, Any] | None:
     """A pr.opened entry's diff fields (bzzz.audit.diff_summary), or None for an entry
     without them (written before they existed, or when the stat could not be read)."""
-    if not isinstance(data.get("files"), int) or not isinstance(data.get("changed"), list):
-        return None
 
     def count(value: Any) -> int | None:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+    files = count(data.get("files"))
+    if files is None or not isinstance(data.get("changed"), list):
+        return None
     changed = [
         {"path": str(row[0]), "added": count(row[1]), "removed": count(row[2])}
         for row in data["changed"]
         if isinstance(row, list) and len(row) == 3
     ]
     return {
-        "files": data["files"],
+        "files": files,
         "additions": count(data.get("additions")) or 0,
         "deletions": count(data.get("deletions")) or 0,
         "changed": changed,
-        "more": max(0, data["files"] - len(changed)),
+        "more": max(0, files - len(changed)),
     }
 
 

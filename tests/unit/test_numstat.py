@@ -45,3 +45,28 @@ def test_a_rename_counts_as_its_new_path():
 def test_anything_else_is_refused(raw):
     with pytest.raises(GitError):
         parse_numstat(raw)
+
+
+def test_a_diff_stat_that_cannot_be_read_leaves_the_pull_requests_entry_without_it(caplog):
+    from types import SimpleNamespace
+
+    from runner.worker.outcome import Finisher
+
+    class Unreadable:
+        def diffstat(self, rev: str) -> list[tuple[str, int | None, int | None]]:
+            raise GitError("git diff failed (128): bad object")
+
+    class Readable:
+        def diffstat(self, rev: str) -> list[tuple[str, int | None, int | None]]:
+            return parse_numstat("1\t1\tcalc.py\x00")
+
+    def finisher(workspace: object) -> Finisher:
+        end, checkout = SimpleNamespace(key="acme/calc#1"), SimpleNamespace(workspace=workspace)
+        return Finisher(end, checkout)  # type: ignore[arg-type]
+
+    assert finisher(Unreadable())._diff_summary() == {}
+    assert "the diff summary could not be read: git diff failed" in caplog.text
+    assert finisher(None)._diff_summary() == {}
+    assert finisher(Readable())._diff_summary() == {
+        "files": 1, "additions": 1, "deletions": 1, "changed": [["calc.py", 1, 1]],
+    }  # fmt: skip
