@@ -13,7 +13,7 @@ docs/audit.md describes the encoding, the trust model and the entry types.
 
 from bzzz.audit.canonical import GENESIS, canonical, entry_hash
 from bzzz.audit.chain import Finding, Problem
-from bzzz.audit.entry_types import ENTRY_TYPES, digest
+from bzzz.audit.entry_types import ENTRY_TYPES, diff_summary, digest, output_tail
 from bzzz.audit.errors import (
     AuditContentionError,
     AuditDataError,
@@ -59,10 +59,12 @@ __all__ = [
     "audit_view",
     "canonical",
     "control_plane_signer",
+    "diff_summary",
     "digest",
     "entry_hash",
     "load_or_create_key",
     "load_registry",
+    "output_tail",
     "publish_public_key",
     "read_stream",
     "verify_all",

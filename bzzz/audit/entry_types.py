@@ -10,6 +10,10 @@ milliseconds, fractions are strings). docs/audit.md has the same table.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
 # type -> the data fields its writers record (others may be added).
 ENTRY_TYPES: dict[str, tuple[str, ...]] = {
@@ -24,9 +28,16 @@ ENTRY_TYPES: dict[str, tuple[str, ...]] = {
     "hmmm.plan": ("message_id", "summary", "plan_sha256"),
     "hmmm.feedback": ("message_id", "from", "verdict", "summary"),
     "hmmm.help": ("message_id", "question"),
-    "command.run": ("command", "exit_code", "output_sha256", "duration_ms", "timed_out"),
+    # output_tail: the excerpt's end as shown, made by output_tail() (runner.worker.task_worker).
+    "command.run": (
+        "command", "exit_code", "output_sha256", "output_tail", "duration_ms", "timed_out",
+    ),
     "git.push": ("branch", "commit", "remote"),
-    "pr.opened": ("url", "number", "branch", "draft"),
+    # files, additions, deletions and changed (the first CHANGED_KEPT [path, added, removed],
+    # null for a binary file): the pushed commit against the base (runner.worker.outcome).
+    "pr.opened": (
+        "url", "number", "branch", "draft", "files", "additions", "deletions", "changed",
+    ),
     # Whether the change is a verified fix (runner.worker.verify), before its PR opens.
     "fix.verified": ("reason",),
     "fix.unverified": ("reason",),
@@ -45,3 +56,57 @@ def digest(content: bytes | str) -> str:
     """`sha256:<hex>` of a command's output (or a comment body): record this, not the text."""
     raw = content.encode("utf-8") if isinstance(content, str) else content
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+TAIL_LINES = 20  # of a command's output kept in its command.run entry
+TAIL_CHARS = 2000
+CHANGED_KEPT = 100  # files listed in a pr.opened entry (the counts cover them all)
+PATH_CHARS = 300  # of each listed path
+
+# Terminal escape sequences (ECMA-48), 7-bit and 8-bit: CSI (colours, cursor moves), OSC
+# (titles, hyperlinks), DCS/SOS/PM/APC strings, and the short ESC-letter forms. An
+# unterminated string sequence runs to the end, as a terminal would swallow it.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])(?:[^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs"})  # controls, format (bidi, zero-width), surrogates
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` without escape sequences and without control, format and surrogate characters
+    (those in `keep` aside): what a sandbox or a repository wrote, safe to show as text."""
+    text = _ESCAPES.sub("", text)
+    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) not in _UNPRINTABLE)
+
+
+def output_tail(output: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
+    """The end of a command's output as a terminal would leave it: at most `lines` lines and
+    `chars` characters (code points, so never half a character), printable but for newlines
+    and tabs. A line rewritten with carriage returns (a progress bar) keeps its last state."""
+    # Only the end can be kept: a huge output is never scanned whole.
+    text = printable(output[-16 * chars :], keep="\n\t\r")
+    shown = []
+    for line in text.split("\n"):
+        parts = [part for part in line.split("\r") if part]
+        shown.append(parts[-1] if parts else "")
+    while shown and not shown[-1].strip():
+        shown.pop()
+    return "\n".join(shown[-lines:])[-chars:] if lines > 0 and chars > 0 else ""
+
+
+def diff_summary(numstat: Iterable[tuple[str, int | None, int | None]]) -> dict[str, Any]:
+    """A pr.opened entry's diff fields from (path, added, removed) rows, None for a binary
+    file's counts: the totals (binaries counted as 0) and the first CHANGED_KEPT rows, each
+    path printable and cut to PATH_CHARS (paths are the repository's, so anyone's)."""
+    rows = list(numstat)
+    return {
+        "files": len(rows),
+        "additions": sum(added or 0 for _, added, _ in rows),
+        "deletions": sum(removed or 0 for _, _, removed in rows),
+        "changed": [
+            [printable(path)[:PATH_CHARS], added, removed]
+            for path, added, removed in rows[:CHANGED_KEPT]
+        ],
+    }

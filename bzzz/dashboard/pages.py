@@ -77,8 +77,9 @@ def task_list(
 def task_page(
     settings: Settings, hive: HiveApi, access: Access, key: str, *, records: bool = True
 ) -> dict[str, Any]:
-    """One task: its row, timeline, discussion, commands (writers only) and audit verdict;
-    with `records`, its decision records (S3 requests: a page load's, not every poll's)."""
+    """One task: its row, timeline, discussion, commands and their output tails (writers
+    only), its pull request's diff summary, and audit verdict; with `records`, its decision
+    records (S3 requests: a page load's, not every poll's)."""
     from bzzz.audit import audit_view
     from bzzz.threads import entries
 
@@ -87,6 +88,7 @@ def task_page(
     writer = access.writes(task["repo"])
     audit = audit_view(settings, key)
     timeline, commands, shown = [], [], []
+    diff: dict[str, Any] | None = None
     for entry in audit["entries"]:
         data = entry["data"]
         if entry["type"].startswith("task."):
@@ -101,10 +103,15 @@ def task_page(
                 }
             )
         if entry["type"] == "command.run":
+            # The whole data goes, the command and its output tail with it.
             if not writer:
                 entry = {**entry, "data": {"hidden": "shown to writers of the repository only"}}
             else:
-                commands.append({**data, "ts": entry["ts"], "author": entry["author"]})
+                commands.append(
+                    {**data, "ts": entry["ts"], "author": entry["author"], "seq": entry["seq"]}
+                )
+        if entry["type"] == "pr.opened" and data.get("url") == task.get("pr_url"):
+            diff = _diff_summary(data)  # the last opening of the pull request the page links
         shown.append(entry)
     return {
         "task": task,
@@ -113,11 +120,37 @@ def task_page(
         "timeline": timeline,
         "thread": entries(key),
         "commands": commands,
+        # Beside the pull request's link, to whoever sees the link: it is on the PR anyway.
+        "diff": diff if task.get("pr_url") else None,
         "audit": {**audit, "entries": shown},
         "rounds": int(task.get("round") or 0),
         "decisions": (
             _decision_records(settings, task["repo"], int(task["number"])) if records else None
         ),
+    }
+
+
+def _diff_summary(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A pr.opened entry's diff fields (bzzz.audit.diff_summary), or None for an entry
+    without them (written before they existed, or when the stat could not be read)."""
+
+    def count(value: Any) -> int | None:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    files = count(data.get("files"))
+    if files is None or not isinstance(data.get("changed"), list):
+        return None
+    changed = [
+        {"path": str(row[0]), "added": count(row[1]), "removed": count(row[2])}
+        for row in data["changed"]
+        if isinstance(row, list) and len(row) == 3
+    ]
+    return {
+        "files": files,
+        "additions": count(data.get("additions")) or 0,
+        "deletions": count(data.get("deletions")) or 0,
+        "changed": changed,
+        "more": max(0, files - len(changed)),
     }
 
 

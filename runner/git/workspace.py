@@ -70,6 +70,43 @@ def repository_info(
     return GitHubApi(api_url, token=token.value, timeout=10, retries=retries).repository(token.repo)
 
 
+def parse_numstat(raw: str) -> list[tuple[str, int | None, int | None]]:
+    """`git diff --numstat -z` output as (path, added, removed); `-` (a binary file) is None.
+
+    Each record is `added<TAB>removed<TAB>path<NUL>`, the path verbatim (tabs, newlines and
+    all: -z quotes nothing); a rename, should one slip in, is `added<TAB>removed<TAB><NUL>
+    old<NUL>new<NUL>` and counts as its new path. Anything else is refused (GitError), never
+    guessed at.
+    """
+    rows: list[tuple[str, int | None, int | None]] = []
+    fields = raw.split("\0")
+    if fields[-1] == "":  # after the NUL that ends the last record
+        fields.pop()
+    i = 0
+    while i < len(fields):
+        record = fields[i]
+        i += 1
+        parts = record.split("\t", 2)
+        if len(parts) != 3:
+            raise GitError(f"unreadable numstat record {record[:80]!r}")
+        added, removed, path = parts
+        if not path:  # a rename: the old and the new path follow as fields of their own
+            if i + 2 > len(fields) or not fields[i + 1]:
+                raise GitError("a numstat rename without its paths")
+            path = fields[i + 1]
+            i += 2
+        rows.append((path, _count(added), _count(removed)))
+    return rows
+
+
+def _count(field: str) -> int | None:
+    if field == "-":
+        return None
+    if not field.isascii() or not field.isdigit():
+        raise GitError(f"unreadable numstat count {field[:20]!r}")
+    return int(field)
+
+
 class Workspace:
     def __init__(
         self, state_dir: Path, name: str, token: RepoToken, *, quota_mb: int = DEFAULT_QUOTA_MB
@@ -234,6 +271,14 @@ class Workspace:
         """Paths that differ between the base commit and `tree` (renames as delete + add)."""
         listed = self.git("diff-tree", "-r", "-z", "--no-renames", "--name-only", self.base, tree)
         return [path for path in listed.split("\0") if path]
+
+    def diffstat(self, rev: str) -> list[tuple[str, int | None, int | None]]:
+        """What `rev` changes against the base commit: (path, added, removed) per file, the
+        counts None for a binary file; renames as delete + add, no driver run (parse_numstat)."""
+        return parse_numstat(
+            self.git("diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
+                     "--ignore-submodules=all", self.base, rev)
+        )  # fmt: skip
 
     def export(self, rev: str, dest: Path, paths: Sequence[str] = ()) -> None:
         """Write `rev`'s files (or only `paths` of it) under `dest`, from git's objects alone.

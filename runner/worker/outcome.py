@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from bzzz.audit import diff_summary
 from bzzz.github.neutralise import neutralise
 from bzzz.messages import Envelope, MessageType
 from runner.git.publish import (
@@ -134,10 +135,23 @@ class Finisher:
             api.add_labels(brief.repo, pull.number, [UNVERIFIED_LABEL])
         note = verification.summary if verification else "unverified: not checked"
         end.record("pull_request", url=pull.url, branch=branch, verification=note)
-        end.note("pr.opened", {"url": pull.url, "branch": branch, "draft": True})
+        opened = {"url": pull.url, "branch": branch, "draft": True, **self._diff_summary()}
+        end.note("pr.opened", opened)
         end.lifecycle.complete(end.key, end.agent_id, pull.url, branch, note[:1000])
         log.info("%s: completed, draft pull request %s (%s)", end.key, pull.url, note)
         return "completed"
+
+    def _diff_summary(self) -> dict[str, Any]:
+        """The pushed commit's diff stat against the base (bzzz.audit.diff_summary); empty
+        when it cannot be read: the pull request is open, and the task completes without it."""
+        workspace = self.checkout.workspace
+        if workspace is None:
+            return {}
+        try:
+            return diff_summary(workspace.diffstat("HEAD"))
+        except Exception as exc:
+            log.warning("%s: the diff summary could not be read: %s", self.end.key, exc)
+            return {}
 
     def _escalate(self, outcome: Outcome, trigger: str) -> str:
         end = self.end

@@ -19,7 +19,7 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bzzz.audit import digest
+from bzzz.audit import digest, output_tail
 from bzzz.errors import ApprovalError, TransitionError
 from runner.agent.baseline import Baseline, measure
 from runner.agent.model import Model
@@ -132,6 +132,7 @@ class TaskWorker:
                     "command": step.action[:2000],
                     "exit_code": int(step.exit_code),
                     "output_sha256": digest(step.output_excerpt),
+                    "output_tail": output_tail(step.output_excerpt),
                     "iteration": int(step.iteration),
                 },
             )

@@ -116,6 +116,20 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     assert agent_record["outcome"]["test"]["exit_code"] == 0
     assert not [e for e in events if e["event"] == "test"]
 
+    # The signed audit stream holds each command's output tail and the PR's diff stat.
+    from bzzz.audit import digest
+    from bzzz.audit.store import AuditStore
+
+    entries, _ = AuditStore(aws_settings).read(f"{REPO}#1")
+    ran_first = next(e.data for e in entries if e.type == "command.run")
+    assert ran_first["output_sha256"] == digest(search["output_excerpt"])
+    assert "token files=0 env=0 gitconfig=0" in ran_first["output_tail"]
+    assert len(ran_first["output_tail"].splitlines()) <= 20
+    opened = next(e.data for e in entries if e.type == "pr.opened")
+    assert opened["url"] == done.pr_url
+    assert (opened["files"], opened["additions"], opened["deletions"]) == (1, 1, 1)
+    assert opened["changed"] == [["calc.py", 1, 1]]
+
     # The draft PR links the issue and shows the summary, the commands and the tests.
     pulls = github.client("alice").rest.pulls.list("acme", "calc", state="open").json()
     assert len(pulls) == 1

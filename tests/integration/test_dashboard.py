@@ -172,6 +172,45 @@ def test_the_audit_verdict_turns_red_at_the_first_tampered_entry(dashboard):
     assert f"at entry {command['seq']['N']}:" in red
 
 
+def test_a_writer_sees_the_output_tails_and_everyone_the_pull_requests_diff_summary(dashboard):
+    """Tails are the sandbox's words (escaped, writers only, in the entries list too); the diff
+    summary sits beside the PR's link for whoever sees the link."""
+    from bzzz.audit import AuditLog, Signer, diff_summary, digest, output_tail, publish_public_key
+
+    lifecycle = dashboard.services.intake.lifecycle
+    _task(dashboard)
+    lifecycle.claim(KEY, "runner-a")
+    lifecycle.start(KEY, "runner-a")
+    runner = Signer.generate("runner-a")
+    publish_public_key(dashboard.settings, runner)
+    log = AuditLog(dashboard.settings, runner)
+    lease = {"attempt": 1, "lease_owner": "runner-a"}
+    log.append(KEY, "task.claim", {"state": "claimed", "version": 2, **lease})
+    output = "\x1b[31mFAILED\x1b[0m test_sum\n<img src=x onerror=alert(1)> TAIL-MARK\n"
+    data = {"command": "pytest -q", "exit_code": 1, "output_sha256": digest(output)}
+    log.append(KEY, "command.run", {**data, "output_tail": output_tail(output)})
+    pr_url = f"{dashboard.github.base_url}/acme/calc/pull/7"
+    rows = [("calc.py", 2, 1), ("<b>bold</b>.py", 3, 0), ("logo.png", None, None)]
+    log.append(KEY, "pr.opened", {"url": pr_url, "branch": "bzzz/1-x", "draft": True,
+                                  **diff_summary(rows)})  # fmt: skip
+    lifecycle.complete(KEY, "runner-a", pr_url, "bzzz/1-x")
+
+    writer = dashboard.get(PAGE, dashboard.sign_in("bob")).text
+    assert 'data-verdict="verified"' in writer
+    assert "<pre>FAILED test_sum\n&lt;img src=x onerror=alert(1)&gt; TAIL-MARK</pre>" in writer
+    assert "<img src=x" not in writer and "\x1b" not in writer
+    for page in (writer, dashboard.get(PAGE, dashboard.sign_in("mallory")).text):
+        assert "3 files changed, " in page and "+5</span>" in page and "−1</span>" in page
+        assert "<code>&lt;b&gt;bold&lt;/b&gt;.py</code></td><td>+3</td><td>−0</td>" in page
+        assert '<code>logo.png</code></td><td colspan="2">binary</td>' in page
+    reader = page
+    assert "TAIL-MARK" not in reader and "FAILED test_sum" not in reader
+    assert "pytest -q" not in reader and "shown to writers of acme/calc only" in reader
+    # The poll's fragment is held to the same rule.
+    fragment = dashboard.get(f"{PAGE}?fragment=1", dashboard.sign_in("mallory")).text
+    assert "TAIL-MARK" not in fragment and "3 files changed" in fragment
+
+
 def test_retry_queues_an_escalated_task_again_and_refuses_others(dashboard):
     lifecycle = dashboard.services.intake.lifecycle
     _task(dashboard)

@@ -194,6 +194,22 @@ def test_the_kept_diff_is_read_in_chunks_and_cut_at_its_cap(github, tmp_path):
     assert kept[0]["truncated"] is True and len(kept[0]["diff"]) <= 1_000_000
 
 
+def test_the_diff_stat_of_the_pushed_commit_reads_every_path_verbatim(github, tmp_path):
+    workspace = _bot_workspace(github, tmp_path)
+    before = workspace.git("show", f"{workspace.base}:calc.py").count("\n")
+    (workspace.path / "calc.py").write_text("def sum_to(n):\n    return n * (n + 1) // 2\n")
+    (workspace.path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x01\x02")
+    hostile = "odd\tname\nwith \x1b[31mescape.txt"
+    (workspace.path / hostile).write_text("one\ntwo\nthree\n")
+    assert publish_branch(workspace, "bzzz/1-stat", "a change with odd paths")
+    stat = sorted(workspace.diffstat("HEAD"))
+    assert stat == [("calc.py", 2, before), ("logo.png", None, None), (hostile, 3, 0)]
+    # The same as git's own count, read by the host from its git directory alone.
+    shortstat = workspace.git("diff", "--shortstat", workspace.base, "HEAD")
+    assert f"{2 + 3} insertions(+), {before} deletion" in shortstat
+    assert workspace.diffstat(workspace.base) == []
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [

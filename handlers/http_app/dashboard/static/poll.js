@@ -3,6 +3,15 @@
 // API Gateway's HTTP API has no server push, so the dashboard polls.
 (function () {
   "use strict";
+  // A <details> the reader opened (an output tail, the files changed) stays open across swaps.
+  function swap(el, html) {
+    var open = Array.prototype.map.call(el.querySelectorAll("details[id][open]"), function (d) { return d.id; });
+    el.innerHTML = html;
+    open.forEach(function (id) {
+      var details = document.getElementById(id);
+      if (details && el.contains(details)) { details.open = true; }
+    });
+  }
   function start(el) {
     var url = el.getAttribute("data-poll");
     var every = parseInt(el.getAttribute("data-every"), 10) || 3000;
@@ -19,7 +28,7 @@
           if (reply.status === 401) { status.textContent = "Signed out: reload to sign in."; return null; }
           if (reply.status === 200) {
             etag = reply.headers.get("ETag");
-            return reply.text().then(function (html) { el.innerHTML = html; return true; });
+            return reply.text().then(function (html) { swap(el, html); return true; });
           }
           return true;
         })
