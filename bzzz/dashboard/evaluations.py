@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 def eval_runs(settings: Settings) -> dict[str, Any]:
     """The newest published runs, newest first; `published` says whether a bucket is set."""
-    from bzzz.eval_reports import latest
+    from bzzz.eval_reports import LATEST, latest
 
-    return {"published": bool(settings.reports_bucket), "runs": latest(settings)}
+    return {"published": bool(settings.reports_bucket), "runs": latest(settings, LATEST),
+            "limit": LATEST}  # fmt: skip
 
 
 def eval_run(settings: Settings, ident: str) -> dict[str, Any]:

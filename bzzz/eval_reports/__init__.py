@@ -6,9 +6,10 @@ parses them back, as hostile input, for showing.
 """
 
 from bzzz.eval_reports.runs import Results, Row, Summary, parse_results, parse_row, run_id
-from bzzz.eval_reports.store import EvalReportError, latest, publish, read
+from bzzz.eval_reports.store import LATEST, EvalReportError, latest, publish, read
 
 __all__ = [
+    "LATEST",
     "EvalReportError",
     "Results",
     "Row",
