@@ -29,6 +29,7 @@ RESOURCE_VARIABLES: dict[str, str] = {
     "BZZZ_THREADS_TABLE": "ThreadsTableName",
     "BZZZ_AUDIT_TABLE": "AuditTableName",
     "BZZZ_DECISIONS_BUCKET": "DecisionsBucketName",
+    "BZZZ_REPORTS_BUCKET": "ReportsBucketName",
     "BZZZ_TOPIC_ARN": "BusTopicArn",
     "BZZZ_WORK_QUEUE_URL": "WorkQueueUrl",
     "BZZZ_STATUS_QUEUE_URL": "StatusQueueUrl",
@@ -112,6 +113,8 @@ class Settings:
     # keys only) the runner encrypts to. Either unset: the runner writes no records.
     decisions_bucket: str | None = None
     decision_recipients: str | None = None
+    # Published eval runs (bzzz.eval_reports, `bzzz eval --publish`); unset: none are shown.
+    reports_bucket: str | None = None
 
     def queue_url(self, name: str) -> str:
         """The URL of queue `name` ("work", "status", "escalation"), or a ConfigError."""
@@ -247,6 +250,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         audit_public_key=_ed25519_key(env, "BZZZ_AUDIT_PUBLIC_KEY"),
         decisions_bucket=env.get("BZZZ_DECISIONS_BUCKET", "").strip() or None,
         decision_recipients=env.get("BZZZ_DECISION_RECIPIENTS", "").strip() or None,
+        reports_bucket=env.get("BZZZ_REPORTS_BUCKET", "").strip() or None,
     )
 
 

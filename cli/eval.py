@@ -3,7 +3,7 @@
     bzzz eval eval/instances/bzzz-lite.jsonl --repos ~/src/mirrors [--model NAME]
               [--model-api openai --model-url URL | --model-server local]
               [--scripted gold|none|wrong] [--only ID ...] [--out eval-out/]
-              [--iterations N] [--tokens N] [--wall-clock SECONDS]
+              [--iterations N] [--tokens N] [--wall-clock SECONDS] [--publish]
 
 Each instance goes through the real pipeline on the embedded stack, as `bzzz demo
 --repo` runs it: its repository at `base_commit` is imported into the GitHub stand-in,
@@ -30,7 +30,8 @@ cloned into `.bzzz/eval/repos` (that needs the network). Output under `--out`:
 results.jsonl, predictions.jsonl (for SWE-bench's own evaluator), summary.json,
 trajectories/<instance_id>/ (the runner's record of each); a line per instance and a
 progress bar on the terminal. The files are rewritten after every instance, so an
-interrupted run keeps what it measured.
+interrupted run keeps what it measured. `--publish` uploads the finished run to the
+reports bucket for the dashboard (cli/eval_publish.py; `bzzz eval-publish DIR` later).
 """
 
 from __future__ import annotations
@@ -92,6 +93,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--only", nargs="+", metavar="ID", default=[], help="these instances")
     parser.add_argument("--out", default="eval-out", help="where the results go")
+    parser.add_argument(
+        "--publish", action="store_true", help="upload the finished run for the dashboard"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="every component's log")
     parser.set_defaults(func=_eval)
 
@@ -107,15 +111,19 @@ def _eval(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    from bzzz.errors import BzzzError
     from cli.demo_world import DemoInputError
+    from cli.eval_publish import publish_settings
     from infra.local_backend.errors import LocalBackendError
     from runner.evaluation.instances import InstanceError, load_instances
 
     try:
         _check_model_flags(args)
+        # Before the run, not after it: an hour's measurement must not end in "not set".
+        args.publish_to = publish_settings() if args.publish else None
         instances = load_instances(Path(args.instances), only=args.only)
         repos = {i.repo: _repository(i.repo, args.repos) for i in instances}
-    except (InstanceError, EvalInputError, OSError) as exc:
+    except (InstanceError, EvalInputError, OSError, BzzzError) as exc:
         print(f"bzzz eval: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
@@ -162,6 +170,16 @@ def _run_all(
     )
     print(f"results in {args.out}/ (results.jsonl, predictions.jsonl, summary.json, "
           "trajectories/)")  # fmt: skip
+    publish_to = getattr(args, "publish_to", None)
+    if publish_to is not None:
+        from cli.eval_publish import publish_run
+
+        try:
+            print(f"published to {publish_run(publish_to, out)}")
+        except Exception as exc:  # the results stay on disk: `bzzz eval-publish` retries
+            print(f"bzzz eval: not published ({type(exc).__name__}: {exc}); "
+                  f"retry with `bzzz eval-publish {args.out}`", file=sys.stderr)  # fmt: skip
+            return 1
     return 0
 
 

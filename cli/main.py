@@ -19,6 +19,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "cli.demo",
     "cli.eval",
+    "cli.eval_publish",
     "cli.local",
     "cli.control_plane",
     "cli.github_emulator",

@@ -4,12 +4,16 @@ predictions file SWE-bench's own evaluator reads.
     results.jsonl       one Result per line (what the table shows, and more)
     predictions.jsonl   {"instance_id", "model_name_or_path", "model_patch"} per instance
     summary.json        the totals
+
+`written` reads a finished run back for publishing (bzzz.eval_reports) and checks that
+its files are byte for byte what `write` makes of their own rows.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,6 +74,34 @@ def write(out: Path, model: str, results: Sequence[Result]) -> dict[str, Any]:
     summary = {"model": model, **totals(results)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return summary
+
+
+class ReportError(ValueError):
+    """A results folder is not what `write` leaves (missing, edited, or another format)."""
+
+
+def written(out: Path) -> tuple[str, list[Result]]:
+    """The model and rows of the run `write` left in `out`; ReportError if its files differ
+    from what `write` makes of those rows (so nothing else is published as a run)."""
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+        results = [Result(**json.loads(line)) for line in lines]
+        model = summary["model"]
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # TypeError: fields differ
+        raise ReportError(f"{out}: not a finished `bzzz eval` run: {exc}") from exc
+    if not isinstance(model, str):
+        raise ReportError(f"{out}/summary.json: model is not a string")
+    for number, r in enumerate(results, start=1):
+        if not (isinstance(r.instance_id, str) and isinstance(r.resolved, bool)
+                and isinstance(r.outcome, str)):  # fmt: skip
+            raise ReportError(f"{out}/results.jsonl line {number}: not a result")
+    with tempfile.TemporaryDirectory(prefix="bzzz-eval-check-") as again:
+        write(Path(again), model, results)
+        for name in ("summary.json", "results.jsonl"):  # what is published
+            if (Path(again) / name).read_bytes() != (out / name).read_bytes():
+                raise ReportError(f"{out}/{name} is not what bzzz eval wrote for its results")
+    return model, results
 
 
 def table(results: Sequence[Result]) -> str:

@@ -88,3 +88,26 @@ def test_runners_may_only_put_decision_records_and_the_bucket_is_private():
 def _actions(statement):
     actions = statement["Action"]
     return actions if isinstance(actions, list) else [actions]
+
+
+def test_the_http_function_only_reads_published_eval_runs_and_their_bucket_is_private():
+    """docs/eval.md: `bzzz eval --publish` writes with an operator's credentials; the
+    dashboard lists and reads eval/ only, and no runner touches the bucket."""
+    from infra.local_backend.template import load_template
+
+    resources = load_template(DEPLOY.parents[1] / "template.yaml")["Resources"]
+    function = resources["HttpFunction"]["Properties"]
+    statements = [s for p in function["Policies"] if "Statement" in p for s in p["Statement"]]
+    reports = [s for s in statements if "ReportsBucket" in json.dumps(s["Resource"])]
+    assert [(_actions(s), s["Resource"]) for s in reports] == [
+        (["s3:ListBucket"], {"Fn::GetAtt": ["ReportsBucket", "Arn"]}),
+        (["s3:GetObject"], {"Fn::Sub": "${ReportsBucket.Arn}/eval/*"}),
+    ]
+    assert reports[0]["Condition"] == {"StringLike": {"s3:prefix": ["eval/*"]}}
+    assert function["Environment"]["Variables"]["BZZZ_REPORTS_BUCKET"] == {"Ref": "ReportsBucket"}
+    runner = resources["RunnerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert "ReportsBucket" not in json.dumps(runner)
+    bucket = resources["ReportsBucket"]["Properties"]
+    assert "VersioningConfiguration" not in bucket
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]

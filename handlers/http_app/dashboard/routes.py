@@ -68,6 +68,8 @@ def _failure(request: Request, exc: Exception) -> Response:
     from bzzz.dashboard import ForbiddenError
     from bzzz.errors import InputError, NotFoundError, TaskNotFoundError
 
+    if isinstance(exc, NotFoundError) and exc.field == "run":
+        return _problem(request, 404, "There is no such eval run.")
     if isinstance(exc, NotFoundError | TaskNotFoundError) or (
         isinstance(exc, ForbiddenError) and exc.problem == "no such task"
     ):
@@ -149,6 +151,20 @@ def agents(request: Request, services: Services, payload: dict[str, Any]) -> Res
         services.settings, services.hive, session.access_of(payload), reasons=not polled
     )
     return render.page(request, "agents.html", **content, **_context(request, payload))
+
+
+def evals(request: Request, services: Services, payload: dict[str, Any]) -> Response:
+    from bzzz.dashboard import eval_runs
+
+    content = eval_runs(services.settings)
+    return render.page(request, "eval.html", **content, **_context(request, payload))
+
+
+def eval_run(request: Request, services: Services, payload: dict[str, Any]) -> Response:
+    from bzzz.dashboard import eval_run as run_content
+
+    content = run_content(services.settings, request.path_params["run"])
+    return render.page(request, "eval_run.html", **content, **_context(request, payload))
 
 
 # ----- actions (POST, CSRF) -----------------------------------------------------------------
@@ -316,6 +332,8 @@ ROUTES: list[BaseRoute] = [
     Route("/dashboard", home, methods=["GET"]),
     Route("/dashboard/", viewing(tasks), methods=["GET"]),
     Route("/dashboard/agents", viewing(agents), methods=["GET"]),
+    Route("/dashboard/eval", viewing(evals), methods=["GET"]),
+    Route("/dashboard/eval/{run}", viewing(eval_run), methods=["GET"]),
     Route("/dashboard/sign-in", sign_in_page, methods=["GET"]),
     Route("/dashboard/sign-in/api-key", api_key_sign_in, methods=["POST"]),
     Route("/dashboard/sign-out", sign_out, methods=["POST"]),
