@@ -183,7 +183,7 @@ class Agent:
             raise Submitted(summary)
         result = self._run(self.test_command)
         self.record.test_run(self.test_command, result)
-        self.record.step(f"test: {self.test_command}", result.exit_code, result.output)
+        self.record.step(f"test: {self.test_command}", result.exit_code, result.output, result)
         gate = self.baseline.judge(result, self._run)
         if gate.passed:
             if gate.still_failing:  # green without the tests that failed before any change
@@ -212,7 +212,7 @@ class Agent:
         return max(1.0, min(limit, self.clock.remaining))
 
     def _done(self, action: str, result: CommandResult, shown: str) -> None:
-        self.record.step(shown, result.exit_code, result.output)
+        self.record.step(shown, result.exit_code, result.output, result)
         self.loops.add(action, result.exit_code, result.output)
 
     def _observe(self, text: str, tool: str | None = None) -> None:

@@ -48,11 +48,19 @@ class AgentRecord:
         self.test = TestRun(command, result.exit_code, result.output[-TEST_OUTPUT_KEPT:])
         return self.test
 
-    def step(self, action: str, exit_code: int | None, output: str) -> None:
-        """One step done: save, then tell the caller (whose callback may raise to stop us)."""
+    def step(
+        self, action: str, exit_code: int | None, output: str, ran: CommandResult | None = None
+    ) -> None:
+        """One step done: save, then tell the caller (whose callback may raise to stop us).
+
+        `ran`: the command's result, when one ran (its duration and whether it timed out)."""
         excerpt = output if len(output) <= EXCERPT else "…" + output[-EXCERPT:]
         elapsed = round(time.monotonic() - self.started, 3)
-        step = Step(self.iteration, action, exit_code, excerpt, self.tokens, elapsed)
+        took = round(ran.duration, 3) if ran else 0.0
+        timed_out = bool(ran and ran.timed_out)
+        step = Step(
+            self.iteration, action, exit_code, excerpt, self.tokens, elapsed, took, timed_out
+        )
         self.steps.append(step)
         self.save()
         if self.on_step is not None:

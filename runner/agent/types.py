@@ -35,6 +35,8 @@ class Step:
     output_excerpt: str
     tokens_used: int  # all tokens so far
     elapsed: float  # seconds since the agent started
+    duration: float = 0.0  # seconds the command took (0 when nothing ran)
+    timed_out: bool = False  # the command hit its time limit and was killed
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,8 @@ class TaskWorker:
                     "exit_code": int(step.exit_code),
                     "output_sha256": digest(step.output_excerpt),
                     "output_tail": output_tail(step.output_excerpt),
+                    "duration_ms": int(step.duration * 1000),
+                    "timed_out": step.timed_out,
                     "iteration": int(step.iteration),
                 },
             )

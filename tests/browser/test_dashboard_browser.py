@@ -9,6 +9,7 @@ sandbox on the container engine, the scripted model over Ollama's API.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -66,6 +67,10 @@ def test_a_task_is_watched_to_completion_and_a_reader_sees_no_outputs(
     assert int(alice.locator("[data-poll]").get_attribute("data-polled") or 0) > 1
     assert row.locator(".state").inner_text().strip() == "✓ completed"  # text, not colour
     assert alice.locator('[data-count="completed"]').inner_text() == "1"
+    # The charts came with the polls too: one labelling, claimed and answered by a PR.
+    alice.locator('[data-latency="pull_request"]', has_text="1").wait_for(timeout=30_000)
+    assert alice.locator('[data-latency="claim"]').inner_text() == "1"
+    assert alice.get_by_role("img", name=re.compile(r"^completed: .*1 tasks per interval$")).count()
     screenshot(alice, "dashboard-tasks")
     done = wait_for_end(Lifecycle(aws_settings, publisher=Bus(aws_settings)), KEY)
     assert done.state == "completed"
@@ -79,6 +84,10 @@ def test_a_task_is_watched_to_completion_and_a_reader_sees_no_outputs(
     assert commands.count() >= 2
     assert TEST_COMMAND.split(" ")[0] in alice.locator("table.commands").inner_text()
     assert alice.get_by_role("link", name=str(done.pr_url)).is_visible()
+    assert alice.locator("[data-diffstat]").inner_text() == "1 file changed, +1 −1"
+    tail = alice.locator("details.tail").last
+    tail.locator("summary").click()
+    assert "passed" in tail.locator("pre").inner_text()  # the last run's pytest summary
     assert axe_check(alice) == []
     screenshot(alice, "dashboard-task")
 
@@ -97,10 +106,36 @@ def test_a_task_is_watched_to_completion_and_a_reader_sees_no_outputs(
     hidden = mallory.locator("section", has=mallory.locator("#commands-h")).inner_text()
     assert "python3" not in hidden and "writers of acme/calc only" in hidden
     assert mallory.get_by_role("button", name="Cancel this task").count() == 0
+    assert mallory.locator("details.tail").count() == 0  # no output either
+    assert mallory.locator("[data-diffstat]").is_visible()  # the PR's, public anyway
     # One column on a phone: nothing wider than the screen but the tables' own scrollers.
     assert mallory.evaluate("document.documentElement.scrollWidth") <= 390
     assert axe_check(mallory) == []
     screenshot(mallory, "dashboard-task-reader-phone")
+
+
+def test_the_eval_pages_show_a_published_run(signed_in, dashboard, axe_check, screenshot, tmp_path):
+    from cli.eval_publish import publish_run
+    from runner.evaluation.report import Result, write
+
+    write(tmp_path, "qwen2.5-coder:0.5b", [
+        Result("more-itertools__more-itertools-f51a53b", True, "finished", iterations=4,
+               tokens=5120, seconds=41.5),
+        Result("tkem__cachetools-57d2e48", False, "budget", iterations=12, tokens=16384,
+               seconds=190.0, note="iteration limit reached"),
+    ])  # fmt: skip
+    run = publish_run(dashboard.settings, tmp_path).rstrip("/").rsplit("/", 1)[1]
+    bob = signed_in("bob")
+    bob.get_by_role("link", name="Eval results").click()
+    bob.locator(f'[data-run="{run}"]').wait_for()
+    assert "50.0 %" in bob.locator(f'[data-run="{run}"]').inner_text()
+    assert axe_check(bob) == []
+    bob.locator(f'[data-run="{run}"]').get_by_role("link").first.click()
+    row = bob.locator('tr[data-instance="tkem__cachetools-57d2e48"]')
+    row.wait_for()
+    assert "✗ not resolved" in row.inner_text()  # a word beside the icon, not a colour
+    assert axe_check(bob) == []
+    screenshot(bob, "dashboard-eval-run")
 
 
 def test_the_sign_in_pages_pass_axe(browser, dashboard, axe_check):

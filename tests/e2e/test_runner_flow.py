@@ -125,6 +125,7 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     assert ran_first["output_sha256"] == digest(search["output_excerpt"])
     assert "token files=0 env=0 gitconfig=0" in ran_first["output_tail"]
     assert len(ran_first["output_tail"].splitlines()) <= 20
+    assert ran_first["duration_ms"] > 0 and ran_first["timed_out"] is False  # a real command
     opened = next(e.data for e in entries if e.type == "pr.opened")
     assert opened["url"] == done.pr_url
     assert (opened["files"], opened["additions"], opened["deletions"]) == (1, 1, 1)
