@@ -209,10 +209,17 @@ class Lifecycle:
         return self.apply("start", key, _owner(agent))
 
     def complete(
-        self, key: str, agent: str, pr_url: str, branch: str | None = None, note: str | None = None
+        self,
+        key: str,
+        agent: str,
+        pr_url: str,
+        branch: str | None = None,
+        note: str | None = None,
+        review_etag: str | None = None,
     ) -> Task:
-        """`note`: whether the pull request is a verified fix (the status comment shows it)."""
-        fields = {"pr_url": pr_url, "branch": branch, "reason": note}
+        """`note`: whether the pull request is a verified fix (the status comment shows it);
+        `review_etag`: the pull request's ETag as its opener left it (bzzz.review.catch_up)."""
+        fields = {"pr_url": pr_url, "branch": branch, "reason": note, "review_etag": review_etag}
         return self.apply("complete", key, _owner(agent), fields)
 
     def fail(self, key: str, agent: str, reason: str, branch: str | None = None) -> Task:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bzzz.errors import ApprovalError
-from bzzz.github import GitHubApi, is_writer, strip_hidden_html
+from bzzz.github import GitHubApi, is_ours, is_writer, strip_hidden_html
 from bzzz.intake.approval import issue_digest
 from bzzz.threads import thread_context
 from runner.agent.types import TaskBrief
@@ -58,6 +58,10 @@ def task_brief(
     writers: dict[str, bool] = {}
     comments = []
     for comment in api.comments(repo, number):
+        # Bzzz's own comments (the status comment, its ✅/❌) are no maintainer's word, and
+        # asking for their author's role was one permission request per task for nothing.
+        if is_ours(comment.body) or comment.author.endswith("[bot]"):
+            continue
         if comment.author not in writers:
             role = api.role(repo, comment.author)
             writers[comment.author] = is_writer(role, comment.author, allowed_users)

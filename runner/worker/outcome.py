@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from bzzz.audit import diff_summary
+from bzzz.errors import GitHubError
 from bzzz.github.neutralise import neutralise
 from bzzz.messages import Envelope, MessageType
 from runner.git.publish import (
@@ -137,7 +138,8 @@ class Finisher:
         end.record("pull_request", url=pull.url, branch=branch, verification=note)
         opened = {"url": pull.url, "branch": branch, "draft": True, **self._diff_summary()}
         end.note("pr.opened", opened)
-        end.lifecycle.complete(end.key, end.agent_id, pull.url, branch, note[:1000])
+        etag = pull_etag(api, brief.repo, pull.number)
+        end.lifecycle.complete(end.key, end.agent_id, pull.url, branch, note[:1000], etag)
         log.info("%s: completed, draft pull request %s (%s)", end.key, pull.url, note)
         return "completed"
 
@@ -204,3 +206,20 @@ class Finisher:
             "%s: failed (%s)%s", end.key, reason, f", partial branch {branch}" if branch else ""
         )
         return "failed"
+
+
+def pull_etag(api: GitHubApi, repo: str, number: int) -> str | None:
+    """The pull request's ETag as Bzzz leaves it (opened and labelled, or a round answered).
+
+    Kept on the task, it makes the reconcile poll's first look at the pull request a free
+    304 unless someone reviewed or commented since (bzzz.review.catch_up); without it that
+    look read the pull request, its reviews and its comments: three rate-limited requests
+    per task. Feedback given in the second between the push and this read is in the ETag:
+    the poll would not see it, its webhook still brings it. A failure keeps no ETag, and
+    the poll reads everything as before.
+    """
+    try:
+        return api.pull_changed(repo, number, None)[1]
+    except GitHubError as exc:
+        log.warning("%s#%d: the pull request's ETag was not read: %s", repo, number, exc)
+        return None
