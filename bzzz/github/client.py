@@ -80,6 +80,15 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class PullSeen:
+    """A pull request as one conditional read found it (GitHubApi.pull_seen)."""
+
+    changed: bool  # False: a 304, nothing about it changed since the ETag asked with
+    etag: str | None
+    updated_at: str | None  # GitHub's, as written; None on a 304
+
+
+@dataclass(frozen=True)
 class ReviewNote:
     """A review of a pull request, or a comment on a line of its diff (`ref` says which)."""
 
@@ -391,10 +400,13 @@ class GitHubApi:
 
     # ----- pull requests ----------------------------------------------------
 
-    def pull_changed(self, repo: str, number: int, etag: str | None) -> tuple[bool, str | None]:
-        """Whether the pull request changed since `etag` (a 304 is free), and its ETag now.
+    def pull_seen(self, repo: str, number: int, etag: str | None) -> PullSeen:
+        """Whether the pull request changed since `etag` (a 304 is free), its ETag and
+        `updated_at` now.
 
-        Its `updated_at` moves with every review, line comment and comment on it.
+        Its `updated_at` moves with every review, line comment and comment on it; its ETag
+        also with anything in the repository objects the answer embeds (a push to any
+        branch, an issue opened), so on a busy repository the ETag alone says little.
         """
         owner, name = _split(repo)
         headers = {"If-None-Match": etag} if etag else None
@@ -403,8 +415,9 @@ class GitHubApi:
             lambda: self._gh.rest.pulls.get(owner, name, number, headers=headers),
         )
         if reply.status_code == 304:
-            return False, etag
-        return True, reply.headers.get("etag")
+            return PullSeen(False, etag, None)
+        updated = reply.json().get("updated_at")
+        return PullSeen(True, reply.headers.get("etag"), str(updated) if updated else None)
 
     def review_feedback(self, repo: str, number: int) -> list[ReviewNote]:
         """The pull request's reviews, then its line comments, each oldest first."""

@@ -3,7 +3,12 @@
 For every finished task whose pull request is open, one conditional request
 asks GitHub whether the pull request changed since the ETag kept on the task
 (`review_etag`); unchanged, the 304 costs no rate limit and nothing else is
-read. Changed, its reviews, line comments and conversation are read and each
+read. The ETag also moves with the repository objects embedded in the answer (a
+push to any branch changes every open pull request's), so a changed answer whose
+`updated_at` is still the one kept (`review_updated_at`: it moves with reviews,
+line comments and comments) reads nothing more either. The runner keeps both as it
+leaves the pull request (runner.worker.outcome.pull_seen). Changed, its reviews,
+line comments and conversation are read and each
 piece the webhook would have taken (bzzz.review.triggers, writers only, hidden
 text stripped, never a bot or Bzzz) that the task has not taken yet
 (`feedback_seen`) is added as the webhook adds it; the round then starts as
@@ -76,8 +81,12 @@ def catch_up(
         api = github(repo)
         number = int(str(task.pr_url).rstrip("/").rsplit("/", 1)[-1])
         try:
-            changed, etag = api.pull_changed(repo, number, task.review_etag)
-            if not changed:
+            seen = api.pull_seen(repo, number, task.review_etag)
+            if not seen.changed:
+                continue
+            if seen.updated_at is not None and seen.updated_at == task.review_updated_at:
+                if seen.etag:  # only what it embeds moved: no review, no comment since
+                    feedback.remember_seen(key, seen.etag, seen.updated_at)
                 continue
             for ref in missed(api, task, settings.allowed_for(repo)):
                 if feedback.add(key, ref, round(clock(), 3)):
@@ -88,6 +97,6 @@ def catch_up(
         except GitHubError as exc:  # this pull request's ETag is kept: polled again next run
             log.warning("%s: review feedback not polled: %s", key, exc)
             continue
-        if etag:
-            feedback.remember_etag(key, etag)
+        if seen.etag:
+            feedback.remember_seen(key, seen.etag, seen.updated_at)
     return added

@@ -81,14 +81,20 @@ class Feedback:
             raise
         return True
 
-    def remember_etag(self, key: str, etag: str) -> None:
-        """The pull request's ETag as the reconcile poll last saw it (bzzz.review.catch_up)."""
+    def remember_seen(self, key: str, etag: str, updated_at: str | None) -> None:
+        """The pull request's ETag and `updated_at` as the reconcile poll last read its
+        feedback (bzzz.review.catch_up)."""
+        values = {":etag": {"S": etag}}
+        update = "SET review_etag = :etag"
+        if updated_at:
+            values[":updated"] = {"S": updated_at}
+            update += ", review_updated_at = :updated"
         self._db.update_item(
             TableName=self._settings.tasks_table,
             Key={"key": {"S": key}},
-            UpdateExpression="SET review_etag = :etag",
+            UpdateExpression=update,
             ConditionExpression="attribute_exists(pr_url)",
-            ExpressionAttributeValues={":etag": {"S": etag}},
+            ExpressionAttributeValues=values,
         )
 
     def close(self, key: str, now: float) -> None:

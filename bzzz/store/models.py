@@ -98,6 +98,9 @@ class Task(Model):
     # ETag of the pull request as that poll last saw it (unchanged: a free 304).
     feedback_seen = UnicodeSetAttribute(null=True)
     review_etag = UnicodeAttribute(null=True)
+    # The pull request's `updated_at` (GitHub's text) when its feedback was last read, or as
+    # the runner left it: an ETag moved by a push elsewhere, with this unchanged, reads nothing.
+    review_updated_at = UnicodeAttribute(null=True)
     # Every state the task entered, `[epoch seconds, state]`, oldest first: appended by the
     # very write that changes the state (bzzz.tasks.writes), reset when a finished task is
     # made again. A few dozen entries at most (attempts and review rounds are bounded).

@@ -138,8 +138,8 @@ class Finisher:
         end.record("pull_request", url=pull.url, branch=branch, verification=note)
         opened = {"url": pull.url, "branch": branch, "draft": True, **self._diff_summary()}
         end.note("pr.opened", opened)
-        etag = pull_etag(api, brief.repo, pull.number)
-        end.lifecycle.complete(end.key, end.agent_id, pull.url, branch, note[:1000], etag)
+        seen = pull_seen(api, brief.repo, pull.number)
+        end.lifecycle.complete(end.key, end.agent_id, pull.url, branch, note[:1000], seen)
         log.info("%s: completed, draft pull request %s (%s)", end.key, pull.url, note)
         return "completed"
 
@@ -208,18 +208,20 @@ class Finisher:
         return "failed"
 
 
-def pull_etag(api: GitHubApi, repo: str, number: int) -> str | None:
-    """The pull request's ETag as Bzzz leaves it (opened and labelled, or a round answered).
+def pull_seen(api: GitHubApi, repo: str, number: int) -> tuple[str | None, str | None]:
+    """The pull request's ETag and `updated_at` as Bzzz leaves it (opened and labelled, or
+    a round answered).
 
-    Kept on the task, it makes the reconcile poll's first look at the pull request a free
-    304 unless someone reviewed or commented since (bzzz.review.catch_up); without it that
-    look read the pull request, its reviews and its comments: three rate-limited requests
-    per task. Feedback given in the second between the push and this read is in the ETag:
-    the poll would not see it, its webhook still brings it. A failure keeps no ETag, and
+    Kept on the task, they spare the reconcile poll's first look at the pull request the
+    reads of its reviews and comments unless someone reviewed or commented since
+    (bzzz.review.catch_up): without them that look cost three rate-limited requests per
+    task. Feedback given in the second between the push and this read is taken for
+    already seen by the poll; its webhook still brings it. A failure keeps neither, and
     the poll reads everything as before.
     """
     try:
-        return api.pull_changed(repo, number, None)[1]
+        seen = api.pull_seen(repo, number, None)
     except GitHubError as exc:
-        log.warning("%s#%d: the pull request's ETag was not read: %s", repo, number, exc)
-        return None
+        log.warning("%s#%d: the pull request was not read back: %s", repo, number, exc)
+        return None, None
+    return seen.etag, seen.updated_at

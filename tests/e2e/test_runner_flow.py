@@ -148,9 +148,9 @@ def test_a_task_becomes_a_draft_pull_request_that_fixes_the_test(
     # look is a 304 (no rate limit), not the pull request, its reviews and its comments.
     from bzzz.github import GitHubApi
 
-    assert done.review_etag
+    assert done.review_etag and done.review_updated_at == pull["updated_at"]
     api = GitHubApi(github.base_url, token=github.tokens["alice"])
-    assert api.pull_changed(REPO, pull["number"], done.review_etag) == (False, done.review_etag)
+    assert not api.pull_seen(REPO, pull["number"], done.review_etag).changed
 
     # The branch, cloned on the host, makes the failing test pass; main still fails.
     url = github.git_url(REPO)

@@ -226,3 +226,30 @@ def test_the_reconcile_poll_takes_feedback_whose_webhook_was_missed_once(intake_
     assert intake_stack.poll().feedback_caught == 0  # changed, but nothing new to take
     (item,) = intake_stack.task(1).feedback
     assert item.startswith("comment:")
+
+
+def test_a_push_elsewhere_moves_the_etag_but_the_poll_reads_no_feedback_for_it(
+    intake_stack, tmp_path
+):
+    """A pull request's answer embeds its repository, so every push anywhere changes its
+    ETag; its `updated_at` moves only with reviews and comments. The poll compares both."""
+    _, number = agent_pull(intake_stack, tmp_path)
+    assert intake_stack.poll().feedback_caught == 0  # the first look reads it all
+    kept = intake_stack.task(1)
+    assert kept.review_etag and kept.review_updated_at
+    # Another branch pushed (another task's work, anyone's): the repository changed.
+    work = tmp_path / "agent"
+    git = ["git", "-C", str(work), "-c", "user.name=x", "-c", "user.email=x@example.com"]
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "elsewhere"], check=True, env=ENV)
+    subprocess.run([*git, "push", "-q", "origin", "HEAD:refs/heads/elsewhere"], check=True, env=ENV)
+    seen = len(intake_stack.github.exchanges)
+    assert intake_stack.poll().feedback_caught == 0
+    reads = [(e.path, e.status) for e in intake_stack.github.exchanges[seen:] if e.method == "GET"
+             and e.path.startswith(f"/repos/{REPO}/pulls/{number}")]  # fmt: skip
+    assert reads == [(f"/repos/{REPO}/pulls/{number}", 200)], reads  # changed ETag, no reviews read
+    assert intake_stack.task(1).review_etag != kept.review_etag  # the new one kept: 304 next
+    # A review does move `updated_at`: then the feedback is read (and taken).
+    intake_stack.webhooks(on=False)
+    intake_stack.github.act("alice", REPO, number, "review", event="COMMENT", body="@bzzz docs")
+    intake_stack.webhooks(on=True)
+    assert intake_stack.poll().feedback_caught == 1
