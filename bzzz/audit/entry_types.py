@@ -10,10 +10,10 @@ milliseconds, fractions are strings). docs/audit.md has the same table.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
+
+from bzzz.plain_text import printable
 
 # type -> the data fields its writers record (others may be added).
 ENTRY_TYPES: dict[str, tuple[str, ...]] = {
@@ -62,23 +62,6 @@ TAIL_LINES = 20  # of a command's output kept in its command.run entry
 TAIL_CHARS = 2000
 CHANGED_KEPT = 100  # files listed in a pr.opened entry (the counts cover them all)
 PATH_CHARS = 300  # of each listed path
-
-# Terminal escape sequences (ECMA-48), 7-bit and 8-bit: CSI (colours, cursor moves), OSC
-# (titles, hyperlinks), DCS/SOS/PM/APC strings, and the short ESC-letter forms. An
-# unterminated string sequence runs to the end, as a terminal would swallow it.
-_ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])(?:[^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -/]*[0-~]?"
-)
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs"})  # controls, format (bidi, zero-width), surrogates
-
-
-def printable(text: str, keep: str = "") -> str:
-    """`text` without escape sequences and without control, format and surrogate characters
-    (those in `keep` aside): what a sandbox or a repository wrote, safe to show as text."""
-    text = _ESCAPES.sub("", text)
-    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) not in _UNPRINTABLE)
 
 
 def output_tail(output: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:

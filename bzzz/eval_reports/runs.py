@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bzzz.plain_text import printable
+
 # `20261204T185101Z-qwen2.5-coder-7b`: when the run was measured (UTC), then its model.
 RUN_ID = re.compile(r"(\d{8}T\d{6}Z)-([A-Za-z0-9._-]{1,64})")
 _STAMP = "%Y%m%dT%H%M%SZ"
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
-_CONTROL = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)])
 MAX_TEXT = 200  # characters of any one string shown (model, instance id, outcome, note)
 MAX_ROWS = 2000  # result rows shown of one run
 MAX_NOTES = 20  # skipped lines named one by one; the rest are counted
@@ -41,8 +42,7 @@ def measured_at(ident: str) -> float:
 
 def clean(value: object, limit: int = MAX_TEXT) -> str:
     """A stored string made safe to show: no control characters, at most `limit` long."""
-    text = value if isinstance(value, str) else ""
-    text = text.translate(_CONTROL)
+    text = printable(value) if isinstance(value, str) else ""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -4,7 +4,8 @@ summaries, bounded, printable and canonically encodable. No servers."""
 from __future__ import annotations
 
 from bzzz.audit import canonical, diff_summary, output_tail
-from bzzz.audit.entry_types import CHANGED_KEPT, PATH_CHARS, TAIL_CHARS, TAIL_LINES, printable
+from bzzz.audit.entry_types import CHANGED_KEPT, PATH_CHARS, TAIL_CHARS, TAIL_LINES
+from bzzz.plain_text import printable
 
 
 def test_a_short_output_is_kept_whole_without_its_trailing_newlines():
