@@ -51,6 +51,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -497,6 +498,12 @@ def run(cfg: Config, say: Any = print) -> dict[str, Any]:
                 redriven = sum(redrive(stack.settings, q).moved for q in letters if letters[q])
                 say(f"  t={now:7.1f}  redrive: {redriven} message(s) back to their queues")
                 faults_over = time.time()
+            elif faults and faults_over is not None:
+                # A message whose last failure came at the very end of the outage may reach
+                # its DLQ after the redrive (its retries are spaced by backoff, and in a FIFO
+                # queue behind its task's earlier messages): redrive those too, as an
+                # operator would, and count them as seen after the faults.
+                redriven += _redrive_late(stack, dlq_seen, say, now)
             for f in futures:
                 if f.done() and f.exception() is not None:
                     raise RuntimeError("labelling failed") from f.exception()
@@ -513,6 +520,12 @@ def run(cfg: Config, say: Any = print) -> dict[str, Any]:
         # message the killed control plane had received stays invisible (and, FIFO, holds
         # its task's group) for the queue's visibility timeout: wait that long and more.
         status_empty = _wait_queue_empty(stack, "status", _visibility(stack, "status") + 60)
+        for _ in range(3):  # late arrivals while the queue drained: redrive, drain again
+            late = _redrive_late(stack, dlq_seen, say, time.time() - started) if faults else 0
+            if not late:
+                break
+            redriven += late
+            status_empty = _wait_queue_empty(stack, "status", _visibility(stack, "status") + 60)
         stack.stop_hosts()
         counts = scale_counting.merge(sorted(work.glob("counts-*.json")))
         with ThreadPoolExecutor(8) as readers:
@@ -537,6 +550,22 @@ def _visibility(stack: Stack, queue: str) -> float:
         QueueUrl=stack.settings.queue_url(queue), AttributeNames=["VisibilityTimeout"]
     )["Attributes"]
     return float(attrs["VisibilityTimeout"])
+
+
+def _redrive_late(
+    stack: Stack, seen: dict[str, list[dict[str, Any]]], say: Callable[[str], None], now: float
+) -> int:
+    """Redrive what reached a DLQ since the last redrive; add it to what was seen there."""
+    from bzzz.dead_letters import dead_letters, redrive
+
+    letters = dead_letters(stack.settings)
+    if not any(letters.values()):
+        return 0
+    for queue, messages in letters.items():
+        seen.setdefault(queue, []).extend(asdict(m) for m in messages)
+    moved = sum(redrive(stack.settings, q).moved for q in letters if letters[q])
+    say(f"  t={now:7.1f}  redrive (late arrivals): {moved} message(s) back to their queues")
+    return moved
 
 
 def _wait_queue_empty(stack: Stack, queue: str, timeout: float) -> bool:
