@@ -3,6 +3,8 @@ published on the local bus, the GitHub stand-in, and a real HTTP Hive."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from bzzz import aws
@@ -32,6 +34,17 @@ def _configure(monkeypatch, github_url, token, **extra):
     settings = get_settings()
     bind(settings)
     return settings
+
+
+@contextmanager
+def through(proxy, github, monkeypatch):
+    """Settings whose GitHub is `proxy` (a FlakyProxy in front of the stand-in), served
+    for the block's length."""
+    served = serve(proxy)
+    try:
+        yield _configure(monkeypatch, proxy.url, github.tokens["alice"])
+    finally:
+        served.stop()
 
 
 @pytest.fixture
@@ -179,9 +192,7 @@ def test_a_poison_record_fails_alone_and_an_invalid_one_goes_to_the_dlq(
     # Every GitHub call about issue 999 fails: its record can never succeed.
     proxy = FlakyProxy(upstream=github.base_url, method="POST", path_contains="/issues/999/")
     proxy.failures = 10**6
-    served = serve(proxy)
-    try:
-        settings = _configure(monkeypatch, proxy.url, github.tokens["alice"])
+    with through(proxy, github, monkeypatch) as settings:
         lifecycle = Lifecycle(settings, publisher=Bus(settings))
         lifecycle.create(REPO, 1)
         lifecycle.create(REPO, 999)
@@ -205,15 +216,11 @@ def test_a_poison_record_fails_alone_and_an_invalid_one_goes_to_the_dlq(
         again, result = deliver(settings)
         assert [r["messageId"] for r in again["Records"]] == poison
         assert result["batchItemFailures"] == [{"itemIdentifier": poison[0]}]
-    finally:
-        served.stop()
 
 
 def test_a_github_5xx_is_retried_and_the_comment_posted_once(aws_environ, github, monkeypatch):
     proxy = FlakyProxy(upstream=github.base_url, method="POST", path_contains="/comments")
-    served = serve(proxy)
-    try:
-        settings = _configure(monkeypatch, proxy.url, github.tokens["alice"])
+    with through(proxy, github, monkeypatch) as settings:
         Lifecycle(settings, publisher=Bus(settings)).create(REPO, 1)
         event, result = deliver(settings)
         assert result["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
@@ -224,8 +231,6 @@ def test_a_github_5xx_is_retried_and_the_comment_posted_once(aws_environ, github
         assert again["Records"][0]["body"] == event["Records"][0]["body"]
         assert result == {"batchItemFailures": []}
         assert len(status_comments(github)) == 1
-    finally:
-        served.stop()
 
 
 def test_a_tasks_messages_in_one_batch_are_mirrored_with_one_edit(settings, github):
@@ -265,9 +270,7 @@ def test_a_failing_task_fails_all_of_its_records_and_no_other(aws_environ, githu
     # Every GitHub write about issue 999 fails: its two messages fail together.
     proxy = FlakyProxy(upstream=github.base_url, method="POST", path_contains="/issues/999/")
     proxy.failures = 10**6
-    served = serve(proxy)
-    try:
-        settings = _configure(monkeypatch, proxy.url, github.tokens["alice"])
+    with through(proxy, github, monkeypatch) as settings:
         lifecycle = Lifecycle(settings, publisher=Bus(settings))
         lifecycle.create(REPO, 999)
         lifecycle.claim(f"{REPO}#999", "runner-1")
@@ -279,5 +282,3 @@ def test_a_failing_task_fails_all_of_its_records_and_no_other(aws_environ, githu
         # Neither of the failed pair is recorded as handled; the other task is mirrored.
         assert Task.get(f"{REPO}#999", consistent_read=True).status_shown is None
         assert len(status_comments(github)) == 1
-    finally:
-        served.stop()
