@@ -429,7 +429,7 @@ def _schedule(cfg: Config, stack: Stack, expected: float) -> list[Fault]:
 def run(cfg: Config, say: Any = print) -> dict[str, Any]:
     """One run; returns the figures and the checks (the test asserts the checks)."""
     from bzzz.audit.view import read_stream
-    from bzzz.dead_letters import dead_letters, redrive
+    from bzzz.dead_letters import dead_letters
 
     work = Path(tempfile.mkdtemp(prefix="bzzz-scale-"))
     stack = Stack(cfg, work, say)
@@ -491,19 +491,14 @@ def run(cfg: Config, say: Any = print) -> dict[str, Any]:
             if (faults and faults_over is None
                     and all(f.done and (f.ends is None or f.ended) for f in faults)
                     and now >= max(f.at + f.lasts for f in faults) + 10):  # fmt: skip
-                letters = dead_letters(stack.settings)
-                dlq_seen = {q: [asdict(m) for m in ms] for q, ms in letters.items()}
-                counts = {q: len(ms) for q, ms in letters.items()}
-                say(f"  t={now:7.1f}  DLQs after the faults: {counts}")
-                redriven = sum(redrive(stack.settings, q).moved for q in letters if letters[q])
-                say(f"  t={now:7.1f}  redrive: {redriven} message(s) back to their queues")
+                redriven = _redrive_dead_letters(stack, dlq_seen, say, now, "after the faults")
                 faults_over = time.time()
             elif faults and faults_over is not None:
                 # A message whose last failure came at the very end of the outage may reach
                 # its DLQ after the redrive (its retries are spaced by backoff, and in a FIFO
                 # queue behind its task's earlier messages): redrive those too, as an
                 # operator would, and count them as seen after the faults.
-                redriven += _redrive_late(stack, dlq_seen, say, now)
+                redriven += _redrive_dead_letters(stack, dlq_seen, say, now, "late")
             for f in futures:
                 if f.done() and f.exception() is not None:
                     raise RuntimeError("labelling failed") from f.exception()
@@ -521,7 +516,8 @@ def run(cfg: Config, say: Any = print) -> dict[str, Any]:
         # its task's group) for the queue's visibility timeout: wait that long and more.
         status_empty = _wait_queue_empty(stack, "status", _visibility(stack, "status") + 60)
         for _ in range(3):  # late arrivals while the queue drained: redrive, drain again
-            late = _redrive_late(stack, dlq_seen, say, time.time() - started) if faults else 0
+            now = time.time() - started
+            late = _redrive_dead_letters(stack, dlq_seen, say, now, "late") if faults else 0
             if not late:
                 break
             redriven += late
@@ -552,19 +548,28 @@ def _visibility(stack: Stack, queue: str) -> float:
     return float(attrs["VisibilityTimeout"])
 
 
-def _redrive_late(
-    stack: Stack, seen: dict[str, list[dict[str, Any]]], say: Callable[[str], None], now: float
+def _redrive_dead_letters(
+    stack: Stack,
+    seen: dict[str, list[dict[str, Any]]],
+    say: Callable[[str], None],
+    now: float,
+    when: str,
 ) -> int:
-    """Redrive what reached a DLQ since the last redrive; add it to what was seen there."""
+    """Redrive whatever is in a DLQ, adding it to what was seen there; how many moved.
+
+    The first call, `after the faults`, always reports what it found (every queue, empty
+    ones too); later ones (`late`: what a message failed at the very end of an outage
+    brings after that) only when they find something."""
     from bzzz.dead_letters import dead_letters, redrive
 
     letters = dead_letters(stack.settings)
-    if not any(letters.values()):
+    if when == "late" and not any(letters.values()):
         return 0
     for queue, messages in letters.items():
         seen.setdefault(queue, []).extend(asdict(m) for m in messages)
+    say(f"  t={now:7.1f}  DLQs {when}: { {q: len(ms) for q, ms in letters.items()} }")
     moved = sum(redrive(stack.settings, q).moved for q in letters if letters[q])
-    say(f"  t={now:7.1f}  redrive (late arrivals): {moved} message(s) back to their queues")
+    say(f"  t={now:7.1f}  redrive: {moved} message(s) back to their queues")
     return moved
 
 
