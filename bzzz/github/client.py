@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -85,7 +87,11 @@ class PullSeen:
 
     changed: bool  # False: a 304, nothing about it changed since the ETag asked with
     etag: str | None
-    updated_at: str | None  # GitHub's, as written; None on a 304
+    updated_at: str | None  # GitHub's, as written; on a 304 the one asked with, if any
+    # GitHub's times have whole seconds: a review later in the second this read was
+    # answered in would leave `updated_at` as it is. Only an answer from a later second
+    # (its `Date`) vouches that nothing hides behind `updated_at`.
+    settled: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,21 @@ class Comment:
     author: str
     body: str
     html_url: str
+
+
+def _settled(updated_at: str | None, date: str | None) -> bool:
+    """Whether an answer dated `date` (its `Date` header) came a later second than
+    `updated_at`; False when either is missing or unreadable."""
+    if not updated_at or not date:
+        return False
+    try:
+        answered = parsedate_to_datetime(date)
+        updated = datetime.fromisoformat(updated_at)
+    except (TypeError, ValueError):
+        return False
+    if answered.tzinfo is None or updated.tzinfo is None:
+        return False
+    return int(answered.timestamp()) > int(updated.timestamp())
 
 
 def _split(repo: str) -> tuple[str, str]:
@@ -400,7 +421,9 @@ class GitHubApi:
 
     # ----- pull requests ----------------------------------------------------
 
-    def pull_seen(self, repo: str, number: int, etag: str | None) -> PullSeen:
+    def pull_seen(
+        self, repo: str, number: int, etag: str | None, updated_at: str | None = None
+    ) -> PullSeen:
         """Whether the pull request changed since `etag` (a 304 is free), its ETag and
         `updated_at` now.
 
@@ -414,10 +437,26 @@ class GitHubApi:
             f"pull request {repo}#{number}",
             lambda: self._gh.rest.pulls.get(owner, name, number, headers=headers),
         )
-        if reply.status_code == 304:
-            return PullSeen(False, etag, None)
-        updated = reply.json().get("updated_at")
-        return PullSeen(True, reply.headers.get("etag"), str(updated) if updated else None)
+        date = reply.headers.get("date")
+        if reply.status_code == 304:  # `updated_at`, read with `etag`, holds still
+            return PullSeen(False, etag, updated_at, _settled(updated_at, date))
+        raw = reply.json().get("updated_at")
+        updated = str(raw) if raw else None
+        return PullSeen(True, reply.headers.get("etag"), updated, _settled(updated, date))
+
+    def pull_settled(
+        self, repo: str, number: int, *, within: float = 3.0, every: float = 0.25
+    ) -> tuple[str | None, str | None]:
+        """The pull request's ETag and a settled `updated_at` (PullSeen.settled), or None
+        for it when no answer came from a later second `within` seconds: read once, then
+        asked again with the ETag (a 304 costs no rate limit) until GitHub's clock moves on.
+        """
+        seen = self.pull_seen(repo, number, None)
+        deadline = time.monotonic() + within
+        while not seen.settled and seen.etag and time.monotonic() < deadline:
+            time.sleep(every)
+            seen = self.pull_seen(repo, number, seen.etag, seen.updated_at)
+        return seen.etag, seen.updated_at if seen.settled else None
 
     def review_feedback(self, repo: str, number: int) -> list[ReviewNote]:
         """The pull request's reviews, then its line comments, each oldest first."""

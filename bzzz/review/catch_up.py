@@ -6,7 +6,8 @@ asks GitHub whether the pull request changed since the ETag kept on the task
 read. The ETag also moves with the repository objects embedded in the answer (a
 push to any branch changes every open pull request's), so a changed answer whose
 `updated_at` is still the one kept (`review_updated_at`: it moves with reviews,
-line comments and comments) reads nothing more either. The runner keeps both as it
+line comments and comments; kept only from an answer dated a later second, as
+GitHub's times have whole seconds) reads nothing more either. The runner keeps both as it
 leaves the pull request (runner.worker.outcome.pull_seen). Changed, its reviews,
 line comments and conversation are read and each
 piece the webhook would have taken (bzzz.review.triggers, writers only, hidden
@@ -84,9 +85,10 @@ def catch_up(
             seen = api.pull_seen(repo, number, task.review_etag)
             if not seen.changed:
                 continue
+            # The kept `updated_at` is a settled one: anything since would have moved it.
             if seen.updated_at is not None and seen.updated_at == task.review_updated_at:
                 if seen.etag:  # only what it embeds moved: no review, no comment since
-                    feedback.remember_seen(key, seen.etag, seen.updated_at)
+                    feedback.remember_seen(key, seen.etag, None)
                 continue
             for ref in missed(api, task, settings.allowed_for(repo)):
                 if feedback.add(key, ref, round(clock(), 3)):
@@ -97,6 +99,6 @@ def catch_up(
         except GitHubError as exc:  # this pull request's ETag is kept: polled again next run
             log.warning("%s: review feedback not polled: %s", key, exc)
             continue
-        if seen.etag:
-            feedback.remember_seen(key, seen.etag, seen.updated_at)
+        if seen.etag:  # an unsettled `updated_at` is not kept: the next change reads all
+            feedback.remember_seen(key, seen.etag, seen.updated_at if seen.settled else None)
     return added

@@ -215,13 +215,12 @@ def pull_seen(api: GitHubApi, repo: str, number: int) -> tuple[str | None, str |
     Kept on the task, they spare the reconcile poll's first look at the pull request the
     reads of its reviews and comments unless someone reviewed or commented since
     (bzzz.review.catch_up): without them that look cost three rate-limited requests per
-    task. Feedback given in the second between the push and this read is taken for
-    already seen by the poll; its webhook still brings it. A failure keeps neither, and
-    the poll reads everything as before.
+    task. `updated_at` is kept only once settled (GitHubApi.pull_settled), so feedback
+    in the same second as the read is never taken for seen. A failure keeps neither,
+    and the poll reads everything as before.
     """
     try:
-        seen = api.pull_seen(repo, number, None)
+        return api.pull_settled(repo, number)
     except GitHubError as exc:
         log.warning("%s#%d: the pull request was not read back: %s", repo, number, exc)
         return None, None
-    return seen.etag, seen.updated_at

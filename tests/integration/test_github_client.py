@@ -28,11 +28,14 @@ def test_labelled_issues_use_etags_and_spend_no_rate_limit_when_unchanged(api, g
     issues, etag = api.labelled_issues(REPO, "bug")
     assert [i.title for i in issues] == ["sum_to(n) leaves out n"]
     assert etag
-    before = github.http().get("/rate_limit").json()["resources"]["core"]["remaining"]
+    alice = github.http(github.tokens["alice"])  # the budget is counted per credential
+    before = alice.get("/rate_limit").json()["resources"]["core"]["remaining"]
     unchanged, same = api.labelled_issues(REPO, "bug", etag)
     assert unchanged is None and same == etag
-    after = github.http().get("/rate_limit").json()["resources"]["core"]["remaining"]
+    after = alice.get("/rate_limit").json()["resources"]["core"]["remaining"]
     assert after == before
+    api.labelled_issues(REPO, "bug")  # without the ETag, the same read is counted
+    assert alice.get("/rate_limit").json()["resources"]["core"]["remaining"] == before - 1
     api.add_labels(REPO, 1, ["bzzz-task"])
     changed, new_etag = api.labelled_issues(REPO, "bzzz-task", etag)
     assert [i.number for i in changed] == [1] and new_etag != etag
@@ -169,3 +172,21 @@ def test_a_pull_request_whose_answer_was_lost_is_found_not_opened_twice(flaky, g
     assert proxy.failed == 1 and waits == [0.5]  # tried again, answered 422, found it
     listed = github.client("alice").rest.pulls.list("acme", "calc", state="open").json()
     assert [(p["number"], p["head"]["ref"]) for p in listed] == [(pull.number, "bzzz/1-fix")]
+
+
+def test_a_pull_requests_updated_at_is_kept_only_once_an_answer_is_dated_a_later_second(
+    api, github, tmp_path
+):
+    """GitHub's times have whole seconds: a review later in the second a read was answered
+    in leaves `updated_at` as read, so only an answer from a later second settles it."""
+    _push_branch(github, "bzzz/1-fix", tmp_path)
+    pull = api.open_draft_pull(REPO, "bzzz/1-fix", "main", "Fix", "Refs #1")
+    updated = github.http().get(f"/repos/{REPO}/pulls/{pull.number}").json()["updated_at"]
+    alice = github.http(github.tokens["alice"])
+    before = alice.get("/rate_limit").json()["resources"]["core"]["remaining"]
+    etag, kept = api.pull_settled(REPO, pull.number)
+    after = alice.get("/rate_limit").json()["resources"]["core"]["remaining"]
+    assert etag and kept == updated
+    assert before - after == 1  # one read; the 304s asked until GitHub's clock moved are free
+    again = api.pull_seen(REPO, pull.number, etag, kept)
+    assert not again.changed and again.settled and again.updated_at == kept

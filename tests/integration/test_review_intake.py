@@ -234,14 +234,31 @@ def test_a_push_elsewhere_moves_the_etag_but_the_poll_reads_no_feedback_for_it(
     """A pull request's answer embeds its repository, so every push anywhere changes its
     ETag; its `updated_at` moves only with reviews and comments. The poll compares both."""
     _, number = agent_pull(intake_stack, tmp_path)
+    # GitHub's times have whole seconds: only a look answered a later second than the
+    # pull request's `updated_at` keeps it (PullSeen.settled). Wait until one would be.
+    assert intake_stack.api().pull_settled(REPO, number)[1]
     assert intake_stack.poll().feedback_caught == 0  # the first look reads it all
     kept = intake_stack.task(1)
     assert kept.review_etag and kept.review_updated_at
     # Another branch pushed (another task's work, anyone's): the repository changed.
     work = tmp_path / "agent"
     git = ["git", "-C", str(work), "-c", "user.name=x", "-c", "user.email=x@example.com"]
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "elsewhere"], check=True, env=ENV)
-    subprocess.run([*git, "push", "-q", "origin", "HEAD:refs/heads/elsewhere"], check=True, env=ENV)
+    # GitHub's times have whole seconds: a push in the second of the first look leaves
+    # `pushed_at`, so the answer and its ETag, as they were. Push until the answer moves.
+    pulls = intake_stack.github.client("alice").rest.pulls
+    deadline = time.monotonic() + 10
+    while True:
+        subprocess.run(
+            [*git, "commit", "-q", "--allow-empty", "-m", "elsewhere"], check=True, env=ENV
+        )
+        subprocess.run(
+            [*git, "push", "-q", "origin", "HEAD:refs/heads/elsewhere"], check=True, env=ENV
+        )
+        answer = pulls.get("acme", "calc", number, headers={"If-None-Match": kept.review_etag})
+        if answer.status_code == 200:
+            break
+        assert time.monotonic() < deadline, "the pull request's ETag never moved with a push"
+        time.sleep(0.2)
     seen = len(intake_stack.github.exchanges)
     assert intake_stack.poll().feedback_caught == 0
     reads = [(e.path, e.status) for e in intake_stack.github.exchanges[seen:] if e.method == "GET"
