@@ -5,7 +5,14 @@ and ~35 MB, which a webhook that never calls GitHub should not pay). Every
 failure comes out as a `GitHubError` subclass.
 """
 
-from bzzz.github.client import Comment, GitHubApi, IssueInfo, PullRequest, ReviewNote
+from bzzz.github.client import (
+    Comment,
+    GitHubApi,
+    IssueInfo,
+    OpenPull,
+    PullRequest,
+    ReviewNote,
+)
 from bzzz.github.neutralise import fence, neutralise
 from bzzz.github.permissions import WRITE_ROLES, is_writer
 from bzzz.github.text import is_ours, marked, strip_hidden, strip_hidden_html
@@ -15,6 +22,7 @@ __all__ = [
     "Comment",
     "GitHubApi",
     "IssueInfo",
+    "OpenPull",
     "PullRequest",
     "ReviewNote",
     "fence",

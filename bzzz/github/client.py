@@ -95,6 +95,15 @@ class PullSeen:
 
 
 @dataclass(frozen=True)
+class OpenPull:
+    """An open pull request as the repository's list shows it (GitHubApi.open_pulls)."""
+
+    number: int
+    updated_at: str  # GitHub's, as written
+    settled: bool  # as PullSeen.settled: the page was answered a later second
+
+
+@dataclass(frozen=True)
 class ReviewNote:
     """A review of a pull request, or a comment on a line of its diff (`ref` says which)."""
 
@@ -446,17 +455,37 @@ class GitHubApi:
 
     def pull_settled(
         self, repo: str, number: int, *, within: float = 3.0, every: float = 0.25
-    ) -> tuple[str | None, str | None]:
-        """The pull request's ETag and a settled `updated_at` (PullSeen.settled), or None
-        for it when no answer came from a later second `within` seconds: read once, then
-        asked again with the ETag (a 304 costs no rate limit) until GitHub's clock moves on.
-        """
+    ) -> str | None:
+        """The pull request's `updated_at` once settled (PullSeen.settled), or None when no
+        answer came from a later second `within` seconds: read once, then asked again with
+        its ETag (a 304 costs no rate limit) until GitHub's clock moves on."""
         seen = self.pull_seen(repo, number, None)
         deadline = time.monotonic() + within
         while not seen.settled and seen.etag and time.monotonic() < deadline:
             time.sleep(every)
             seen = self.pull_seen(repo, number, seen.etag, seen.updated_at)
-        return seen.etag, seen.updated_at if seen.settled else None
+        return seen.updated_at if seen.settled else None
+
+    def open_pulls(self, repo: str) -> Iterator[OpenPull]:
+        """The repository's open pull requests, the most recently updated first, a page
+        (100) per request: a caller looking for changes stops at the first it has seen."""
+        owner, name = _split(repo)
+        page = 1
+        while True:
+            reply = self._call(
+                f"open pull requests of {repo}",
+                lambda page=page: self._gh.rest.pulls.list(  # type: ignore[misc]
+                    owner, name, state="open", sort="updated", direction="desc",
+                    per_page=100, page=page,
+                ),
+            )  # fmt: skip
+            batch, date = _json(reply), reply.headers.get("date")
+            for raw in batch:
+                updated = str(raw.get("updated_at") or "")
+                yield OpenPull(int(raw["number"]), updated, _settled(updated, date))
+            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+                return
+            page += 1
 
     def review_feedback(self, repo: str, number: int) -> list[ReviewNote]:
         """The pull request's reviews, then its line comments, each oldest first."""

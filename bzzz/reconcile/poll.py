@@ -5,8 +5,8 @@ One `Reconciler.run()` (every 5 minutes by default):
 1. Sweep the table (bzzz.reconcile.leases): requeue expired leases, fail tasks
    past their last attempt (with a comment), republish long-queued tasks; start
    the review rounds whose feedback has been quiet long enough, after taking the
-   review feedback whose webhook was missed (bzzz.review.catch_up: one
-   ETag-conditional request per open pull request, free when unchanged).
+   review feedback whose webhook was missed (bzzz.review.catch_up: one list of
+   the open pull requests per repository that has any of Bzzz's).
 2. Poll GitHub: the repositories come from Hive's active-repos when `HIVE_URL`
    is set (the registry if Hive is down), else from the registry. For each,
    the open issues with the summon label are listed with the ETag kept in

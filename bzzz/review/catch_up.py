@@ -1,30 +1,36 @@
 """The reconcile poll's share of review rounds: feedback whose webhook never arrived.
 
-For every finished task whose pull request is open, one conditional request
-asks GitHub whether the pull request changed since the ETag kept on the task
-(`review_etag`); unchanged, the 304 costs no rate limit and nothing else is
-read. The ETag also moves with the repository objects embedded in the answer (a
-push to any branch changes every open pull request's), so a changed answer whose
-`updated_at` is still the one kept (`review_updated_at`: it moves with reviews,
-line comments and comments; kept only from an answer dated a later second, as
-GitHub's times have whole seconds) reads nothing more either. The runner keeps both as it
-leaves the pull request (runner.worker.outcome.pull_seen). Changed, its reviews,
-line comments and conversation are read and each
-piece the webhook would have taken (bzzz.review.triggers, writers only, hidden
-text stripped, never a bot or Bzzz) that the task has not taken yet
-(`feedback_seen`) is added as the webhook adds it; the round then starts as
-any other, once quiet (bzzz.review.rounds).
+For every repository with finished tasks whose pull requests are open, the open
+pull requests are listed most recently updated first (GitHubApi.open_pulls: one
+request per hundred, and reading stops at the first pull request older than all
+it looks for). A pull request's `updated_at` moves with every review, line
+comment and comment; one still at the `updated_at` kept on its task
+(`review_updated_at`) reads nothing more. Only a settled `updated_at` is kept
+(PullSeen.settled: GitHub's times have whole seconds, so one read in the second
+it names may hide a review later in that second). The runner keeps it as it
+leaves the pull request (runner.worker.outcome.pull_seen). One that moved has its
+reviews, line comments and conversation read, and each piece the webhook would
+have taken (bzzz.review.triggers, writers only, hidden text stripped, never a bot
+or Bzzz) that the task has not taken yet (`feedback_seen`) is added as the
+webhook adds it; the round then starts as any other, once quiet
+(bzzz.review.rounds).
+
+A list costs one rate-limited request where a conditional read of each pull
+request cost one per pull request whenever anything was pushed anywhere in the
+repository (its answer embeds the repository, so its ETag moves with every push):
+on a busy repository, every open pull request on every run.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from bzzz.config import Settings
 from bzzz.errors import GitHubError, GitHubRateLimitError
-from bzzz.github import GitHubApi, is_ours, is_writer, strip_hidden_html
+from bzzz.github import GitHubApi, OpenPull, is_ours, is_writer, strip_hidden_html
 from bzzz.review.feedback import Feedback
 from bzzz.review.rounds import finished_tasks
 from bzzz.review.triggers import is_feedback
@@ -77,28 +83,63 @@ def catch_up(
 ) -> int:
     """Add the feedback whose webhook was missed; how many pieces. Stops at a spent limit."""
     feedback, added = Feedback(settings, dynamodb), 0
+    by_repo: dict[str, dict[int, Task]] = {}
     for task in open_pulls(settings, dynamodb):
-        key, repo = str(task.key), str(task.repo)
+        by_repo.setdefault(str(task.repo), {})[pull_number(task)] = task
+    for repo, tasks in sorted(by_repo.items()):
         api = github(repo)
-        number = int(str(task.pr_url).rstrip("/").rsplit("/", 1)[-1])
         try:
-            seen = api.pull_seen(repo, number, task.review_etag)
-            if not seen.changed:
-                continue
-            # The kept `updated_at` is a settled one: anything since would have moved it.
-            if seen.updated_at is not None and seen.updated_at == task.review_updated_at:
-                if seen.etag:  # only what it embeds moved: no review, no comment since
-                    feedback.remember_seen(key, seen.etag, None)
-                continue
-            for ref in missed(api, task, settings.allowed_for(repo)):
-                if feedback.add(key, ref, round(clock(), 3)):
-                    added += 1
-                    log.warning("%s: feedback %s had no webhook; taken by the poll", key, ref)
+            moved = changed_pulls(api, repo, tasks)
         except GitHubRateLimitError:
             raise
-        except GitHubError as exc:  # this pull request's ETag is kept: polled again next run
-            log.warning("%s: review feedback not polled: %s", key, exc)
+        except GitHubError as exc:  # nothing kept moved: polled again next run
+            log.warning("%s: review feedback not polled: %s", repo, exc)
             continue
-        if seen.etag:  # an unsettled `updated_at` is not kept: the next change reads all
-            feedback.remember_seen(key, seen.etag, seen.updated_at if seen.settled else None)
+        for pull, task in moved:
+            key = str(task.key)
+            try:
+                for ref in missed(api, task, settings.allowed_for(repo)):
+                    if feedback.add(key, ref, round(clock(), 3)):
+                        added += 1
+                        log.warning("%s: feedback %s had no webhook; taken by the poll", key, ref)
+            except GitHubRateLimitError:
+                raise
+            except GitHubError as exc:  # its `updated_at` is not kept: read again next run
+                log.warning("%s: review feedback not polled: %s", key, exc)
+                continue
+            if pull.settled:  # an unsettled one is not kept: the next run reads it again
+                feedback.remember_seen(key, pull.updated_at)
     return added
+
+
+def pull_number(task: Task) -> int:
+    return int(str(task.pr_url).rstrip("/").rsplit("/", 1)[-1])
+
+
+def changed_pulls(api: GitHubApi, repo: str, tasks: dict[int, Task]) -> list[tuple[OpenPull, Task]]:
+    """The tasks' open pull requests whose `updated_at` is not the one kept.
+
+    The list comes most recently updated first, so reading stops once every task's
+    pull request was met, or once the list is older than every `updated_at` kept for
+    those not met: an `updated_at` only moves forward, so theirs are not further down
+    (closed or merged since, and the webhook saying so missed too).
+    """
+    waiting, moved = dict(tasks), []
+    for pull in api.open_pulls(repo):
+        task = waiting.pop(pull.number, None)
+        if task is not None and pull.updated_at != task.review_updated_at:
+            moved.append((pull, task))
+        kept = [t.review_updated_at for t in waiting.values()]
+        if not waiting or _before_all(pull.updated_at, kept):
+            break
+    return moved
+
+
+def _before_all(updated_at: str, kept: list[Any]) -> bool:
+    """Whether `updated_at` is earlier than every kept one; False when one is missing or
+    unreadable (that pull request is then looked for to the end of the list)."""
+    try:
+        moment = datetime.fromisoformat(updated_at)
+        return all(k and moment < datetime.fromisoformat(str(k)) for k in kept)
+    except ValueError:
+        return False

@@ -81,20 +81,15 @@ class Feedback:
             raise
         return True
 
-    def remember_seen(self, key: str, etag: str, updated_at: str | None) -> None:
-        """The pull request's ETag and `updated_at` as the reconcile poll last read its
+    def remember_seen(self, key: str, updated_at: str) -> None:
+        """The pull request's settled `updated_at` as the reconcile poll last read its
         feedback (bzzz.review.catch_up)."""
-        values = {":etag": {"S": etag}}
-        update = "SET review_etag = :etag"
-        if updated_at:
-            values[":updated"] = {"S": updated_at}
-            update += ", review_updated_at = :updated"
         self._db.update_item(
             TableName=self._settings.tasks_table,
             Key={"key": {"S": key}},
-            UpdateExpression=update,
+            UpdateExpression="SET review_updated_at = :updated",
             ConditionExpression="attribute_exists(pr_url)",
-            ExpressionAttributeValues=values,
+            ExpressionAttributeValues={":updated": {"S": updated_at}},
         )
 
     def close(self, key: str, now: float) -> None:

@@ -94,12 +94,10 @@ class Task(Model):
     feedback_last_at = NumberAttribute(null=True)
     round_feedback = UnicodeAttribute(null=True)
     pr_closed = NumberAttribute(null=True)
-    # Every piece of feedback ever taken (so the reconcile poll adds none twice), and the
-    # ETag of the pull request as that poll last saw it (unchanged: a free 304).
+    # Every piece of feedback ever taken (so the reconcile poll adds none twice).
     feedback_seen = UnicodeSetAttribute(null=True)
-    review_etag = UnicodeAttribute(null=True)
-    # The pull request's `updated_at` (GitHub's text) when its feedback was last read, or as
-    # the runner left it: an ETag moved by a push elsewhere, with this unchanged, reads nothing.
+    # The pull request's settled `updated_at` (GitHub's text) when its feedback was last
+    # read, or as the runner left it: the reconcile poll reads nothing more while it holds.
     review_updated_at = UnicodeAttribute(null=True)
     # Every state the task entered, `[epoch seconds, state]`, oldest first: appended by the
     # very write that changes the state (bzzz.tasks.writes), reset when a finished task is

@@ -215,14 +215,13 @@ class Lifecycle:
         pr_url: str,
         branch: str | None = None,
         note: str | None = None,
-        review_seen: tuple[str | None, str | None] = (None, None),
+        review_updated_at: str | None = None,
     ) -> Task:
         """`note`: whether the pull request is a verified fix (the status comment shows it);
-        `review_seen`: the pull request's ETag and `updated_at` as the runner left it
+        `review_updated_at`: the pull request's settled `updated_at` as the runner left it
         (bzzz.review.catch_up)."""
-        etag, updated_at = review_seen
         fields = {"pr_url": pr_url, "branch": branch, "reason": note,
-                  "review_etag": etag, "review_updated_at": updated_at}  # fmt: skip
+                  "review_updated_at": review_updated_at}  # fmt: skip
         return self.apply("complete", key, _owner(agent), fields)
 
     def fail(self, key: str, agent: str, reason: str, branch: str | None = None) -> Task:

@@ -90,14 +90,26 @@ def list_pulls(ctx: Ctx) -> Reply:
     state = ctx.query.get("state", "open")
     head = ctx.query.get("head", "").rpartition(":")[2]
     base = ctx.query.get("base")
-    items = [
-        i
-        for i in sorted(repo.issues.values(), key=lambda i: i.number, reverse=True)
-        if i.pull is not None
-        and (state == "all" or i.state == state)
-        and (not head or i.pull.head == head)
-        and (not base or i.pull.base == base)
-    ]
+    # As documented: `created` by default, newest first; any other sort oldest first
+    # unless `direction` says otherwise. The emulator knows `created` and `updated`.
+    sort = ctx.query.get("sort", "created")
+    if sort not in ("created", "updated"):
+        raise invalid("PullRequest", "sort")
+    direction = ctx.query.get("direction", "desc" if sort == "created" else "asc")
+    if direction not in ("asc", "desc"):
+        raise invalid("PullRequest", "direction")
+    items = sorted(
+        (
+            i
+            for i in repo.issues.values()
+            if i.pull is not None
+            and (state == "all" or i.state == state)
+            and (not head or i.pull.head == head)
+            and (not base or i.pull.base == base)
+        ),
+        key=(lambda i: i.number) if sort == "created" else (lambda i: (i.updated_at, i.number)),
+        reverse=direction == "desc",
+    )
     return ctx.page([shapes_git.pull_request(ctx.world, repo, i, full=False) for i in items])
 
 

@@ -208,19 +208,18 @@ class Finisher:
         return "failed"
 
 
-def pull_seen(api: GitHubApi, repo: str, number: int) -> tuple[str | None, str | None]:
-    """The pull request's ETag and `updated_at` as Bzzz leaves it (opened and labelled, or
-    a round answered).
+def pull_seen(api: GitHubApi, repo: str, number: int) -> str | None:
+    """The pull request's settled `updated_at` as Bzzz leaves it (opened and labelled, or
+    a round answered), or None.
 
-    Kept on the task, they spare the reconcile poll's first look at the pull request the
-    reads of its reviews and comments unless someone reviewed or commented since
-    (bzzz.review.catch_up): without them that look cost three rate-limited requests per
-    task. `updated_at` is kept only once settled (GitHubApi.pull_settled), so feedback
-    in the same second as the read is never taken for seen. A failure keeps neither,
-    and the poll reads everything as before.
+    Kept on the task, it spares the reconcile poll the reads of the pull request's
+    reviews and comments unless someone reviewed or commented since
+    (bzzz.review.catch_up). Only a settled one (GitHubApi.pull_settled) is kept, so
+    feedback in the same second as the read is never taken for seen. A failure keeps
+    none, and the poll reads everything once.
     """
     try:
         return api.pull_settled(repo, number)
     except GitHubError as exc:
         log.warning("%s#%d: the pull request was not read back: %s", repo, number, exc)
-        return None, None
+        return None
