@@ -45,9 +45,11 @@ def unsign(key: str, value: str | None, now: float | None = None) -> dict[str, A
         return None
     body, mac = value.split(".")
     expected = hmac.new(key.encode(), body.encode(), hashlib.sha256).digest()
+    # Compared as signed, as text: decoded, a MAC whose last character differs only in
+    # base64's unused low bits would pass, so one cookie would have several spellings.
+    if not hmac.compare_digest(_b64(expected).encode(), mac.encode("utf-8", "replace")):
+        return None
     try:
-        if not hmac.compare_digest(expected, _unb64(mac)):
-            return None
         payload = json.loads(_unb64(body))
     except ValueError:
         return None
