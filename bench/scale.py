@@ -690,6 +690,7 @@ def _report(
         "status_queue_empty": status_empty,
         "aws_requests": {k: v for k, v in counts.items() if ":" not in k},
         "dynamodb_by_table": {k[6:]: v for k, v in counts.items() if k.startswith("table:")},
+        "task_writes": {k[5:]: v for k, v in counts.items() if k.startswith("sets:")},
         "idle_receives": counts.get("idle:sqs.ReceiveMessage(empty)", 0),
         "runner_seconds": cfg.runners * (drained_at - started),
         "github_requests": dict(stack.github_requests),

@@ -87,6 +87,9 @@ def cost_lines(report: dict[str, Any]) -> list[str]:
     lines.append("  DynamoDB by table:")
     for name, count in sorted(report["dynamodb_by_table"].items(), key=lambda x: -x[1])[:12]:
         lines.append(f"    {name:<36} {count:>9}  {count / n:6.2f}/task")
+    lines.append("  tasks.UpdateItem by what it sets:")
+    for name, count in sorted(report.get("task_writes", {}).items(), key=lambda x: -x[1])[:10]:
+        lines.append(f"    {name[:52]:<52} {count:>8}  {count / n:6.2f}/task")
     gh, limited = report["github_total"], report["github_rate_limited"]
     lines.append(f"GitHub requests: {gh} = {gh / n:.1f} per task; spending rate limit: {limited} "
                  f"= {limited / n:.1f} per task (aim <= 15)")  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections import Counter
 from pathlib import Path
@@ -34,6 +35,23 @@ def _table(event_name: str, params: dict[str, Any] | None = None, **_: Any) -> N
         _counts[f"table:{table}.{event_name.rsplit('.', 1)[-1]}"] += 1
 
 
+def _written(params: dict[str, Any]) -> str:
+    """The attributes an UpdateItem sets or adds, named as the table names them: which
+    write it is (a claim, a heartbeat, a status comment recorded...)."""
+    names = params.get("ExpressionAttributeNames") or {}
+    expression = str(params.get("UpdateExpression", ""))
+    found = re.findall(r"(#?\w+)\s*=", expression) + re.findall(r"\bADD\s+(#?\w+)", expression)
+    return ",".join(sorted({names.get(n, n) for n in found})[:5]) or "?"
+
+
+def _update(event_name: str, params: dict[str, Any] | None = None, **_: Any) -> None:
+    # before-parameter-build.dynamodb.UpdateItem: what a task-row write sets
+    table = str((params or {}).get("TableName", "?")).rsplit("-", 1)[-1]
+    if table == "tasks":
+        with _lock:
+            _counts[f"sets:{_written(params or {})}"] += 1
+
+
 def _empty_receive(http_response: Any = None, parsed: Any = None, **_: Any) -> None:
     # after-call.sqs.ReceiveMessage: a poll that found nothing (idle runners, drains)
     if isinstance(parsed, dict) and not parsed.get("Messages"):
@@ -54,6 +72,7 @@ def install() -> None:
         client = original(self, *args, **kwargs)
         client.meta.events.register("before-send.*.*", _count)
         client.meta.events.register("before-parameter-build.dynamodb.*", _table)
+        client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", _update)
         client.meta.events.register("after-call.sqs.ReceiveMessage", _empty_receive)
         return client
 

@@ -86,6 +86,27 @@ class StatusStore:
             raise
         return True
 
+    def save_posted(
+        self,
+        key: str,
+        comment_id: int,
+        reserved: float,
+        shown: dict[str, Any],
+        previous_raw: str | None,
+    ) -> bool:
+        """Record the posted comment and what it shows in one write (the first sync of a
+        task: a write saved); False, writing nothing, if the reservation or the record
+        changed meanwhile: then `set_comment` and `save_shown` each say which."""
+        condition, values = self._shown_condition(shown, previous_raw)
+        values.update({":id": comment_id, ":reserved": reserved})
+        try:
+            self._update(key, "SET #c = :id, #s = :new", f"#c = :reserved AND {condition}", values)
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
     def release(self, key: str, reserved: float) -> None:
         """Give the right to post back (the post failed)."""
         try:
@@ -95,20 +116,24 @@ class StatusStore:
                 raise
 
     def save_shown(self, key: str, shown: dict[str, Any], previous_raw: str | None) -> None:
-        new_raw = json.dumps(shown, sort_keys=True, separators=(",", ":"))
-        condition = "attribute_exists(#k) AND "
-        values: dict[str, Any] = {":new": new_raw}
-        if previous_raw is None:
-            condition += "attribute_not_exists(#s)"
-        else:
-            condition += "#s = :old"
-            values[":old"] = previous_raw
+        condition, values = self._shown_condition(shown, previous_raw)
         try:
             self._update(key, "SET #s = :new", condition, values)
         except ClientError as exc:
             if condition_failed(exc):
                 raise SyncConflictError(f"the status record of {key} changed meanwhile") from None
             raise
+
+    @staticmethod
+    def _shown_condition(
+        shown: dict[str, Any], previous_raw: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        """The record replaced only if it is still the one read; its new value as `:new`."""
+        values: dict[str, Any] = {":new": json.dumps(shown, sort_keys=True, separators=(",", ":"))}
+        if previous_raw is None:
+            return "attribute_exists(#k) AND attribute_not_exists(#s)", values
+        values[":old"] = previous_raw
+        return "attribute_exists(#k) AND #s = :old", values
 
     def _update(self, key: str, update: str, condition: str, values: dict[str, Any]) -> None:
         names = {"#k": "key", "#c": "status_comment_id", "#s": "status_shown"}

@@ -140,13 +140,14 @@ class StatusSync:
         if thread:
             body = f"{body}\n\n{thread}"
         digest = hashlib.sha256(body.encode()).hexdigest()
+        new["digest"] = digest
         if row.comment_id is None:
-            new["comment_id"] = self._post(github, row, body)
-            last.posted = True
-        elif digest != shown.get("digest"):
+            self._post(github, row, body, new)
+            last.posted, last.labels = True, new["labels"]
+            return outcomes
+        if digest != shown.get("digest"):
             github.edit_comment(task.repo, row.comment_id, body)
             last.edited = True
-        new["digest"] = digest
         new["labels"] = last.labels = self._labels(github, row, shown.get("labels", []))
         self._store.save_shown(task.key, new, row.shown_raw)
         return outcomes
@@ -168,19 +169,30 @@ class StatusSync:
             max_rounds=self._settings.max_review_rounds,
         )
 
-    def _post(self, github: GitHubApi, row: Row, body: str) -> int:
+    def _post(self, github: GitHubApi, row: Row, body: str, new: dict[str, Any]) -> None:
+        """Post the one status comment and record it with what it shows (`new`).
+
+        The labels are set first, so that no GitHub call sits between the post and the
+        write that records it: a failure there would leave a comment nobody knows of,
+        and another would be posted once the reservation lapsed."""
         key, repo, number = row.task.key, row.task.repo, int(row.task.number)
         reserved = self._store.reserve_comment(key, self._clock())
         if reserved is None:
             raise SyncConflictError(f"another status sync is posting the comment of {key}")
         try:
+            new["labels"] = self._labels(github, row, row.shown.get("labels", []))
             comment = github.comment(repo, number, body)
         except Exception:
             self._store.release(key, reserved)
             raise
+        new["comment_id"] = comment.id
+        if self._store.save_posted(key, comment.id, reserved, new, row.shown_raw):
+            return
+        # The reservation lapsed or the record changed meanwhile: the id first, then the
+        # record (which raises for a retry if it changed), each as its own write.
         if not self._store.set_comment(key, comment.id, reserved):
             log.warning("status comment of %s posted after its reservation lapsed", key)
-        return comment.id
+        self._store.save_shown(key, new, row.shown_raw)
 
     def _labels(self, github: GitHubApi, row: Row, had: list[str]) -> list[str]:
         """Make the issue carry exactly the state's status label; return the labels now set."""

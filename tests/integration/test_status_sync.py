@@ -282,3 +282,31 @@ def test_a_failing_task_fails_all_of_its_records_and_no_other(aws_environ, githu
         # Neither of the failed pair is recorded as handled; the other task is mirrored.
         assert Task.get(f"{REPO}#999", consistent_read=True).status_shown is None
         assert len(status_comments(github)) == 1
+
+
+def test_the_first_comment_and_its_record_are_one_write_refused_whole_when_either_moved(
+    settings, github
+):
+    """`save_posted` records the posted comment and what it shows together, conditioned
+    on both the reservation and the record read; refused, it writes nothing, and the
+    sync falls back on the two writes that say which moved."""
+    import time
+
+    from bzzz.status.store import StatusStore
+
+    Lifecycle(settings).create(REPO, 1, "sum_to(n) leaves out n")
+    store = StatusStore(settings, aws.client("dynamodb", settings))
+    reserved = store.reserve_comment(KEY, time.time())
+    assert reserved is not None
+    # The record moved since it was read (None: there was none): refused, nothing written.
+    store.save_shown(KEY, {"version": 1}, None)
+    assert not store.save_posted(KEY, 41, reserved, {"version": 2}, None)
+    row = store.read(KEY)
+    assert row is not None and row.comment_id is None and row.shown == {"version": 1}
+    # Another reservation than this one: refused too.
+    assert not store.save_posted(KEY, 41, reserved - 5, {"version": 2}, row.shown_raw)
+    assert store.read(KEY).comment_id is None
+    # Both as read: one write records both.
+    assert store.save_posted(KEY, 41, reserved, {"version": 2}, row.shown_raw)
+    row = store.read(KEY)
+    assert row is not None and row.comment_id == 41 and row.shown == {"version": 2}
