@@ -37,6 +37,8 @@ def transition_data(transition: str, task: Task, actor: str) -> dict[str, Any]:
 
 def audit_listener(log: AuditLog) -> Listener:
     def listen(transition: str, task: Task, actor: str) -> None:
-        log.append(task.key, f"task.{transition}", transition_data(transition, task, actor))
+        data = transition_data(transition, task, actor)
+        # A task is created far more often than created again: its stream is likely new.
+        log.append(task.key, f"task.{transition}", data, fresh=transition == "create")
 
     return listen

@@ -25,6 +25,11 @@ trips, not three. If that seq is taken (another writer came between), the stream
 as contended for this log for CONTENDED_SECONDS and its appends take seqs from the
 counter, so twenty writers on one stream stay fair and no write is tried twice in vain.
 
+A task's first entry (`task.create`, appended with `fresh`) is tried the same way at
+seq 1, linked to GENESIS: a new stream's first append is two round trips too. A stream
+that has entries already (a task created again) refuses it, and that append goes on
+through the counter, one refused write dearer.
+
 `put_new` is still conditional (`attribute_not_exists(seq)`): if the counter
 lags behind the entries (reset by hand, or a stream written before it
 existed) the write finds the seq taken, the writer raises the counter past
@@ -75,10 +80,21 @@ class AuditLog:
         self._contended: dict[str, float] = {}  # stream -> monotonic time it counts so until
         self._lock = threading.Lock()
 
-    def append(self, stream: str, type: str, data: Mapping[str, Any] | None = None) -> Entry:
+    def append(
+        self,
+        stream: str,
+        type: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        fresh: bool = False,
+    ) -> Entry:
         """Append one entry to `stream` (a task key) and return it as written.
 
         `data` must be canonically encodable (no floats); see bzzz.audit.canonical.
+        `fresh`: the stream is likely new (a task just created), so its first entry is
+        tried at seq 1 without the counter, as a writer following its own entry tries
+        the next seq: two round trips, not three. If seq 1 is taken (a task created
+        again), that costs one refused write, and the append goes on through the counter.
         """
         if not stream:
             raise AuditDataError("stream must not be empty")
@@ -90,8 +106,13 @@ class AuditLog:
         with self._lock:
             known: Entry | Head | None = self._tails.get(stream)
             contended = self._contended.get(stream, 0.0) > time.monotonic()
+        guess: tuple[int, str] | None = None  # a seq and its link, tried without the counter
         if isinstance(known, Entry) and not contended:
-            entry = self._chain(stream, type, body_data, known.seq + 1, known.hash)
+            guess = (known.seq + 1, known.hash)
+        elif known is None and fresh:
+            guess = (1, GENESIS)
+        if guess is not None:
+            entry = self._chain(stream, type, body_data, *guess)
             winner = self._store.put_new(entry)
             if winner is None:
                 signed = self._head(entry)
@@ -99,9 +120,10 @@ class AuditLog:
                     self._store.move_head(signed)  # others took seqs meanwhile: the head only
                 self._remember(entry)
                 return entry
-            known = winner  # another writer came between: fall back on the counter
-            with self._lock:
-                self._contended[stream] = time.monotonic() + CONTENDED_SECONDS
+            if known is not None:  # another writer came between: fall back on the counter
+                with self._lock:
+                    self._contended[stream] = time.monotonic() + CONTENDED_SECONDS
+            known = winner
         deadline = time.monotonic() + self._timeout
         resyncs = 0
         while True:

@@ -244,3 +244,26 @@ def test_a_writer_following_its_own_entry_appends_in_two_requests(aws_settings):
     assert other.seq == 5 and other.prev_hash == AuditStore(settings).stream(stream)[3].hash
     report = verify_stream(settings, stream)
     assert report.ok and report.entries == 5, report.finding
+
+
+def test_a_fresh_streams_first_entry_is_two_requests_and_a_used_one_is_continued(aws_settings):
+    """`fresh` (a task just created): seq 1 is tried without the counter. On a stream
+    with entries already it is refused, and the append goes on through the counter."""
+    signer = Signer.generate("control-plane")
+    settings = aws_settings.with_overrides(audit_public_key=signer.public_key)
+    db = aws.client("dynamodb", settings)
+    sent: list[str] = []
+    db.meta.events.register("before-send.dynamodb.*", lambda event_name, **_: sent.append(
+        event_name.rsplit(".", 1)[1]))  # fmt: skip
+    first = AuditLog(settings, signer, dynamodb=db).append("octo/new#1", "task.create", fresh=True)
+    assert sent == ["PutItem", "UpdateItem"] and (first.seq, first.prev_hash) == (1, GENESIS)
+    head = _head_item(settings, "octo/new#1")
+    assert (head["head_seq"], head["next_seq"]) == ({"N": "1"}, {"N": "1"})
+    AuditLog(settings, signer).append("octo/new#1", "task.claim")  # the counter's seq 2
+
+    sent.clear()
+    again = AuditLog(settings, signer, dynamodb=db).append("octo/new#1", "task.create", fresh=True)
+    assert sent == ["PutItem", "UpdateItem", "PutItem", "UpdateItem"]  # refused, then as ever
+    assert again.seq == 3 and again.prev_hash == AuditStore(settings).stream("octo/new#1")[1].hash
+    report = verify_stream(settings, "octo/new#1")
+    assert report.ok and report.entries == 3, report.finding
