@@ -32,7 +32,9 @@ ENTRY_TYPES: dict[str, tuple[str, ...]] = {
     "command.run": (
         "command", "exit_code", "output_sha256", "output_tail", "duration_ms", "timed_out",
     ),
-    "git.push": ("branch", "commit", "remote"),
+    # A review round's push also has its round and the pull request's diff fields as
+    # pr.opened has them (runner.worker.round_end).
+    "git.push": ("branch", "commit", "remote", "round", "partial"),
     # files, additions, deletions and changed (the first CHANGED_KEPT [path, added, removed],
     # null for a binary file): the pushed commit against the base (runner.worker.outcome).
     "pr.opened": (

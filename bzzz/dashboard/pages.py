@@ -112,6 +112,8 @@ def task_page(
                 )
         if entry["type"] == "pr.opened" and data.get("url") == task.get("pr_url"):
             diff = _diff_summary(data)  # the last opening of the pull request the page links
+        elif _round_push(entry["type"], data, task):
+            diff = _diff_summary(data) or diff  # a review round's push onto it, since
         shown.append(entry)
     return {
         "task": task,
@@ -130,9 +132,21 @@ def task_page(
     }
 
 
+def _round_push(kind: str, data: dict[str, Any], task: dict[str, Any]) -> bool:
+    """Whether the entry is a review round's push onto the branch of the task's pull
+    request (runner.worker.round_end: it carries the pull request's diff stat then)."""
+    return (
+        kind == "git.push"
+        and data.get("round") is not None
+        and bool(task.get("branch"))
+        and data.get("branch") == task.get("branch")
+    )
+
+
 def _diff_summary(data: dict[str, Any]) -> dict[str, Any] | None:
-    """A pr.opened entry's diff fields (bzzz.audit.diff_summary), or None for an entry
-    without them (written before they existed, or when the stat could not be read)."""
+    """A pr.opened (or round git.push) entry's diff fields (bzzz.audit.diff_summary), or
+    None for an entry without them (written before they existed, or when the stat could
+    not be read)."""
 
     def count(value: Any) -> int | None:
         return value if isinstance(value, int) and not isinstance(value, bool) else None

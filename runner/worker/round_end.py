@@ -57,8 +57,10 @@ class RoundFinisher(Finisher):
             return self.fail(str(exc))
         commit = workspace.git("rev-parse", "HEAD").strip()
         end.record("pushed", branch=review.branch, commit=commit, round=review.number)
-        end.note("git.push", {"branch": review.branch, "remote": workspace.url,
-                              "commit": commit, "round": review.number})  # fmt: skip
+        # With the pull request's diff stat as this push leaves it (against where the branch
+        # left the default one): the dashboard shows the latest beside the link.
+        end.note("git.push", {"branch": review.branch, "remote": workspace.url, "commit": commit,
+                              "round": review.number, **self._diff_summary()})  # fmt: skip
         note = verification.summary if verification else "unverified: not checked"
         try:
             api.comment(

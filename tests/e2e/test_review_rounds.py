@@ -225,6 +225,9 @@ def test_review_rounds_push_on_the_same_branch_reply_and_stop_when_merged(
     assert types.count("review.round") == 2 and types.count("pr.replied") == 2
     rounds = [e.data.get("round") for e in entries if e.type == "git.push"]
     assert rounds == [None, 1, 2]
+    # Each round's push carries the pull request's diff stat as it leaves it (the dashboard's).
+    stats = [e.data.get("files") for e in entries if e.type == "git.push" and e.data.get("round")]
+    assert len(stats) == 2 and all(isinstance(n, int) and n >= 1 for n in stats), stats
     # Each round's record is under its round; their digests sit in the stream, which verifies.
     assert [str(r.address) for r in records_of(aws_settings, REPO, 1)] == [
         f"bzzz://{REPO}/1/1", f"bzzz://{REPO}/1/round-1/1", f"bzzz://{REPO}/1/round-2/1",

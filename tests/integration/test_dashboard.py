@@ -211,6 +211,33 @@ def test_a_writer_sees_the_output_tails_and_everyone_the_pull_requests_diff_summ
     assert "TAIL-MARK" not in fragment and "3 files changed" in fragment
 
 
+def test_a_review_rounds_push_updates_the_diff_summary_and_a_side_push_does_not(dashboard):
+    from bzzz.audit import AuditLog, Signer, diff_summary, publish_public_key
+
+    lifecycle = dashboard.services.intake.lifecycle
+    _task(dashboard)
+    lifecycle.claim(KEY, "runner-a")
+    lifecycle.start(KEY, "runner-a")
+    runner = Signer.generate("runner-a")
+    publish_public_key(dashboard.settings, runner)
+    log = AuditLog(dashboard.settings, runner)
+    pr_url = f"{dashboard.github.base_url}/acme/calc/pull/7"
+    log.append(KEY, "pr.opened", {"url": pr_url, "branch": "bzzz/1-x", "draft": True,
+                                  **diff_summary([("calc.py", 2, 1)])})  # fmt: skip
+    lifecycle.complete(KEY, "runner-a", pr_url, "bzzz/1-x")
+    page = dashboard.get(PAGE, dashboard.sign_in("bob")).text
+    assert "1 file changed, " in page and "+2</span>" in page
+    round_push = {"branch": "bzzz/1-x", "remote": "https://example.invalid", "round": 1}
+    rows = [("calc.py", 4, 1), ("test_calc.py", 9, 0)]
+    log.append(KEY, "git.push", {**round_push, "commit": "b" * 40, **diff_summary(rows)})
+    side = {**round_push, "branch": "bzzz/1-x-round-2", "round": 2, "partial": True}
+    log.append(KEY, "git.push", {**side, "commit": "c" * 40, **diff_summary([("x.py", 99, 0)])})
+    page = dashboard.get(PAGE, dashboard.sign_in("bob")).text
+    assert "2 files changed, " in page and "+13</span>" in page and "−1</span>" in page
+    assert "<code>test_calc.py</code></td><td>+9</td><td>−0</td>" in page
+    assert "x.py</code>" not in page  # the side branch is not the pull request's
+
+
 def test_retry_queues_an_escalated_task_again_and_refuses_others(dashboard):
     lifecycle = dashboard.services.intake.lifecycle
     _task(dashboard)
