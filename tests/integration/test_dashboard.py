@@ -17,6 +17,19 @@ def _task(dashboard, repo: str = "acme/calc", number: int = 1, title: str = "sum
     return str(task.key)
 
 
+def _running(dashboard):
+    """The task claimed and started by runner-a, and runner-a's audit log (its key published)."""
+    from bzzz.audit import AuditLog, Signer, publish_public_key
+
+    lifecycle = dashboard.services.intake.lifecycle
+    _task(dashboard)
+    lifecycle.claim(KEY, "runner-a")
+    lifecycle.start(KEY, "runner-a")
+    runner = Signer.generate("runner-a")
+    publish_public_key(dashboard.settings, runner)
+    return lifecycle, AuditLog(dashboard.settings, runner)
+
+
 def test_without_a_session_every_page_sends_you_to_sign_in(dashboard):
     for path in ("/dashboard/", PAGE, "/dashboard/agents"):
         reply = dashboard.get(path, follow_redirects=False)
@@ -175,15 +188,9 @@ def test_the_audit_verdict_turns_red_at_the_first_tampered_entry(dashboard):
 def test_a_writer_sees_the_output_tails_and_everyone_the_pull_requests_diff_summary(dashboard):
     """Tails are the sandbox's words (escaped, writers only, in the entries list too); the diff
     summary sits beside the PR's link for whoever sees the link."""
-    from bzzz.audit import AuditLog, Signer, diff_summary, digest, output_tail, publish_public_key
+    from bzzz.audit import diff_summary, digest, output_tail
 
-    lifecycle = dashboard.services.intake.lifecycle
-    _task(dashboard)
-    lifecycle.claim(KEY, "runner-a")
-    lifecycle.start(KEY, "runner-a")
-    runner = Signer.generate("runner-a")
-    publish_public_key(dashboard.settings, runner)
-    log = AuditLog(dashboard.settings, runner)
+    lifecycle, log = _running(dashboard)
     lease = {"attempt": 1, "lease_owner": "runner-a"}
     log.append(KEY, "task.claim", {"state": "claimed", "version": 2, **lease})
     output = "\x1b[31mFAILED\x1b[0m test_sum\n<img src=x onerror=alert(1)> TAIL-MARK\n"
@@ -212,15 +219,9 @@ def test_a_writer_sees_the_output_tails_and_everyone_the_pull_requests_diff_summ
 
 
 def test_a_review_rounds_push_updates_the_diff_summary_and_a_side_push_does_not(dashboard):
-    from bzzz.audit import AuditLog, Signer, diff_summary, publish_public_key
+    from bzzz.audit import diff_summary
 
-    lifecycle = dashboard.services.intake.lifecycle
-    _task(dashboard)
-    lifecycle.claim(KEY, "runner-a")
-    lifecycle.start(KEY, "runner-a")
-    runner = Signer.generate("runner-a")
-    publish_public_key(dashboard.settings, runner)
-    log = AuditLog(dashboard.settings, runner)
+    lifecycle, log = _running(dashboard)
     pr_url = f"{dashboard.github.base_url}/acme/calc/pull/7"
     log.append(KEY, "pr.opened", {"url": pr_url, "branch": "bzzz/1-x", "draft": True,
                                   **diff_summary([("calc.py", 2, 1)])})  # fmt: skip
