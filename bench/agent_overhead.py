@@ -52,7 +52,7 @@ class TimedModel(Model):
 
     spent = 0.0
 
-    def chat(self, messages: Any, tools: Any = None) -> ModelReply:
+    def chat(self, messages: Any, tools: Any = None, *, timeout: float | None = None) -> ModelReply:
         start = time.perf_counter()
         try:
             return super().chat(messages, tools)

@@ -47,7 +47,7 @@ from runner.agent.types import (
     Submitted,
     TaskBrief,
 )
-from runner.errors import ModelResponseError, SandboxError
+from runner.errors import ModelResponseError, ModelUnavailableError, SandboxError
 
 if TYPE_CHECKING:
     from runner.agent.model import Model, ModelReply
@@ -126,7 +126,18 @@ class Agent:
         self.clock.check(iterations=record.iteration, tokens=record.tokens)
         record.iteration += 1
         sent = self.history.fit(self.window - self.reply_reserve, self.extra)
-        reply = self.model.chat(sent, tools=self.tools)
+        try:
+            # A request may not outlive the wall-clock budget: a slow model host would
+            # otherwise overrun it by up to the model's own timeout (10 minutes).
+            reply = self.model.chat(sent, tools=self.tools, timeout=self.clock.remaining)
+        except ModelUnavailableError:
+            if self.clock.remaining > 0:
+                raise  # the host failed or is gone: the worker gives the task back
+            b = self.budgets
+            raise LimitsExceeded(
+                "wall_clock",
+                f"wall-clock budget spent ({b.wall_clock_seconds:g}s) waiting for the model",
+            ) from None
         self._reply = reply.content
         record.tokens += reply.prompt_tokens + reply.completion_tokens
         self.history.calibrate(sent, reply.prompt_tokens, self.extra)

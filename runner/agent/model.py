@@ -138,12 +138,24 @@ class Model:
         self,
         messages: Sequence[Mapping[str, Any]],
         tools: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> ModelReply:
+        """One request. `timeout`: how long it may take (the task's wall clock left), at
+        most the model's own `timeout`; a request cut off raises ModelUnavailableError."""
+        limit = self.timeout if timeout is None else max(1.0, min(self.timeout, timeout))
         if self.api == "openai":
-            return self.openai.chat(self.name, messages, tools)  # type: ignore[no-any-return]
+            return self.openai.chat(self.name, messages, tools, timeout=limit)  # type: ignore[no-any-return]
         options = {**self.extra_options, "num_ctx": self.num_ctx}
+        client = self.client
+        import httpx
+
+        # ollama's chat() takes no timeout: its httpx client's is set for this request (a
+        # Model serves one task's loop, one request at a time).
+        if isinstance(getattr(client, "_client", None), httpx.Client):
+            client._client.timeout = httpx.Timeout(limit)
         with self._translated():
-            response = self.client.chat(
+            response = client.chat(
                 model=self.name,
                 messages=list(messages),
                 tools=list(tools) if tools else None,

@@ -90,14 +90,18 @@ class OpenAIChat:
         model: str,
         messages: Sequence[Mapping[str, Any]],
         tools: Sequence[Mapping[str, Any]] | None,
+        *,
+        timeout: float | None = None,
     ) -> ModelReply:
+        """One request; `timeout` (seconds) for this one, else the client's."""
         body: dict[str, Any] = {
             "model": model, "messages": openai_messages(messages), "stream": False,
         }  # fmt: skip
         if tools:
             body["tools"] = list(tools)
         with self._translated(f"chat with {model}"):
-            reply = self._http.post("/v1/chat/completions", json=body)
+            limit = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout)
+            reply = self._http.post("/v1/chat/completions", json=body, timeout=limit)
             reply.raise_for_status()
         data = reply.json()
         choices = data.get("choices") or []

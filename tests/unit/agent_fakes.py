@@ -45,6 +45,7 @@ class ScriptedModel:
         self._info = ModelInfo(name, tools, context_length)
         self.sent: list[list[dict[str, Any]]] = []
         self.tools_sent: list[list[dict[str, Any]] | None] = []
+        self.timeouts: list[float | None] = []  # each request's, as the loop asked
 
     def check(self) -> ModelInfo:
         self.info = self._info
@@ -54,7 +55,10 @@ class ScriptedModel:
         self,
         messages: Sequence[Mapping[str, Any]],
         tools: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> ModelReply:
+        self.timeouts.append(timeout)
         self.sent.append([dict(m) for m in messages])
         self.tools_sent.append([dict(t) for t in tools] if tools else None)
         if not self.script:

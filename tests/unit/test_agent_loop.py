@@ -244,3 +244,61 @@ def test_a_reply_with_several_calls_runs_them_in_order(tmp_path: Path):
     agent(model, box, tmp_path, test_command=None).run()
     assert box.commands == ["a", "b"]
     assert [m["role"] for m in model.sent[1][-2:]] == ["tool", "tool"]
+
+
+class Clock:
+    """time.monotonic for the budget clock, moved on by the test's model."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_each_model_request_may_take_at_most_the_wall_clock_left(tmp_path: Path, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("runner.agent.budgets.time.monotonic", clock)
+    model = ScriptedModel([
+        calls(call("run_command", command="ls")),
+        calls(call("finish", summary="done")),
+    ])  # fmt: skip
+
+    def slow_ls(command: str) -> tuple[int, str]:
+        clock.now += 100.0
+        return 0, "calc.py"
+
+    box = FakeSandbox({"ls": slow_ls, TEST: (0, "1 passed")})
+    budgets = Budgets(iterations=10, wall_clock_seconds=300)
+    outcome = agent(model, box, tmp_path, budgets=budgets).run()
+    assert outcome.kind == "finished"
+    assert model.timeouts == [300.0, 200.0]  # the command took 100 s of the budget
+
+
+def test_a_model_request_cut_off_by_the_budget_ends_the_task_on_its_budget(
+    tmp_path: Path, monkeypatch
+):
+    """Not a model host gone (that gives the task back for another runner): the budget."""
+    from runner.errors import ModelUnavailableError
+
+    clock = Clock()
+    monkeypatch.setattr("runner.agent.budgets.time.monotonic", clock)
+
+    class CutOff(ScriptedModel):
+        def chat(self, messages, tools=None, *, timeout=None):  # type: ignore[no-untyped-def]
+            super().chat(messages, tools, timeout=timeout)
+            clock.now += timeout or 0  # the request ran for all it was allowed
+            raise ModelUnavailableError("Ollama is unreachable at x: ReadTimeout: timed out")
+
+    model = CutOff(["unused"])
+    outcome = agent(model, FakeSandbox(), tmp_path, budgets=Budgets(wall_clock_seconds=60)).run()
+    assert (outcome.kind, outcome.limit) == ("budget", "wall_clock")
+    assert "waiting for the model" in outcome.reason and model.timeouts == [60.0]
+
+
+def test_a_model_host_failing_with_budget_left_is_still_the_hosts_failure(tmp_path: Path):
+    from runner.errors import ModelUnavailableError
+
+    model = ScriptedModel([ModelUnavailableError("Ollama is unreachable at x: ConnectError")])
+    with pytest.raises(ModelUnavailableError):
+        agent(model, FakeSandbox(), tmp_path).run()
