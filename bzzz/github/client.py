@@ -96,7 +96,7 @@ class PullSeen:
 
 @dataclass(frozen=True)
 class OpenPull:
-    """An open pull request as the repository's list shows it (GitHubApi.open_pulls)."""
+    """An open pull request as the repository's list shows it (GitHubApi.recent_pulls)."""
 
     number: int
     updated_at: str  # GitHub's, as written
@@ -466,26 +466,22 @@ class GitHubApi:
             seen = self.pull_seen(repo, number, seen.etag, seen.updated_at)
         return seen.updated_at if seen.settled else None
 
-    def open_pulls(self, repo: str) -> Iterator[OpenPull]:
-        """The repository's open pull requests, the most recently updated first, a page
-        (100) per request: a caller looking for changes stops at the first it has seen."""
+    def recent_pulls(self, repo: str) -> tuple[list[OpenPull], bool]:
+        """The repository's hundred most recently updated open pull requests, newest first,
+        and whether it has more: one request."""
         owner, name = _split(repo)
-        page = 1
-        while True:
-            reply = self._call(
-                f"open pull requests of {repo}",
-                lambda page=page: self._gh.rest.pulls.list(  # type: ignore[misc]
-                    owner, name, state="open", sort="updated", direction="desc",
-                    per_page=100, page=page,
-                ),
-            )  # fmt: skip
-            batch, date = _json(reply), reply.headers.get("date")
-            for raw in batch:
-                updated = str(raw.get("updated_at") or "")
-                yield OpenPull(int(raw["number"]), updated, _settled(updated, date))
-            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
-                return
-            page += 1
+        reply = self._call(
+            f"open pull requests of {repo}",
+            lambda: self._gh.rest.pulls.list(
+                owner, name, state="open", sort="updated", direction="desc", per_page=100
+            ),
+        )
+        batch, date = _json(reply), reply.headers.get("date")
+        pulls = []
+        for raw in batch:
+            updated = str(raw.get("updated_at") or "")
+            pulls.append(OpenPull(int(raw["number"]), updated, _settled(updated, date)))
+        return pulls, bool(batch) and 'rel="next"' in reply.headers.get("link", "")
 
     def review_feedback(self, repo: str, number: int) -> list[ReviewNote]:
         """The pull request's reviews, then its line comments, each oldest first."""

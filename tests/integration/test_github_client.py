@@ -193,15 +193,16 @@ def test_a_pull_requests_updated_at_is_kept_only_once_an_answer_is_dated_a_later
     assert not again.changed and again.settled and again.updated_at == kept
 
 
-def test_open_pulls_come_most_recently_updated_first(api, github, tmp_path):
+def test_recent_pulls_come_most_recently_updated_first(api, github, tmp_path):
     for branch, where in (("bzzz/1-fix", tmp_path / "one"), ("bzzz/2-fix", tmp_path / "two")):
         where.mkdir()
         _push_branch(github, branch, where)
     older = api.open_draft_pull(REPO, "bzzz/1-fix", "main", "Fix 1", "Refs #1")
     newer = api.open_draft_pull(REPO, "bzzz/2-fix", "main", "Fix 2", "Refs #1")
-    assert [p.number for p in api.open_pulls(REPO)] == [newer.number, older.number]
+    listed, more = api.recent_pulls(REPO)
+    assert [p.number for p in listed] == [newer.number, older.number] and not more
     assert api.pull_settled(REPO, newer.number)  # GitHub's clock is a second further on
     api.comment(REPO, older.number, "a review comment, as it were")  # moves its updated_at
-    listed = list(api.open_pulls(REPO))
+    listed, _ = api.recent_pulls(REPO)
     assert [p.number for p in listed] == [older.number, newer.number]
     assert all(p.updated_at for p in listed)
