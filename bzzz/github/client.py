@@ -466,16 +466,17 @@ class GitHubApi:
             seen = self.pull_seen(repo, number, seen.etag, seen.updated_at)
         return seen.updated_at if seen.settled else None
 
-    def recent_pulls(self, repo: str) -> tuple[list[OpenPull], bool]:
-        """The repository's hundred most recently updated open pull requests, newest first,
-        and whether it has more: one request."""
+    def recent_pulls(self, repo: str, page: int = 1) -> tuple[list[OpenPull], bool]:
+        """A page (100) of the repository's open pull requests, the most recently updated
+        first, and whether there are more: one request."""
         owner, name = _split(repo)
         reply = self._call(
             f"open pull requests of {repo}",
             lambda: self._gh.rest.pulls.list(
-                owner, name, state="open", sort="updated", direction="desc", per_page=100
+                owner, name, state="open", sort="updated", direction="desc", per_page=100,
+                page=page,
             ),
-        )
+        )  # fmt: skip
         batch, date = _json(reply), reply.headers.get("date")
         pulls = []
         for raw in batch:

@@ -1,8 +1,9 @@
 """The reconcile poll's share of review rounds: feedback whose webhook never arrived.
 
-For every repository with finished tasks whose pull requests are open, its
-hundred most recently updated open pull requests are listed in one request
-(GitHubApi.recent_pulls; any of Bzzz's further down are asked for one by one).
+For every repository with finished tasks whose pull requests are open, its open
+pull requests are listed most recently updated first, a hundred a request
+(GitHubApi.recent_pulls; on a large repository, a few of Bzzz's far down are asked
+for one by one).
 A pull request's `updated_at` moves with every review, line comment and comment;
 one still at the `updated_at` kept on its task
 (`review_updated_at`) reads nothing more. Only a settled `updated_at` is kept
@@ -119,28 +120,36 @@ def pull_number(task: Task) -> int:
 def changed_pulls(api: GitHubApi, repo: str, tasks: dict[int, Task]) -> list[tuple[OpenPull, Task]]:
     """The tasks' open pull requests whose `updated_at` is not the one kept.
 
-    The hundred most recently updated come in one request (GitHubApi.recent_pulls); on
-    most repositories that is all of them. Reading stops once every task's pull request
+    The list comes a hundred a request, most recently updated first (on most
+    repositories one page is all of them). Reading stops once every task's pull request
     was met, or once the list is older than every `updated_at` kept for those not met:
     an `updated_at` only moves forward, so theirs are not further down (closed or merged
-    since, and the webhook saying so missed too). Any left when the repository has more
-    than a hundred are asked for one by one: paging down a large repository to a few
-    quiet pull requests would cost more than asking for them.
+    since, and the webhook saying so missed too). On a large repository where a page
+    held none of them (or one is left), the rest are asked for one by one: paging down
+    to a few quiet pull requests would cost more than asking for them.
     """
-    listed, more = api.recent_pulls(repo)
-    waiting, moved = dict(tasks), []
-    for pull in listed:
-        task = waiting.pop(pull.number, None)
-        if task is not None and pull.updated_at != task.review_updated_at:
-            moved.append((pull, task))
-        kept = [t.review_updated_at for t in waiting.values()]
-        if not waiting or _before_all(pull.updated_at, kept):
+    waiting, moved, page = dict(tasks), [], 1
+    while True:
+        listed, more = api.recent_pulls(repo, page)
+        met = 0
+        for pull in listed:
+            task = waiting.pop(pull.number, None)
+            if task is not None:
+                met += 1
+                if pull.updated_at != task.review_updated_at:
+                    moved.append((pull, task))
+            kept = [t.review_updated_at for t in waiting.values()]
+            if not waiting or _before_all(pull.updated_at, kept):
+                return moved
+        if not more:
             return moved
-    if more:
-        for number, task in sorted(waiting.items()):
-            seen = api.pull_seen(repo, number, None)
-            if seen.updated_at and seen.updated_at != task.review_updated_at:
-                moved.append((OpenPull(number, seen.updated_at, seen.settled), task))
+        if met == 0 or len(waiting) == 1:
+            break
+        page += 1
+    for number, task in sorted(waiting.items()):
+        seen = api.pull_seen(repo, number, None)
+        if seen.updated_at and seen.updated_at != task.review_updated_at:
+            moved.append((OpenPull(number, seen.updated_at, seen.settled), task))
     return moved
 
 

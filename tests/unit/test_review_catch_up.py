@@ -9,15 +9,17 @@ from bzzz.store.models import Task
 
 
 class Repository:
-    """The first page of the open pull requests, most recently updated first, and what a
+    """The open pull requests a page at a time, most recently updated first, and what a
     read of one pull request answers; records what was asked."""
 
-    def __init__(self, listed: list[OpenPull], more: bool = False, **alone: str) -> None:
-        self.listed, self.more, self.alone = listed, more, alone
+    def __init__(self, pages: list[list[OpenPull]], **alone: str) -> None:
+        self.pages, self.alone = pages, alone
         self.asked: list[int] = []
+        self.listed: list[int] = []
 
-    def recent_pulls(self, repo: str) -> tuple[list[OpenPull], bool]:
-        return self.listed, self.more
+    def recent_pulls(self, repo: str, page: int = 1) -> tuple[list[OpenPull], bool]:
+        self.listed.append(page)
+        return self.pages[page - 1], page < len(self.pages)
 
     def pull_seen(self, repo: str, number: int, etag: str | None) -> PullSeen:
         self.asked.append(number)
@@ -33,8 +35,13 @@ def task(number: int, kept: str | None) -> Task:
     return Task(key=f"acme/calc#{number}", repo="acme/calc", pr_url=url, review_updated_at=kept)
 
 
+def pulls(*seconds: tuple[int, int]) -> list[OpenPull]:
+    return [OpenPull(n, at(second), True) for n, second in seconds]
+
+
 def listing(*seconds: tuple[int, int], more: bool = False, **alone: str) -> Repository:
-    return Repository([OpenPull(n, at(second), True) for n, second in seconds], more, **alone)
+    """One page of these; `more`: a second page follows, of pull requests not Bzzz's."""
+    return Repository([pulls(*seconds), *([pulls((1, 0))] if more else [])], **alone)
 
 
 def found(api: Repository, tasks: dict[int, Task]) -> list[tuple[int, str]]:
@@ -54,10 +61,23 @@ def test_one_not_listed_on_a_repository_of_one_page_is_not_open_and_not_asked_fo
 
 
 def test_one_further_down_a_larger_repository_is_asked_for_alone():
-    api = listing((9, 50), (7, 40), more=True, **{"8": at(45), "6": at(3)})
-    tasks = {7: task(7, at(40)), 8: task(8, at(5)), 6: task(6, at(3))}
-    assert found(api, tasks) == [(8, at(45))]  # 8 moved (it is not the list's order: a fake)
-    assert api.asked == [6, 8]  # each one request; 6 unchanged
+    api = listing((9, 50), (7, 40), more=True, **{"8": at(45)})
+    assert found(api, {7: task(7, at(40)), 8: task(8, at(5))}) == [(8, at(45))]
+    assert api.listed == [1] and api.asked == [8]  # one left: one request, not the pages
+
+
+def test_a_page_that_held_none_of_them_sends_the_rest_to_be_asked_for_alone():
+    api = listing((9, 50), (5, 40), more=True, **{"8": at(3), "6": at(31)})
+    assert found(api, {8: task(8, at(3)), 6: task(6, at(2))}) == [(6, at(31))]
+    assert api.listed == [1] and api.asked == [6, 8]
+
+
+def test_where_a_page_held_several_the_next_page_is_read():
+    """Many of Bzzz's pull requests open at once: a page costs less than a read of each."""
+    api = Repository([pulls((9, 50), (8, 40), (7, 35)), pulls((6, 30), (5, 20))])
+    tasks = {n: task(n, at(s)) for n, s in ((8, 40), (7, 35), (6, 10), (5, 20))}
+    assert found(api, tasks) == [(6, at(30))]
+    assert api.listed == [1, 2] and api.asked == []
 
 
 def test_a_list_older_than_every_kept_updated_at_ends_the_search():
