@@ -55,7 +55,7 @@ class TimedModel(Model):
     def chat(self, messages: Any, tools: Any = None, *, timeout: float | None = None) -> ModelReply:
         start = time.perf_counter()
         try:
-            return super().chat(messages, tools)
+            return super().chat(messages, tools, timeout=timeout)
         finally:
             self.spent += time.perf_counter() - start
 

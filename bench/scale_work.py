@@ -35,7 +35,7 @@ from runner.git.workspace import repository_info
 from runner.worker.brief import task_brief
 from runner.worker.context import WorkerContext
 from runner.worker.lease import LeaseKeeper
-from runner.worker.outcome import pull_seen
+from runner.worker.outcome import pull_updated_at
 from runner.worker.progress import ProgressReporter
 from runner.worker.task_worker import MODEL_DID_NOT_ANSWER, UNEXPECTED_ERROR
 
@@ -119,7 +119,7 @@ class StandInWork:
                 api.add_labels(repo, pull.number, [UNVERIFIED_LABEL])
                 if ctx.audit is not None:
                     ctx.audit.append(key, "pr.opened", {"url": pull.url, "branch": branch})
-                seen = pull_seen(api, repo, pull.number)  # as Finisher._complete
+                seen = pull_updated_at(api, repo, pull.number)  # as Finisher._complete
                 ctx.lifecycle.complete(key, agent, pull.url, branch, "unverified: stand-in", seen)
                 return "completed"
         except TransitionError as exc:  # the lease went while finishing: nothing more to do

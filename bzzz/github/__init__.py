@@ -12,6 +12,7 @@ from bzzz.github.client import (
     OpenPull,
     PullRequest,
     ReviewNote,
+    pull_number,
 )
 from bzzz.github.neutralise import fence, neutralise
 from bzzz.github.permissions import WRITE_ROLES, is_writer
@@ -30,6 +31,7 @@ __all__ = [
     "is_writer",
     "marked",
     "neutralise",
+    "pull_number",
     "strip_hidden",
     "strip_hidden_html",
 ]

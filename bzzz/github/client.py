@@ -141,6 +141,16 @@ def _settled(updated_at: str | None, date: str | None) -> bool:
     return int(answered.timestamp()) > int(updated.timestamp())
 
 
+def pull_number(url: str) -> int:
+    """The number a pull request's URL ends in (`.../pull/7` -> 7)."""
+    return int(url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _has_next(reply: Any) -> bool:
+    """Whether a page's `Link` header names a next page."""
+    return 'rel="next"' in reply.headers.get("link", "")
+
+
 def _split(repo: str) -> tuple[str, str]:
     owner, _, name = repo.partition("/")
     return owner, name
@@ -326,7 +336,7 @@ class GitHubApi:
                 first_etag = reply.headers.get("etag")
             batch = _json(reply)
             issues.extend(_issue(raw) for raw in batch)
-            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+            if not _has_next(reply) or not batch:
                 return [i for i in issues if not i.is_pull_request], first_etag
             page += 1
 
@@ -353,7 +363,7 @@ class GitHubApi:
                 named = str((event.get("label") or {}).get("name", "")).lower() == label.lower()
                 if added and named:
                     found = str((event.get("actor") or {}).get("login") or "") or None
-            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+            if not _has_next(reply) or not batch:
                 return found
             page += 1
 
@@ -370,7 +380,7 @@ class GitHubApi:
             )
             batch = _json(reply)
             found.extend(_comment(raw) for raw in batch)
-            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+            if not _has_next(reply) or not batch:
                 return found
             page += 1
 
@@ -482,7 +492,7 @@ class GitHubApi:
         for raw in batch:
             updated = str(raw.get("updated_at") or "")
             pulls.append(OpenPull(int(raw["number"]), updated, _settled(updated, date)))
-        return pulls, bool(batch) and 'rel="next"' in reply.headers.get("link", "")
+        return pulls, bool(batch) and _has_next(reply)
 
     def review_feedback(self, repo: str, number: int) -> list[ReviewNote]:
         """The pull request's reviews, then its line comments, each oldest first."""
@@ -519,7 +529,7 @@ class GitHubApi:
             reply = self._call(what, lambda page=page: fetch(page))  # type: ignore[misc]
             batch = _json(reply)
             yield from batch
-            if 'rel="next"' not in reply.headers.get("link", "") or not batch:
+            if not _has_next(reply) or not batch:
                 return
             page += 1
 

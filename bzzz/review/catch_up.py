@@ -9,7 +9,7 @@ one still at the `updated_at` kept on its task
 (`review_updated_at`) reads nothing more. Only a settled `updated_at` is kept
 (PullSeen.settled: GitHub's times have whole seconds, so one read in the second
 it names may hide a review later in that second). The runner keeps it as it
-leaves the pull request (runner.worker.outcome.pull_seen). One that moved has its
+leaves the pull request (runner.worker.outcome.pull_updated_at). One that moved has its
 reviews, line comments and conversation read, and each piece the webhook would
 have taken (bzzz.review.triggers, writers only, hidden text stripped, never a bot
 or Bzzz) that the task has not taken yet (`feedback_seen`) is added as the
@@ -25,13 +25,20 @@ on a busy repository, every open pull request on every run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from bzzz.config import Settings
 from bzzz.errors import GitHubError, GitHubRateLimitError
-from bzzz.github import GitHubApi, OpenPull, is_ours, is_writer, strip_hidden_html
+from bzzz.github import (
+    GitHubApi,
+    OpenPull,
+    is_ours,
+    is_writer,
+    pull_number,
+    strip_hidden_html,
+)
 from bzzz.review.feedback import Feedback
 from bzzz.review.rounds import finished_tasks
 from bzzz.review.triggers import is_feedback
@@ -48,7 +55,7 @@ def open_pulls(settings: Settings, dynamodb: Any) -> list[Task]:
 
 def missed(api: GitHubApi, task: Task, allowed: frozenset[str]) -> list[str]:
     """The `kind:id` of feedback on the task's pull request it has not taken yet."""
-    repo, number = str(task.repo), int(str(task.pr_url).rstrip("/").rsplit("/", 1)[-1])
+    repo, number = str(task.repo), pull_number(str(task.pr_url))
     seen = set(task.feedback_seen or ())
     writers: dict[str, bool] = {}
 
@@ -86,7 +93,7 @@ def catch_up(
     feedback, added = Feedback(settings, dynamodb), 0
     by_repo: dict[str, dict[int, Task]] = {}
     for task in open_pulls(settings, dynamodb):
-        by_repo.setdefault(str(task.repo), {})[pull_number(task)] = task
+        by_repo.setdefault(str(task.repo), {})[pull_number(str(task.pr_url))] = task
     for repo, tasks in sorted(by_repo.items()):
         api = github(repo)
         try:
@@ -113,10 +120,6 @@ def catch_up(
     return added
 
 
-def pull_number(task: Task) -> int:
-    return int(str(task.pr_url).rstrip("/").rsplit("/", 1)[-1])
-
-
 def changed_pulls(api: GitHubApi, repo: str, tasks: dict[int, Task]) -> list[tuple[OpenPull, Task]]:
     """The tasks' open pull requests whose `updated_at` is not the one kept.
 
@@ -129,6 +132,7 @@ def changed_pulls(api: GitHubApi, repo: str, tasks: dict[int, Task]) -> list[tup
     to a few quiet pull requests would cost more than asking for them.
     """
     waiting, moved, page = dict(tasks), [], 1
+    oldest = _oldest_kept(waiting.values())
     while True:
         listed, more = api.recent_pulls(repo, page)
         met = 0
@@ -138,8 +142,8 @@ def changed_pulls(api: GitHubApi, repo: str, tasks: dict[int, Task]) -> list[tup
                 met += 1
                 if pull.updated_at != task.review_updated_at:
                     moved.append((pull, task))
-            kept = [t.review_updated_at for t in waiting.values()]
-            if not waiting or _before_all(pull.updated_at, kept):
+                oldest = _oldest_kept(waiting.values())
+            if not waiting or _before(pull.updated_at, oldest):
                 return moved
         if not more:
             return moved
@@ -153,11 +157,20 @@ def changed_pulls(api: GitHubApi, repo: str, tasks: dict[int, Task]) -> list[tup
     return moved
 
 
-def _before_all(updated_at: str, kept: list[Any]) -> bool:
-    """Whether `updated_at` is earlier than every kept one; False when one is missing or
+def _oldest_kept(tasks: Iterable[Task]) -> datetime | None:
+    """The oldest `updated_at` kept on these tasks; None when one has none or it is
     unreadable (that pull request is then looked for to the end of the list)."""
+    kept = [t.review_updated_at for t in tasks]
+    if not kept or not all(kept):
+        return None
     try:
-        moment = datetime.fromisoformat(updated_at)
-        return all(k and moment < datetime.fromisoformat(str(k)) for k in kept)
+        return min(datetime.fromisoformat(str(k)) for k in kept)
+    except ValueError:
+        return None
+
+
+def _before(updated_at: str, oldest: datetime | None) -> bool:
+    try:
+        return oldest is not None and datetime.fromisoformat(updated_at) < oldest
     except ValueError:
         return False

@@ -138,7 +138,7 @@ class Finisher:
         end.record("pull_request", url=pull.url, branch=branch, verification=note)
         opened = {"url": pull.url, "branch": branch, "draft": True, **self._diff_summary()}
         end.note("pr.opened", opened)
-        seen = pull_seen(api, brief.repo, pull.number)
+        seen = pull_updated_at(api, brief.repo, pull.number)
         end.lifecycle.complete(end.key, end.agent_id, pull.url, branch, note[:1000], seen)
         log.info("%s: completed, draft pull request %s (%s)", end.key, pull.url, note)
         return "completed"
@@ -208,7 +208,7 @@ class Finisher:
         return "failed"
 
 
-def pull_seen(api: GitHubApi, repo: str, number: int) -> str | None:
+def pull_updated_at(api: GitHubApi, repo: str, number: int) -> str | None:
     """The pull request's settled `updated_at` as Bzzz leaves it (opened and labelled, or
     a round answered), or None.
 

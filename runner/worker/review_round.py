@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bzzz.github import fence, is_ours, is_writer, neutralise, strip_hidden_html
+from bzzz.github import fence, is_ours, is_writer, neutralise, pull_number, strip_hidden_html
 
 if TYPE_CHECKING:
     from bzzz.github import GitHubApi, ReviewNote
@@ -42,10 +42,9 @@ def round_of(task: Task) -> ReviewRound | None:
     """The review round this attempt answers, or None for the first attempt (from the issue)."""
     if not int(task.round or 0) or not task.pr_url or not task.branch:
         return None
-    tail = str(task.pr_url).rstrip("/").rsplit("/", 1)[-1]
     feedback = json.loads(task.round_feedback) if task.round_feedback else []
     return ReviewRound(
-        int(task.round), str(task.pr_url), int(tail), str(task.branch),
+        int(task.round), str(task.pr_url), pull_number(str(task.pr_url)), str(task.branch),
         tuple(str(item) for item in feedback),
     )  # fmt: skip
 

@@ -21,7 +21,7 @@ from bzzz.github.neutralise import neutralise
 from runner.git.publish import commit_message
 from runner.git.workspace import BranchMovedError
 from runner.worker.lease import TaskStopped
-from runner.worker.outcome import Checkout, Finisher, TaskEnd, pull_seen
+from runner.worker.outcome import Checkout, Finisher, TaskEnd, pull_updated_at
 from runner.worker.review_round import ReviewRound, failed_body, public_reason, reply_body
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class RoundFinisher(Finisher):
             )
         except Exception as exc:  # the commits are on the branch: the round is done all the same
             log.warning("%s: the round's reply could not be posted: %s", end.key, exc)
-        seen = pull_seen(api, brief.repo, review.pr_number)
+        seen = pull_updated_at(api, brief.repo, review.pr_number)
         end.lifecycle.complete(
             end.key, end.agent_id, review.pr_url, review.branch, note[:1000], seen
         )
